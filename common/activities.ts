@@ -1,0 +1,59 @@
+// The activity contract between the workflows (which proxy these) and activities/ (which implement
+// them in createActivities(deps)). Inputs and results carry references and fingerprints, never a
+// token or a kubeconfig: everything here lands in workflow history.
+import type {
+  AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, DeliverResult, KubeNodeRef, PoolNodeRef,
+  RecycleResult, RestartResult, RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
+} from './types.js';
+
+export interface SnapshotInput { clusterId: number; restartScope: RestartScope }
+
+export interface DeleteTokensInput { clusterId: number; secrets: TokenSecretRef[] }
+
+export interface RegenerateInput { clusterId: number }
+
+export interface AwaitKubeconfigInput {
+  clusterId: number;
+  /** the fingerprint the new kubeconfig's token must differ from (the snapshot's) */
+  previousFingerprint: string | null;
+}
+
+export interface VerifyInput {
+  clusterId: number;
+  /** the kubeconfig to verify with, by fingerprint (the activity fetches it) */
+  newFingerprint: string;
+  previousFingerprint: string | null;
+  nodes: KubeNodeRef[];
+  /** token Secrets from the snapshot: each service account must have a new one (new uid) */
+  oldSecrets: TokenSecretRef[];
+}
+
+export interface DeliverInput { clusterId: number; label: string; fingerprint: string }
+
+export interface RestartWorkloadInput {
+  clusterId: number;
+  workload: WorkloadRef;
+  /** the annotation value, derived from the rotation so a retry does not restart twice */
+  restartedAt: string;
+}
+
+export interface RecycleNodeInput { clusterId: number; node: PoolNodeRef }
+
+export interface RotationActivities {
+  /** read-only: cluster, kubeconfig fingerprint, token Secrets, Nodes, pools, workloads in scope */
+  snapshotCluster(input: SnapshotInput): Promise<ClusterSnapshot>;
+  /** deletes exactly these Secrets with uid preconditions; 404 = done; uid conflict = left alone */
+  deleteTokenSecrets(input: DeleteTokensInput): Promise<DeleteTokensResult>;
+  /** POST /regenerate {kubeconfig: true, servicetoken: true} */
+  regenerateCredentials(input: RegenerateInput): Promise<void>;
+  /** heartbeating: polls GET /kubeconfig until a new, working kubeconfig appears */
+  awaitKubeconfig(input: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult>;
+  /** heartbeating: nodes Ready, new token Secrets per service account, old token rejected */
+  verifyRotation(input: VerifyInput): Promise<VerifyResult>;
+  /** writes the new kubeconfig to the sink (0600, atomic rename) */
+  deliverKubeconfig(input: DeliverInput): Promise<DeliverResult>;
+  /** heartbeating: sets restartedAt (unless already set to it) and waits for rollout done */
+  restartWorkload(input: RestartWorkloadInput): Promise<RestartResult>;
+  /** heartbeating: recycles one node and waits for its replacement, skipping one already replaced */
+  recycleNode(input: RecycleNodeInput): Promise<RecycleResult>;
+}

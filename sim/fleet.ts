@@ -1,0 +1,97 @@
+// Seeded fleet generator: the same seed always gives the same clusters, pools, nodes and (through the
+// per-cluster random the Kubernetes side receives) the same Kubernetes objects.
+import type { LkeCluster, LkePool } from '../common/types.js';
+import { seededRandom } from './faults.js';
+import { linodeTimestamp, randomHex, type KubeClusterHandle, type SimState } from './state.js';
+
+/** The seed sim/kube's KubeCluster.seed takes (its KubeSeed). */
+export interface KubeSeedInput {
+  clusterId: number;
+  k8sVersion: string;
+  nodes: { name: string; providerID: string }[];
+  random: () => number;
+  appNamespaces?: number;
+}
+
+export type KubeClusterFactory = (seed: KubeSeedInput) => KubeClusterHandle;
+
+export interface FleetOptions {
+  clusters: number;
+  seed: number;
+  /** app namespaces per cluster, passed to the Kubernetes side */
+  appNamespaces?: number;
+  firstClusterId?: number;
+}
+
+export const REGIONS = ['us-east', 'us-iad', 'us-ord', 'us-sea', 'eu-west', 'eu-central', 'ap-south', 'ap-northeast', 'ca-central'];
+export const K8S_VERSIONS = ['1.26', '1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'];
+const NODE_TYPES = ['g6-standard-2', 'g6-standard-4', 'g6-dedicated-4', 'g6-standard-8'];
+const ENVIRONMENTS = ['prod', 'staging', 'dev'];
+const TEAMS = ['payments', 'search', 'platform', 'data', 'web'];
+// Fixed so a seed reproduces the same `created` dates whenever it runs.
+const FLEET_EPOCH = Date.UTC(2024, 0, 1);
+const DAY_MS = 86_400_000;
+
+export function generateFleet(state: SimState, options: FleetOptions, seedKube: KubeClusterFactory): void {
+  const random = seededRandom(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const hex = (length: number): string => randomHex(random, length);
+  const firstClusterId = options.firstClusterId ?? 100_000;
+  let nextPoolId = 200_000;
+  let nextInstanceId = 50_000_000;
+
+  for (let i = 0; i < options.clusters; i++) {
+    const id = firstClusterId + i;
+    const region = pick(REGIONS);
+    const env = pick(ENVIRONMENTS);
+    const team = pick(TEAMS);
+    const created = new Date(FLEET_EPOCH + Math.floor(random() * 600) * DAY_MS + Math.floor(random() * DAY_MS));
+    const cluster: LkeCluster = {
+      id,
+      label: `${team}-${env}-${region}-${i + 1}`,
+      region,
+      k8s_version: pick(K8S_VERSIONS),
+      status: 'ready',
+      tier: random() < 0.1 ? 'enterprise' : 'standard',
+      tags: [`env:${env}`, `team:${team}`, ...(random() < 0.3 ? ['pci'] : [])],
+      control_plane: { high_availability: env === 'prod' || random() < 0.2 },
+      created: linodeTimestamp(created),
+      updated: linodeTimestamp(created),
+    };
+
+    const poolCount = 1 + Math.floor(random() * 2);
+    const pools: { pool: LkePool; instanceLabels: string[] }[] = [];
+    const kubeNodes: { name: string; providerID: string }[] = [];
+    for (let p = 0; p < poolCount; p++) {
+      const poolId = nextPoolId++;
+      const count = 1 + Math.floor(random() * 3);
+      const pool: LkePool = {
+        id: poolId,
+        type: pick(NODE_TYPES),
+        count,
+        nodes: [],
+        tags: [],
+        disks: [],
+        autoscaler: { enabled: false, min: count, max: count },
+      };
+      const instanceLabels: string[] = [];
+      for (let n = 0; n < count; n++) {
+        const instanceId = nextInstanceId++;
+        const name = `lke${id}-${poolId}-${hex(12)}`;
+        pool.nodes.push({ id: `${poolId}-${hex(10)}`, instance_id: instanceId, status: 'ready' });
+        instanceLabels.push(name);
+        kubeNodes.push({ name, providerID: `linode://${instanceId}` });
+      }
+      pools.push({ pool, instanceLabels });
+    }
+
+    const kube = seedKube({
+      clusterId: id,
+      k8sVersion: cluster.k8s_version,
+      nodes: kubeNodes,
+      random: seededRandom(options.seed * 1_000_003 + id),
+      appNamespaces: options.appNamespaces,
+    });
+    state.add({ cluster, pools, kube });
+  }
+}

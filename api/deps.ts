@@ -1,0 +1,94 @@
+// The narrow interfaces the routes depend on. api/services.ts implements them over a Temporal
+// client and the Linode API; tests pass fakes to check the HTTP layer on its own.
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RotationPhase, UpdateName } from '../common/names.js';
+import type {
+  ClusterRotationInput, LinodePage, LkeCluster, RotationStatus,
+} from '../common/types.js';
+import type { ApiToken } from './auth.js';
+
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
+}
+
+/** Temporal's execution status of the latest run, by its SDK name. */
+export type ExecutionStatusName = WorkflowExecutionStatusName;
+
+export interface RotationView extends StartedRun {
+  execution: ExecutionStatusName;
+  /** the `status` Query's answer; null when it could not be asked (e.g. no worker is polling) */
+  status: RotationStatus | null;
+}
+
+export interface RotationListQuery {
+  phase?: RotationPhase;
+  clusterId?: number;
+  fleetRotationId?: string;
+  pageSize: number;
+  /** opaque, from the previous page */
+  nextPageToken?: string;
+}
+
+export interface RotationSummary extends StartedRun {
+  clusterId: number | null;
+  region: string | null;
+  phase: RotationPhase | null;
+  requestedBy: string | null;
+  fleetRotationId: string | null;
+  execution: ExecutionStatusName;
+  startTime: string;
+  closeTime: string | null;
+}
+
+export interface RotationListPage {
+  rotations: RotationSummary[];
+  nextPageToken: string | null;
+}
+
+/** Control Updates; `by` is always the authenticated caller. */
+export type ControlPayload =
+  | { update: 'approve'; by: string; comment?: string }
+  | { update: 'reject' | 'abort'; by: string; reason: string }
+  | { update: Exclude<UpdateName, 'approve' | 'reject' | 'abort'>; by: string };
+
+export interface RotationService {
+  /** throws WorkflowExecutionAlreadyStartedError when the cluster already has a rotation running */
+  start(input: ClusterRotationInput): Promise<StartedRun>;
+  /** the latest run of the cluster's rotation, or null when there never was one */
+  get(clusterId: number): Promise<RotationView | null>;
+  list(query: RotationListQuery): Promise<RotationListPage>;
+  /** sends the Update; a refusal surfaces as WorkflowUpdateFailedError (mapped to 409) */
+  control(clusterId: number, payload: ControlPayload): Promise<void>;
+  /** continues a run that ended unfinished in a new run */
+  resume(clusterId: number, requestedBy: string): Promise<StartedRun>;
+}
+
+export interface ClusterFilter {
+  tag?: string;
+  region?: string;
+  label?: string;
+}
+
+export interface ClusterService {
+  list(filter: ClusterFilter, page: { page: number; pageSize: number }): Promise<LinodePage<LkeCluster>>;
+}
+
+export interface ApiDeps {
+  rotations: RotationService;
+  clusters: ClusterService;
+  /** true when the Temporal frontend answers */
+  temporalHealth(): Promise<boolean>;
+  tokens: readonly ApiToken[];
+  /** Temporal Web's base URL (TEMPORAL_WEB_URL); links are omitted without it */
+  webUrl?: string;
+  /** Temporal namespace, for Temporal Web links; default "default" */
+  namespace?: string;
+  /** a caller may not approve a rotation it requested; default true */
+  fourEyes?: boolean;
+  /** a pino logger; api/logging.ts makes one that redacts secrets. Default: silent. */
+  logger?: FastifyBaseLogger;
+  /** request body limit in bytes; default 64 KiB */
+  bodyLimit?: number;
+}

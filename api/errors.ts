@@ -1,0 +1,170 @@
+// One error format for every response that is not a success: `{error: {code, message, field?}}`.
+// Everything the API can throw (its own errors, Fastify's, Temporal's) is mapped here, so clients
+// never see a stack trace, an internal message or a secret.
+import type { FastifyError } from 'fastify';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Type } from 'typebox';
+
+export const ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unavailable',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const STATUS_OF: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unavailable: 503,
+  internal_error: 500,
+};
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Enum([...ERROR_CODES]),
+      message: Type.String(),
+      field: Type.Optional(Type.String()),
+    }),
+  },
+  { description: 'Every error the API returns has this shape.' },
+);
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}
+
+/** An error whose message is safe to show to the caller. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = STATUS_OF[code];
+  }
+}
+
+export const notFound = (message: string): ApiError => new ApiError('not_found', message);
+export const conflict = (message: string): ApiError => new ApiError('conflict', message);
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+const pathToField = (instancePath: string): string =>
+  instancePath.split('/').filter(Boolean).join('.');
+
+const joinField = (parent: string, child: string): string => (parent ? `${parent}.${child}` : child);
+
+/**
+ * Picks the issue a person can act on: an unknown or missing field beats a type error, and for a
+ * union (anyOf) the union's own path beats the noise of every branch that did not match.
+ */
+export function describeValidation(issues: ValidationIssue[], context: string): { message: string; field: string } {
+  const unknown = issues.find((i) => i.keyword === 'additionalProperties');
+  if (unknown) {
+    const names = (unknown.params?.additionalProperties as string[] | undefined) ?? [];
+    const field = joinField(pathToField(unknown.instancePath), String(names[0] ?? ''));
+    return { field, message: `${context}: unknown field '${field}' is not allowed` };
+  }
+  const missing = issues.find((i) => i.keyword === 'required');
+  if (missing) {
+    const names = (missing.params?.requiredProperties as string[] | undefined)
+      ?? [missing.params?.missingProperty as string];
+    const field = joinField(pathToField(missing.instancePath), String(names[0] ?? ''));
+    return { field, message: `${context}: required field '${field}' is missing` };
+  }
+  const union = issues.find((i) => i.keyword === 'anyOf' || i.keyword === 'oneOf');
+  const issue = union ?? issues[0];
+  const field = pathToField(issue?.instancePath ?? '');
+  const what = union ? 'does not match any allowed form' : (issue?.message ?? 'is invalid');
+  return { field, message: `${context}: ${field ? `'${field}' ` : ''}${what}` };
+}
+
+const CONTEXT_NAME: Record<string, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+};
+
+/** Maps Fastify's own client errors (parsing, size, media type) by their code. */
+function fromFastifyError(err: FastifyError): ApiError | null {
+  if (err.validation) {
+    const { message, field } = describeValidation(
+      err.validation as ValidationIssue[],
+      CONTEXT_NAME[err.validationContext ?? ''] ?? 'request',
+    );
+    return new ApiError('invalid_request', message, field || undefined);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('payload_too_large', 'request body is larger than the limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('invalid_request', 'body: a JSON body was announced but none was sent');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('invalid_request', 'body: malformed JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('invalid_request', 'content-length does not match the body');
+  }
+  // JSON.parse errors surface as SyntaxError with statusCode 400 in some Fastify paths.
+  if (err instanceof SyntaxError && err.statusCode === 400) {
+    return new ApiError('invalid_request', 'body: malformed JSON');
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    // Other 4xx from Fastify carry safe, generic messages (e.g. bad URL encoding).
+    const code: ErrorCode = err.statusCode === 404 ? 'not_found' : err.statusCode === 413 ? 'payload_too_large'
+      : err.statusCode === 415 ? 'unsupported_media_type' : 'invalid_request';
+    return new ApiError(code, err.message);
+  }
+  return null;
+}
+
+/** Temporal's errors: duplicates, missing workflows and refused Updates are the caller's to fix. */
+function fromTemporalError(err: unknown): ApiError | null {
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return conflict(`a rotation is already running as workflow '${err.workflowId}'`);
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    return notFound('no such rotation');
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    // The cause is the validator's (or handler's) ApplicationFailure: its message is the reason.
+    const reason = err.cause?.message || 'the workflow refused the request';
+    return conflict(reason);
+  }
+  return null;
+}
+
+/** The safe, client-facing form of any error. Unknown errors become a bare 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const temporal = fromTemporalError(err);
+  if (temporal) return temporal;
+  if (err instanceof Error) {
+    const fastify = fromFastifyError(err as FastifyError);
+    if (fastify) return fastify;
+  }
+  return new ApiError('internal_error', 'internal error');
+}
+
+export const errorBody = (err: ApiError): ErrorBody => ({
+  error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) },
+});

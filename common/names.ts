@@ -69,3 +69,6 @@ export const DEFAULT_LINODE_API_URL = 'https://api.linode.com';
 export const SERVICE_ACCOUNT_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 export const SERVICE_ACCOUNT_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+/** Signal a child rotation sends its fleet (by workflow id, which survives continue-as-new) when it ends. */
+export const CLUSTER_FINISHED_SIGNAL = 'clusterFinished';

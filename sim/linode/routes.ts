@@ -45,7 +45,12 @@ export const ROUTES: Route[] = [
 export function matchRoute(path: string): { route: Route; params: string[] } | undefined {
   for (const candidate of ROUTES) {
     const match = candidate.pattern.exec(path);
-    if (match) return { route: candidate, params: match.slice(1).map(decodeURIComponent) };
+    if (!match) continue;
+    try {
+      return { route: candidate, params: match.slice(1).map(decodeURIComponent) };
+    } catch {
+      return undefined; // a malformed percent-escape names nothing: 404
+    }
   }
   return undefined;
 }

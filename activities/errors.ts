@@ -1,0 +1,220 @@
+// Turns errors from @linode/api-v4 (axios) and @kubernetes/client-node into Temporal
+// ApplicationFailures: a type name the workflow and humans can act on, and the retry decision.
+//
+// Messages are built from the status code, the API's own reason text and an error code only. Never
+// pass the original error as `cause` or copy its message wholesale: axios errors carry the request
+// config (the Authorization header), and a failure lands in workflow history.
+import { ApplicationFailure } from '@temporalio/activity';
+
+export const FailureType = {
+  linodeBadRequest: 'LinodeBadRequest',
+  linodeUnauthorized: 'LinodeUnauthorized',
+  linodeForbidden: 'LinodeForbidden',
+  linodeNotFound: 'LinodeNotFound',
+  linodeConflict: 'LinodeConflict',
+  linodeUnprocessable: 'LinodeUnprocessable',
+  linodeRateLimited: 'LinodeRateLimited',
+  linodeServerError: 'LinodeServerError',
+  linodeMaintenance: 'LinodeMaintenance',
+  linodeUnavailable: 'LinodeUnavailable',
+  linodeBadResponse: 'LinodeBadResponse',
+  kubeBadRequest: 'KubeBadRequest',
+  kubeUnauthorized: 'KubeUnauthorized',
+  kubeForbidden: 'KubeForbidden',
+  kubeNotFound: 'KubeNotFound',
+  kubeConflict: 'KubeConflict',
+  kubeInvalid: 'KubeInvalid',
+  kubeRateLimited: 'KubeRateLimited',
+  kubeServerError: 'KubeServerError',
+  kubeUnavailable: 'KubeUnavailable',
+  badKubeconfig: 'BadKubeconfig',
+  kubeconfigNotReady: 'KubeconfigNotReady',
+  kubeconfigChanged: 'KubeconfigChanged',
+  kubeconfigRevoked: 'KubeconfigRevoked',
+  oldTokenStillAccepted: 'OldTokenStillAccepted',
+  deploymentPaused: 'DeploymentPaused',
+  rolloutFailed: 'RolloutFailed',
+  sinkWriteFailed: 'SinkWriteFailed',
+} as const;
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+export interface ClassifyOptions {
+  /** multiplies Retry-After delays (after clamping), so time-scaled tests do not wait seconds */
+  retryAfterScale?: number;
+}
+
+// Linode's Go client (linodego) clamps Retry-After to this range before it waits.
+const RETRY_AFTER_MIN_MS = 3_000;
+const RETRY_AFTER_MAX_MS = 30_000;
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ERR_NETWORK', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export function nonRetryable(type: FailureTypeName, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+export function retryable(type: FailureTypeName, message: string, nextRetryDelayMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type, message, nonRetryable: false, ...(nextRetryDelayMs === undefined ? {} : { nextRetryDelay: nextRetryDelayMs }),
+  });
+}
+
+export function isFailureOfType(err: unknown, ...types: FailureTypeName[]): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && types.includes(err.type as FailureTypeName);
+}
+
+/** Retryable failures (transient), as opposed to ones a retry cannot fix. */
+export function isTransient(err: unknown): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && !err.nonRetryable;
+}
+
+/** Retry-After is seconds or an HTTP date; the result is clamped to 3..30 s, then scaled. */
+export function retryAfterDelayMs(header: unknown, options: ClassifyOptions = {}, now = Date.now()): number | undefined {
+  if (typeof header !== 'string' && typeof header !== 'number') return undefined;
+  const text = String(header).trim();
+  if (text === '') return undefined;
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - now;
+  }
+  const clamped = Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, ms));
+  return Math.round(clamped * (options.retryAfterScale ?? 1));
+}
+
+function headerValue(headers: unknown, name: string): unknown {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
+  if (typeof h.get === 'function') {
+    const v = h.get(name);
+    if (v !== undefined && v !== null) return v;
+  }
+  const key = Object.keys(h).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : h[key];
+}
+
+function transientCode(err: unknown): string | null {
+  if (!err || typeof err !== 'object') return null;
+  const e = err as { code?: unknown; errno?: unknown; name?: unknown; message?: unknown; type?: unknown };
+  for (const candidate of [e.code, e.errno]) {
+    if (typeof candidate === 'string' && TRANSIENT_CODES.has(candidate)) return candidate;
+  }
+  if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'request-timeout') return 'timeout';
+  if (typeof e.message === 'string') {
+    if (/socket hang up/i.test(e.message)) return 'socket hang up';
+    if (/timeout/i.test(e.message) && e.name !== 'ApplicationFailure') return 'timeout';
+    const code = /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
+    if (code && TRANSIENT_CODES.has(code)) return code;
+  }
+  return null;
+}
+
+/** Keeps only a short, printable reason, so an echoed request never reaches a message. */
+function shortReason(text: unknown): string {
+  if (typeof text !== 'string') return '';
+  return text.replace(/\s+/g, ' ').replace(/Bearer\s+\S+/gi, 'Bearer [redacted]').slice(0, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linode (axios errors from @linode/api-v4)
+
+function linodeReasons(data: unknown): string {
+  if (Array.isArray(data)) {
+    // @linode/api-v4 rejects with APIError[] itself when client-side validation fails
+    return data.map((e: { reason?: unknown }) => shortReason(e?.reason)).filter(Boolean).join('; ');
+  }
+  const errors = (data as { errors?: { reason?: unknown; field?: unknown }[] } | null)?.errors;
+  if (!Array.isArray(errors)) return '';
+  return errors
+    .map((e) => (typeof e.field === 'string' ? `${e.field}: ` : '') + shortReason(e.reason))
+    .filter(Boolean)
+    .join('; ');
+}
+
+export function linodeFailure(err: unknown, action: string, options: ClassifyOptions = {}): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (Array.isArray(err)) {
+    return nonRetryable(FailureType.linodeBadRequest, `${action}: rejected before sending: ${linodeReasons(err)}`);
+  }
+  const response = (err as { response?: { status?: unknown; headers?: unknown; data?: unknown } } | null)?.response;
+  const status = typeof response?.status === 'number' ? response.status : null;
+  if (status === null) {
+    const code = transientCode(err);
+    if (code) return retryable(FailureType.linodeUnavailable, `${action}: Linode API unreachable (${code})`);
+    return retryable(FailureType.linodeUnavailable, `${action}: Linode API call failed without a response`);
+  }
+  const reasons = linodeReasons(response?.data);
+  const message = `${action}: Linode API ${status}${reasons ? ` ${reasons}` : ''}`;
+  const retryAfter = retryAfterDelayMs(headerValue(response?.headers, 'retry-after'), options);
+  switch (status) {
+    case 400: return nonRetryable(FailureType.linodeBadRequest, message);
+    case 401: return nonRetryable(FailureType.linodeUnauthorized, message);
+    case 403: return nonRetryable(FailureType.linodeForbidden, message);
+    case 404: return nonRetryable(FailureType.linodeNotFound, message);
+    case 408: return retryable(FailureType.linodeUnavailable, message, retryAfter);
+    case 409: return nonRetryable(FailureType.linodeConflict, message);
+    case 422: return nonRetryable(FailureType.linodeUnprocessable, message);
+    case 429: return retryable(FailureType.linodeRateLimited, message, retryAfter);
+  }
+  if (status === 503 && headerValue(response?.headers, 'x-maintenance-mode') !== undefined) {
+    return nonRetryable(FailureType.linodeMaintenance, `${message} (API in maintenance mode)`);
+  }
+  if (status >= 500) return retryable(FailureType.linodeServerError, message, retryAfter);
+  return nonRetryable(FailureType.linodeBadRequest, message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes (ApiException and node-fetch errors from @kubernetes/client-node)
+
+interface KubeStatusLike { reason?: unknown; message?: unknown; code?: unknown }
+
+function kubeStatus(body: unknown): KubeStatusLike | null {
+  if (body && typeof body === 'object') return body as KubeStatusLike;
+  if (typeof body === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return parsed && typeof parsed === 'object' ? parsed as KubeStatusLike : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** The HTTP status of a client-node ApiException, or null for anything else. */
+export function kubeStatusCode(err: unknown): number | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 100 && code < 600 ? code : null;
+}
+
+export function kubeFailure(err: unknown, action: string, options: ClassifyOptions = {}): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const status = kubeStatusCode(err);
+  if (status === null) {
+    const code = transientCode(err);
+    if (code) return retryable(FailureType.kubeUnavailable, `${action}: Kubernetes API unreachable (${code})`);
+    return retryable(FailureType.kubeUnavailable, `${action}: Kubernetes API call failed without a response`);
+  }
+  const body = kubeStatus((err as { body?: unknown }).body);
+  const reason = shortReason(body?.reason);
+  const detail = shortReason(body?.message);
+  const message = `${action}: Kubernetes API ${status}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`;
+  const retryAfter = retryAfterDelayMs(headerValue((err as { headers?: unknown }).headers, 'retry-after'), options);
+  switch (status) {
+    case 400: return nonRetryable(FailureType.kubeBadRequest, message);
+    case 401: return nonRetryable(FailureType.kubeUnauthorized, message);
+    case 403: return nonRetryable(FailureType.kubeForbidden, message);
+    case 404: return nonRetryable(FailureType.kubeNotFound, message);
+    case 408: return retryable(FailureType.kubeUnavailable, message, retryAfter);
+    case 409: return nonRetryable(FailureType.kubeConflict, message);
+    case 422: return nonRetryable(FailureType.kubeInvalid, message);
+    case 429: return retryable(FailureType.kubeRateLimited, message, retryAfter);
+  }
+  if (status >= 500) return retryable(FailureType.kubeServerError, message, retryAfter);
+  return nonRetryable(FailureType.kubeBadRequest, message);
+}

@@ -1,0 +1,364 @@
+// The rotation's activities (ROTATION.md section 3), over the ports of activities/ports.ts.
+// Each is safe to run twice: Temporal retries them, and a worker can die after a side effect and
+// before its result is recorded. Long waits heartbeat their progress and resume from the last
+// heartbeat's details on the next attempt, so a retry neither starts over nor repeats a side effect.
+// Inputs and results carry fingerprints and references only; kubeconfigs come from the Linode API or
+// the worker-local cache and never leave the worker.
+import { Context } from '@temporalio/activity';
+import type {
+  AwaitKubeconfigInput, DeleteTokensInput, DeliverInput, RecycleNodeInput, RegenerateInput, RestartWorkloadInput,
+  RotationActivities, SnapshotInput, VerifyInput,
+} from '../common/activities.js';
+import type {
+  AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, PoolNodeRef, RecycleResult, RestartResult,
+  TokenSecretRef, VerifyResult,
+} from '../common/types.js';
+import { createKubeconfigCache } from './cache.js';
+import { FailureType, isFailureOfType, isTransient, nonRetryable, retryable } from './errors.js';
+import { kubeconfigFingerprint } from './kubeconfig.js';
+import type { KubeconfigCache, KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
+import { rolloutStatus } from './rollout.js';
+
+export interface ActivityDeps {
+  linode: LinodePort;
+  kube: KubePortFactory;
+  sink: KubeconfigSink;
+  /** default: in memory (a verify after a worker restart then checks the old token only via the sink) */
+  kubeconfigCache?: KubeconfigCache;
+  /** pause between polls of the long waits; default 5 s */
+  pollIntervalMs?: number;
+  /** how long the old admin token may still be accepted (the apiserver caches token checks ~10 s); default 20 s */
+  tokenCacheWindowMs?: number;
+  /**
+   * a recycle whose POST got no answer (the attempt died or the reply was lost) is sent again only if
+   * the node is still on its old instance this long afterwards; default 2 min
+   */
+  recycleResendAfterMs?: number;
+  /** a wait gives up (and lets Temporal retry the activity) after this many transient errors in a row; default 5 */
+  maxConsecutiveTransientErrors?: number;
+}
+
+const ADMIN_NAMESPACE = 'kube-system';
+
+interface AwaitProgress { attempts: number }
+interface VerifyProgress { attempts: number; oldTokenFirstAcceptedAt?: number }
+interface RestartProgress { attempts: number; patched: boolean }
+interface RecycleProgress {
+  attempts: number;
+  /** 'sending': the POST went out without a known answer; 'sent': Linode accepted it */
+  recycle?: 'sending' | 'sent';
+  sentAt?: number;
+}
+
+/** Heartbeat details from the previous attempt of this activity, if it left any. */
+function resumed<T extends object>(fallback: T): T {
+  const details: unknown = Context.current().info.heartbeatDetails;
+  return details && typeof details === 'object' ? { ...fallback, ...(details as Partial<T>) } : fallback;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : 'unknown error';
+}
+
+export function createActivities(deps: ActivityDeps): RotationActivities {
+  const { linode, sink } = deps;
+  const cache = deps.kubeconfigCache ?? createKubeconfigCache();
+  const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
+  const tokenCacheWindowMs = deps.tokenCacheWindowMs ?? 20_000;
+  const recycleResendAfterMs = deps.recycleResendAfterMs ?? 120_000;
+  const maxTransient = deps.maxConsecutiveTransientErrors ?? 5;
+
+  /**
+   * The heartbeating wait every long step shares: `check` returns a value when done, undefined for
+   * "not yet". Transient failures count as "not yet" (honouring Retry-After) until too many in a row;
+   * then the activity fails retryably and its next attempt resumes from the heartbeat.
+   */
+  async function waitFor<T>(what: string, progress: { attempts: number }, check: () => Promise<T | undefined>): Promise<T> {
+    const ctx = Context.current();
+    let transientInARow = 0;
+    for (;;) {
+      progress.attempts++;
+      ctx.heartbeat(progress);
+      let delay = pollIntervalMs;
+      try {
+        const result = await check();
+        if (result !== undefined) return result;
+        transientInARow = 0;
+      } catch (err) {
+        if (!isTransient(err) || ++transientInARow >= maxTransient) throw err;
+        ctx.log.warn(`${what}: transient error, polling on`, { error: describe(err), inARow: transientInARow });
+        const retryDelay = err.nextRetryDelay;
+        if (typeof retryDelay === 'number') delay = Math.max(delay, retryDelay);
+      }
+      await ctx.sleep(delay);
+    }
+  }
+
+  async function currentKubeconfig(clusterId: number): Promise<string> {
+    const fetched = await linode.getKubeconfig(clusterId);
+    if (fetched.status === 'notReady') {
+      throw retryable(FailureType.kubeconfigNotReady, `cluster ${clusterId}: the Linode API has no kubeconfig available yet`);
+    }
+    return fetched.kubeconfig;
+  }
+
+  /** The kubeconfig with this token fingerprint: from the cache, else the Linode API if it still serves it. */
+  async function kubeconfigWithFingerprint(clusterId: number, fingerprint: string): Promise<string> {
+    const cached = await cache.get(clusterId, fingerprint);
+    if (cached !== null) return cached;
+    const fetched = await currentKubeconfig(clusterId);
+    const actual = kubeconfigFingerprint(fetched);
+    if (actual !== fingerprint) {
+      throw nonRetryable(FailureType.kubeconfigChanged,
+        `cluster ${clusterId}: the Linode API now serves kubeconfig ${actual}, not ${fingerprint}; credentials were rotated again`);
+    }
+    await cache.put(clusterId, fingerprint, fetched);
+    return fetched;
+  }
+
+  /** The pre-rotation kubeconfig, to prove its token dead; after a worker restart only the sink may still have it. */
+  async function previousKubeconfig(clusterId: number, fingerprint: string): Promise<string | null> {
+    const cached = await cache.get(clusterId, fingerprint);
+    if (cached !== null) return cached;
+    const delivered = await sink.read(clusterId);
+    if (delivered === null) return null;
+    try {
+      return kubeconfigFingerprint(delivered) === fingerprint ? delivered : null;
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    async snapshotCluster({ clusterId, restartScope }: SnapshotInput): Promise<ClusterSnapshot> {
+      const log = Context.current().log;
+      const cluster = await linode.getCluster(clusterId);
+      const pools = await linode.listPools(clusterId);
+      const kubeconfig = await currentKubeconfig(clusterId);
+      const fingerprint = kubeconfigFingerprint(kubeconfig);
+      await cache.put(clusterId, fingerprint, kubeconfig);
+      const kube = deps.kube(kubeconfig);
+      const [secrets, nodes, workloads] = await Promise.all([
+        kube.listTokenSecrets(ADMIN_NAMESPACE), kube.listNodes(), kube.listWorkloads(restartScope),
+      ]);
+      const poolNodes: PoolNodeRef[] = pools.flatMap((pool) => pool.nodes.map((node) => ({
+        poolId: pool.id, nodeId: node.id, instanceId: node.instance_id, status: node.status,
+      })));
+      log.info('snapshot taken', {
+        clusterId, fingerprint, tokenSecrets: secrets.length, nodes: nodes.length, poolNodes: poolNodes.length,
+        workloads: workloads.length,
+      });
+      return {
+        clusterId,
+        label: cluster.label,
+        region: cluster.region,
+        k8sVersion: cluster.k8s_version,
+        tier: cluster.tier,
+        highAvailability: cluster.control_plane?.high_availability ?? false,
+        takenAt: new Date().toISOString(),
+        adminTokenFingerprint: fingerprint,
+        tokenSecrets: secrets.map(({ namespace, name, uid, serviceAccount, created }) => ({
+          namespace, name, uid, serviceAccount, created,
+        })),
+        nodes,
+        poolNodes,
+        workloads,
+      };
+    },
+
+    async deleteTokenSecrets({ clusterId, secrets }: DeleteTokensInput): Promise<DeleteTokensResult> {
+      const ctx = Context.current();
+      const result: DeleteTokensResult = { deleted: [], alreadyGone: [], conflicts: [] };
+      if (secrets.length === 0) return result;
+      const kubeconfig = await currentKubeconfig(clusterId);
+      const ownFingerprint = kubeconfigFingerprint(kubeconfig);
+      const kube = deps.kube(kubeconfig);
+
+      // Our own credential is one of these Secrets (lke-admin): deleting it first would lock us out of
+      // the rest, so it goes last. Which one it is shows in the token fingerprints.
+      const namespaces = [...new Set(secrets.map((s) => s.namespace))];
+      let ownUids: Set<string>;
+      try {
+        const current = (await Promise.all(namespaces.map((ns) => kube.listTokenSecrets(ns)))).flat();
+        ownUids = new Set(current.filter((s) => s.tokenFingerprint === ownFingerprint).map((s) => s.uid));
+      } catch (err) {
+        if (!isFailureOfType(err, FailureType.kubeUnauthorized)) throw err;
+        // The credential is already dead. Since it is always deleted last, an earlier attempt got
+        // through every other Secret before deleting it.
+        ctx.log.warn('kubeconfig already rejected: an earlier attempt finished the deletes', { clusterId });
+        result.alreadyGone.push(...secrets.map((s) => s.name));
+        return result;
+      }
+      const ordered: TokenSecretRef[] = [
+        ...secrets.filter((s) => !ownUids.has(s.uid)), ...secrets.filter((s) => ownUids.has(s.uid)),
+      ];
+      for (const secret of ordered) {
+        const outcome = await kube.deleteSecret(secret.namespace, secret.name, secret.uid);
+        if (outcome === 'deleted') result.deleted.push(secret.name);
+        else if (outcome === 'notFound') result.alreadyGone.push(secret.name);
+        else {
+          result.conflicts.push(secret.name);
+          ctx.log.warn('token Secret was replaced after the snapshot; left alone', { clusterId, secret: secret.name });
+        }
+        ctx.heartbeat({ processed: result.deleted.length + result.alreadyGone.length + result.conflicts.length });
+      }
+      ctx.log.info('token Secrets deleted', {
+        clusterId, deleted: result.deleted.length, alreadyGone: result.alreadyGone.length, conflicts: result.conflicts.length,
+      });
+      return result;
+    },
+
+    async regenerateCredentials({ clusterId }: RegenerateInput): Promise<void> {
+      await linode.regenerate(clusterId, { kubeconfig: true, servicetoken: true });
+      Context.current().log.info('credentials regenerated', { clusterId });
+    },
+
+    async awaitKubeconfig({ clusterId, previousFingerprint }: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult> {
+      const progress = resumed<AwaitProgress>({ attempts: 0 });
+      const fingerprint = await waitFor('await kubeconfig', progress, async () => {
+        const fetched = await linode.getKubeconfig(clusterId);
+        if (fetched.status === 'notReady') return undefined;
+        const candidate = kubeconfigFingerprint(fetched.kubeconfig);
+        // LKE can keep serving the old kubeconfig for a while after regenerate
+        if (candidate === previousFingerprint) return undefined;
+        // the control plane restarts with the new token; until then the apiserver answers 401
+        if (await deps.kube(fetched.kubeconfig).checkAccess() !== 'ok') return undefined;
+        await cache.put(clusterId, candidate, fetched.kubeconfig);
+        return candidate;
+      });
+      Context.current().log.info('new kubeconfig works', { clusterId, fingerprint, attempts: progress.attempts });
+      return { fingerprint, attempts: progress.attempts };
+    },
+
+    async verifyRotation(input: VerifyInput): Promise<VerifyResult> {
+      const { clusterId, newFingerprint, previousFingerprint, nodes, oldSecrets } = input;
+      const log = Context.current().log;
+      const kube = deps.kube(await kubeconfigWithFingerprint(clusterId, newFingerprint));
+      const oldKubeconfig = previousFingerprint === null ? null : await previousKubeconfig(clusterId, previousFingerprint);
+      const oldKube = oldKubeconfig === null ? null : deps.kube(oldKubeconfig);
+      if (oldKube === null) log.warn('old kubeconfig not at hand: cannot check the old token is dead', { clusterId });
+
+      const oldUids = new Set(oldSecrets.map((s) => s.uid));
+      const serviceAccounts = [...new Set(oldSecrets.map((s) => s.serviceAccount).filter((sa) => sa !== ''))].sort();
+      const progress = resumed<VerifyProgress>({ attempts: 0 });
+      let oldTokenRejected: boolean | 'unchecked' = oldKube === null ? 'unchecked' : false;
+
+      return waitFor('verify rotation', progress, async () => {
+        const current = await kube.listNodes();
+        const readyNames = new Set(current.filter((n) => n.ready).map((n) => n.name));
+        const notReady = nodes.filter((n) => !readyNames.has(n.name)).map((n) => n.name);
+
+        const secrets = (await Promise.all(
+          [...new Set([ADMIN_NAMESPACE, ...oldSecrets.map((s) => s.namespace)])].map((ns) => kube.listTokenSecrets(ns)))).flat();
+        const renewed = serviceAccounts.filter((sa) => secrets.some((s) => s.serviceAccount === sa && !oldUids.has(s.uid)));
+
+        if (oldKube !== null && oldTokenRejected === false) {
+          if (await oldKube.checkAccess() === 'unauthorized') {
+            oldTokenRejected = true;
+          } else {
+            progress.oldTokenFirstAcceptedAt ??= Date.now();
+            if (Date.now() - progress.oldTokenFirstAcceptedAt > tokenCacheWindowMs) {
+              throw nonRetryable(FailureType.oldTokenStillAccepted,
+                `cluster ${clusterId}: the old admin token (${previousFingerprint}) is still accepted ` +
+                `${tokenCacheWindowMs} ms after it should have died`);
+            }
+          }
+        }
+        if (notReady.length > 0 || renewed.length < serviceAccounts.length || oldTokenRejected === false) {
+          log.debug('verify: not yet', {
+            clusterId, notReady, waitingForNewToken: serviceAccounts.filter((sa) => !renewed.includes(sa)), oldTokenRejected,
+          });
+          return undefined;
+        }
+        log.info('rotation verified', { clusterId, nodesReady: nodes.length, renewed: renewed.length, oldTokenRejected });
+        return { nodesReady: nodes.length, serviceAccountsWithNewToken: renewed, oldTokenRejected, newFingerprint };
+      });
+    },
+
+    async deliverKubeconfig({ clusterId, label, fingerprint }: DeliverInput) {
+      const kubeconfig = await kubeconfigWithFingerprint(clusterId, fingerprint);
+      let location: string;
+      try {
+        location = await sink.write(clusterId, label, kubeconfig);
+      } catch (err) {
+        // file system errors name paths, not contents; still, keep only the code
+        const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+        throw retryable(FailureType.sinkWriteFailed, `cluster ${clusterId}: writing the kubeconfig failed (${code})`);
+      }
+      Context.current().log.info('kubeconfig delivered', { clusterId, fingerprint, location });
+      return { location, fingerprint };
+    },
+
+    async restartWorkload({ clusterId, workload, restartedAt }: RestartWorkloadInput): Promise<RestartResult> {
+      const log = Context.current().log;
+      const kube = deps.kube(await currentKubeconfig(clusterId));
+      const id = `${workload.kind} ${workload.namespace}/${workload.name}`;
+      const progress = resumed<RestartProgress>({ attempts: 0, patched: false });
+      const state = await kube.getWorkload(workload);
+      if (state.restartedAt !== restartedAt) {
+        // kubectl refuses to restart a paused Deployment: the new template would never roll out
+        if (state.kind === 'Deployment' && state.paused) {
+          throw nonRetryable(FailureType.deploymentPaused, `${id} in cluster ${clusterId} is paused; resume it or skip the restart`);
+        }
+        await kube.patchRestartedAt(workload, restartedAt);
+        progress.patched = true;
+        Context.current().heartbeat(progress);
+        log.info('workload restart requested', { clusterId, workload: id, restartedAt });
+      }
+      await waitFor(`rollout of ${id}`, progress, async () => {
+        const status = rolloutStatus(await kube.getWorkload(workload));
+        if (status.state === 'failed') throw nonRetryable(FailureType.rolloutFailed, `cluster ${clusterId}: ${status.message}`);
+        return status.state === 'done' ? true : undefined;
+      });
+      log.info('workload rolled out', { clusterId, workload: id, patched: progress.patched });
+      return { workload, patched: progress.patched };
+    },
+
+    async recycleNode({ clusterId, node }: RecycleNodeInput): Promise<RecycleResult> {
+      const ctx = Context.current();
+      const oldInstanceId = node.instanceId;
+      const kube = deps.kube(await currentKubeconfig(clusterId));
+      const progress = resumed<RecycleProgress>({ attempts: 0 });
+      let skipped = false;
+
+      const onNewInstance = (n: { instance_id: number | null; status: string }): n is { instance_id: number; status: 'ready' } =>
+        n.instance_id !== null && n.instance_id !== oldInstanceId && n.status === 'ready';
+
+      const sendRecycle = async (): Promise<void> => {
+        progress.recycle = 'sending';
+        progress.sentAt = Date.now();
+        ctx.heartbeat(progress);
+        await linode.recycleNode(clusterId, node.nodeId);
+        progress.recycle = 'sent';
+        ctx.heartbeat(progress);
+        ctx.log.info('node recycle requested', { clusterId, nodeId: node.nodeId, oldInstanceId });
+      };
+
+      const initial = await linode.getNode(clusterId, node.nodeId);
+      if (progress.recycle === undefined) {
+        if (onNewInstance(initial)) {
+          skipped = true;
+          ctx.log.info('node already on a new instance; not recycling again', { clusterId, nodeId: node.nodeId });
+        } else if (initial.instance_id === oldInstanceId) {
+          await sendRecycle();
+        }
+        // else: instance gone or not ready on a new one: a recycle from an earlier attempt is under way
+      }
+
+      const newInstanceId = await waitFor(`recycle of node ${node.nodeId}`, progress, async () => {
+        const current = await linode.getNode(clusterId, node.nodeId);
+        if (!onNewInstance(current)) {
+          const unanswered = progress.recycle === 'sending' && current.instance_id === oldInstanceId &&
+            Date.now() - (progress.sentAt ?? 0) > recycleResendAfterMs;
+          if (unanswered) await sendRecycle();
+          return undefined;
+        }
+        const providerID = `linode://${current.instance_id}`;
+        const replacement = (await kube.listNodes()).find((n) => n.providerID === providerID);
+        return replacement?.ready ? current.instance_id : undefined;
+      });
+      ctx.log.info('node replaced', { clusterId, nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped });
+      return { nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped };
+    },
+  };
+}

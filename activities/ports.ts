@@ -1,0 +1,125 @@
+// The ports the activities are written against. The real adapters (activities/linode/,
+// activities/kube/, activities/sink.ts) implement them over the network and the file system; tests
+// implement them in memory. Every method either returns a value or throws an ApplicationFailure
+// classified by activities/errors.ts (type + retryable flag), never a raw client error, so callers
+// can decide on `failure.type` and nothing secret rides along in an error.
+import type {
+  KubeNodeRef, LinodePage, LkeCluster, LkePool, LkePoolNode, RestartScope, TokenSecretRef, WorkloadRef,
+} from '../common/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Linode API v4 (LKE)
+
+/** X-Filter on GET /lke/clusters: fields label, region, k8s_version, tags (Linode's filter syntax). */
+export type LinodeFilter = Record<string, unknown>;
+
+export interface ListClustersOptions {
+  filter?: LinodeFilter;
+  /** from 1 */
+  page?: number;
+  /** 25..500, default 100 */
+  pageSize?: number;
+}
+
+/** GET /kubeconfig either has one or answers 503 "not yet available" (minutes after create/regenerate). */
+export type KubeconfigFetch =
+  | { status: 'ready'; kubeconfig: string }
+  | { status: 'notReady' };
+
+export interface RegenerateRequest { kubeconfig: boolean; servicetoken: boolean }
+
+export interface LinodePort {
+  getCluster(clusterId: number): Promise<LkeCluster>;
+  listClusters(options?: ListClustersOptions): Promise<LinodePage<LkeCluster>>;
+  /** every pool of the cluster (all pages) */
+  listPools(clusterId: number): Promise<LkePool[]>;
+  /** the decoded kubeconfig YAML, or notReady on a 503 without X-Maintenance-Mode */
+  getKubeconfig(clusterId: number): Promise<KubeconfigFetch>;
+  regenerate(clusterId: number, request: RegenerateRequest): Promise<void>;
+  deleteServiceToken(clusterId: number): Promise<void>;
+  deleteKubeconfig(clusterId: number): Promise<void>;
+  recycleNode(clusterId: number, nodeId: string): Promise<void>;
+  getNode(clusterId: number, nodeId: string): Promise<LkePoolNode>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes API of one cluster, reached with one kubeconfig
+
+export interface TokenSecretInfo extends TokenSecretRef {
+  /** fingerprint of the Secret's data.token (sha256 prefix), so a caller can tell which Secret backs a kubeconfig */
+  tokenFingerprint: string | null;
+}
+
+export type DeleteOutcome = 'deleted' | 'notFound' | 'conflict';
+
+/** Can this credential read the cluster? 'unauthorized' = 401 (token unknown, invalidated or not yet valid). */
+export type AccessCheck = 'ok' | 'unauthorized';
+
+interface WorkloadStateBase {
+  namespace: string;
+  name: string;
+  generation: number;
+  observedGeneration: number;
+  /** the pod template's kubectl.kubernetes.io/restartedAt annotation */
+  restartedAt: string | null;
+}
+
+export interface DeploymentState extends WorkloadStateBase {
+  kind: 'Deployment';
+  paused: boolean;
+  specReplicas: number;
+  replicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+  progressDeadlineExceeded: boolean;
+}
+
+export interface StatefulSetState extends WorkloadStateBase {
+  kind: 'StatefulSet';
+  updateStrategy: 'RollingUpdate' | 'OnDelete';
+  partition: number;
+  specReplicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+}
+
+export interface DaemonSetState extends WorkloadStateBase {
+  kind: 'DaemonSet';
+  updateStrategy: 'RollingUpdate' | 'OnDelete';
+  desiredNumberScheduled: number;
+  updatedNumberScheduled: number;
+  numberAvailable: number;
+}
+
+export type WorkloadState = DeploymentState | StatefulSetState | DaemonSetState;
+
+export interface KubePort {
+  /** Secrets of type kubernetes.io/service-account-token in the namespace */
+  listTokenSecrets(namespace: string): Promise<TokenSecretInfo[]>;
+  /** delete with a uid precondition: 404 -> notFound, 409 (uid mismatch) -> conflict */
+  deleteSecret(namespace: string, name: string, uid: string): Promise<DeleteOutcome>;
+  listNodes(): Promise<KubeNodeRef[]>;
+  listWorkloads(scope: RestartScope): Promise<WorkloadRef[]>;
+  getWorkload(ref: WorkloadRef): Promise<WorkloadState>;
+  /** strategic merge patch of spec.template.metadata.annotations[kubectl.kubernetes.io/restartedAt] */
+  patchRestartedAt(ref: WorkloadRef, restartedAt: string): Promise<void>;
+  checkAccess(): Promise<AccessCheck>;
+}
+
+export type KubePortFactory = (kubeconfigYaml: string) => KubePort;
+
+// ---------------------------------------------------------------------------------------------
+// Where delivered kubeconfigs go
+
+export interface KubeconfigSink {
+  /** replaces the cluster's kubeconfig (owner-only, atomically); returns where it went */
+  write(clusterId: number, label: string, kubeconfigYaml: string): Promise<string>;
+  /** the cluster's currently delivered kubeconfig, or null */
+  read(clusterId: number): Promise<string | null>;
+}
+
+/** Worker-local store of kubeconfigs by cluster and token fingerprint (never in workflow history). */
+export interface KubeconfigCache {
+  get(clusterId: number, fingerprint: string): Promise<string | null>;
+  put(clusterId: number, fingerprint: string, kubeconfigYaml: string): Promise<void>;
+}

@@ -1,0 +1,44 @@
+// Per-activity timeouts and retries, sized for real LKE: the new kubeconfig can take 5+ minutes to
+// appear, a rollout or a node replacement several more. Waiting activities heartbeat, so a dead
+// worker is noticed within the heartbeat timeout instead of the whole start-to-close window.
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { RotationActivities } from '../common/activities.js';
+import type { RotationTuning } from '../common/types.js';
+
+/**
+ * Failure types the activities raise for errors a retry cannot fix (bad request, bad credentials,
+ * missing cluster, malformed data). Activities should also mark these ApplicationFailures
+ * nonRetryable; listing them here keeps the workflow safe if one does not.
+ */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'InvalidData', 'NotRetryable',
+];
+
+type ActivityName = keyof RotationActivities;
+
+const SHAPE: Record<ActivityName, { startToClose: string; heartbeat?: string; attempts: number }> = {
+  snapshotCluster: { startToClose: '3 minutes', attempts: 8 },
+  deleteTokenSecrets: { startToClose: '2 minutes', attempts: 8 },
+  regenerateCredentials: { startToClose: '1 minute', attempts: 8 },
+  awaitKubeconfig: { startToClose: '20 minutes', heartbeat: '1 minute', attempts: 5 },
+  verifyRotation: { startToClose: '15 minutes', heartbeat: '1 minute', attempts: 5 },
+  deliverKubeconfig: { startToClose: '1 minute', attempts: 8 },
+  restartWorkload: { startToClose: '30 minutes', heartbeat: '1 minute', attempts: 5 },
+  recycleNode: { startToClose: '60 minutes', heartbeat: '2 minutes', attempts: 5 },
+};
+
+export function activityOptions(name: ActivityName, tuning: RotationTuning | undefined): ActivityOptions {
+  const shape = SHAPE[name];
+  const retry: RetryPolicy = {
+    initialInterval: tuning?.activityRetryInitialIntervalMs ?? '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: tuning?.activityRetryMaximumIntervalMs ?? '1 minute',
+    maximumAttempts: tuning?.activityMaximumAttempts ?? shape.attempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+  };
+  return {
+    startToCloseTimeout: shape.startToClose,
+    ...(shape.heartbeat ? { heartbeatTimeout: shape.heartbeat } : {}),
+    retry,
+  };
+}

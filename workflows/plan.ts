@@ -1,0 +1,65 @@
+// What a rotation will do, derived from the snapshot and the input, and how it is shown to humans
+// (Temporal Web current details, static details).
+import type {
+  ClusterRotationInput, ClusterSnapshot, PoolNodeRef, RotationPlan, RotationStatus, WorkloadRef,
+} from '../common/types.js';
+
+export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput): RotationPlan {
+  const scope = input.restart?.scope ?? 'none';
+  const rolling = input.recycle?.mode === 'rolling';
+  return {
+    deleteSecrets: snapshot.tokenSecrets,
+    restartWorkloads: scope === 'none' ? [] : snapshot.workloads,
+    recycleNodes: rolling ? snapshot.poolNodes : [],
+    gates: {
+      beforeDelete: input.approvals?.beforeDelete !== false,
+      beforeRecycle: rolling && input.approvals?.beforeRecycle !== false,
+    },
+  };
+}
+
+export const workloadLabel = (w: WorkloadRef): string => `${w.kind} ${w.namespace}/${w.name}`;
+export const nodeLabel = (n: PoolNodeRef): string => `node ${n.nodeId} (pool ${n.poolId}, instance ${n.instanceId ?? 'none'})`;
+export const sameWorkload = (a: WorkloadRef, b: WorkloadRef): boolean =>
+  a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+
+export function rotationSummary(clusterId: number, region?: string | null): string {
+  return `Rotate LKE cluster ${clusterId}${region ? ` (${region})` : ''}`;
+}
+
+const LIST_LIMIT = 20;
+
+function bulletList(items: string[]): string {
+  const shown = items.slice(0, LIST_LIMIT).map((i) => `- ${i}`);
+  if (items.length > LIST_LIMIT) shown.push(`- … and ${items.length - LIST_LIMIT} more`);
+  return shown.length ? shown.join('\n') : '- (none)';
+}
+
+/** Markdown for Temporal Web's "current details": the plan and where the run is. */
+export function currentDetailsMarkdown(s: RotationStatus): string {
+  const lines = [
+    `### ${rotationSummary(s.clusterId, s.region)}${s.label ? ` — ${s.label}` : ''}`,
+    `**Phase:** ${s.phase}${s.paused ? ' (paused)' : ''}${s.step ? ` · step \`${s.step}\`` : ''}` +
+      ` · requested by ${s.requestedBy}${s.dryRun ? ' · **dry run**' : ''}`,
+  ];
+  if (s.pendingGate) lines.push(`**Waiting for approval** (${s.pendingGate.gate}) until ${s.pendingGate.timeoutAt}`);
+  if (s.lastError && s.phase === 'Blocked') {
+    lines.push(`**Blocked** at \`${s.lastError.step}\`: ${s.lastError.type}: ${s.lastError.message}`,
+      'Send `retry`, `skip` (where safe) or `abort`.');
+  }
+  const p = s.progress;
+  lines.push('', `| tokens deleted | workloads restarted | nodes recycled |`, '|---|---|---|',
+    `| ${p.tokensDeleted}/${p.tokensTotal} | ${p.workloadsRestarted}/${p.workloadsTotal} | ${p.nodesRecycled}/${p.nodesTotal} |`);
+  lines.push('', `**Done:** ${s.completedSteps.join(', ') || '—'}`);
+  if (s.skippedSteps.length) lines.push(`**Skipped:** ${s.skippedSteps.join(', ')}`);
+  if (s.approvals.length) {
+    lines.push(`**Approvals:** ${s.approvals.map((a) => `${a.gate} by ${a.by} at ${a.at}`).join('; ')}`);
+  }
+  if (s.plan) {
+    lines.push('', '#### Plan', '**Delete token Secrets (kube-system)**',
+      bulletList(s.plan.deleteSecrets.map((t) => `${t.name} (${t.serviceAccount})`)),
+      '**Restart workloads**', bulletList(s.plan.restartWorkloads.map(workloadLabel)),
+      '**Recycle nodes**', bulletList(s.plan.recycleNodes.map(nodeLabel)));
+  }
+  return lines.join('\n');
+}

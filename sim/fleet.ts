@@ -11,9 +11,10 @@ export interface KubeSeedInput {
   nodes: { name: string; providerID: string }[];
   random: () => number;
   appNamespaces?: number;
+  rolloutStepMs?: number;
 }
 
-export type KubeClusterFactory = (seed: KubeSeedInput) => KubeClusterHandle;
+export type KubeClusterFactory<K extends KubeClusterHandle> = (seed: KubeSeedInput) => K;
 
 export interface FleetOptions {
   clusters: number;
@@ -32,7 +33,7 @@ const TEAMS = ['payments', 'search', 'platform', 'data', 'web'];
 const FLEET_EPOCH = Date.UTC(2024, 0, 1);
 const DAY_MS = 86_400_000;
 
-export function generateFleet(state: SimState, options: FleetOptions, seedKube: KubeClusterFactory): void {
+export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, options: FleetOptions, seedKube: KubeClusterFactory<K>): void {
   const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const hex = (length: number): string => randomHex(random, length);
@@ -91,6 +92,7 @@ export function generateFleet(state: SimState, options: FleetOptions, seedKube: 
       nodes: kubeNodes,
       random: seededRandom(options.seed * 1_000_003 + id),
       appNamespaces: options.appNamespaces,
+      rolloutStepMs: state.delays.rolloutStepMs,
     });
     state.add({ cluster, pools, kube });
   }

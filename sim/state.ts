@@ -12,6 +12,8 @@ export interface KubeClusterHandle {
   removeNode(name: string): void;
   setNodeReady(name: string, ready: boolean): void;
   nodeNames(): string[];
+  /** stops the cluster's own background work (rollouts) */
+  stop?(): void;
 }
 
 /** Simulated (real-world) durations; the clock's time scale turns them into real milliseconds. */
@@ -44,10 +46,10 @@ export interface SimNode {
   instanceLabel: string | null;
 }
 
-export interface SimCluster {
+export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   cluster: LkeCluster;
   pools: LkePool[];
-  kube: KubeClusterHandle;
+  kube: K;
   /** Linode node id -> current instance label (Kubernetes Node name) */
   instanceLabels: Map<string, string | null>;
   kubeconfigReady: boolean;
@@ -58,14 +60,15 @@ export interface SimCluster {
   recycling: string | null;
 }
 
-export interface NewCluster {
+export interface NewCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   cluster: LkeCluster;
   pools: { pool: LkePool; instanceLabels: (string | null)[] }[];
-  kube: KubeClusterHandle;
+  kube: K;
 }
 
-export class SimState {
-  private readonly clusters = new Map<number, SimCluster>();
+/** K: the Kubernetes side's cluster type (sim/kube's KubeCluster in the real simulator) */
+export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
+  private readonly clusters = new Map<number, SimCluster<K>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextInstanceId: number;
   private stopped = false;
@@ -79,7 +82,7 @@ export class SimState {
     this.nextInstanceId = firstInstanceId;
   }
 
-  add(entry: NewCluster): SimCluster {
+  add(entry: NewCluster<K>): SimCluster<K> {
     const instanceLabels = new Map<string, string | null>();
     for (const { pool, instanceLabels: labels } of entry.pools) {
       pool.nodes.forEach((node, i) => instanceLabels.set(node.id, labels[i] ?? null));
@@ -89,7 +92,7 @@ export class SimState {
         if (node.instance_id !== null && node.instance_id >= this.nextInstanceId) this.nextInstanceId = node.instance_id + 1;
       }
     }
-    const sim: SimCluster = {
+    const sim: SimCluster<K> = {
       cluster: entry.cluster,
       pools: entry.pools.map((p) => p.pool),
       kube: entry.kube,
@@ -104,16 +107,16 @@ export class SimState {
     return sim;
   }
 
-  cluster(id: number): SimCluster | undefined {
+  cluster(id: number): SimCluster<K> | undefined {
     return this.clusters.get(id);
   }
 
-  kube(id: number): KubeClusterHandle | undefined {
+  kube(id: number): K | undefined {
     return this.clusters.get(id)?.kube;
   }
 
   /** all clusters, ordered by id (the Linode API lists them that way) */
-  list(): SimCluster[] {
+  list(): SimCluster<K>[] {
     return [...this.clusters.values()].sort((a, b) => a.cluster.id - b.cluster.id);
   }
 
@@ -203,14 +206,15 @@ export class SimState {
     }
   }
 
-  /** Cancels all background work (timers); the state stays readable. */
+  /** Cancels all background work (timers, rollouts); the state stays readable. */
   stop(): void {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const sim of this.clusters.values()) sim.kube.stop?.();
   }
 
-  private recycleNext(sim: SimCluster): void {
+  private recycleNext(sim: SimCluster<K>): void {
     if (sim.recycling !== null || this.stopped) return;
     const nodeId = sim.recycleQueue.shift();
     if (nodeId === undefined) return;
@@ -235,7 +239,7 @@ export class SimState {
     });
   }
 
-  private finishRecycle(sim: SimCluster, node: LkePoolNode, label: string): void {
+  private finishRecycle(sim: SimCluster<K>, node: LkePoolNode, label: string): void {
     if (sim.neverReadyNodes.has(node.id) || sim.recycling !== node.id) return;
     node.status = 'ready';
     sim.kube.setNodeReady(label, true);
@@ -243,11 +247,11 @@ export class SimState {
     this.recycleNext(sim);
   }
 
-  private touch(sim: SimCluster): void {
+  private touch(sim: SimCluster<K>): void {
     sim.cluster.updated = linodeTimestamp(new Date());
   }
 
-  private require(clusterId: number): SimCluster {
+  private require(clusterId: number): SimCluster<K> {
     const sim = this.clusters.get(clusterId);
     if (!sim) throw new Error(`no simulated cluster ${clusterId}`);
     return sim;

@@ -1,0 +1,96 @@
+// The LKE simulator as a library: a seeded fleet, the Linode API v4 listener and the HTTPS listener
+// for every cluster's Kubernetes API, sharing one clock, one fault injector and one audit log.
+import { randomBytes } from 'node:crypto';
+import { AuditLog } from './audit.js';
+import { SimClock } from './clock.js';
+import { FaultInjector, seededRandom } from './faults.js';
+import { generateFleet } from './fleet.js';
+import { KubeCluster, startKubeServer } from './kube/index.js';
+import { startLinodeServer } from './linode/server.js';
+import { DEFAULT_DELAYS, SimState, type SimDelays } from './state.js';
+
+export interface SimulatorOptions {
+  /** how many clusters the seeded fleet has; default 10 */
+  clusters?: number;
+  seed?: number;
+  /** real ms per simulated ms: 0.001 turns LKE's 2-minute kubeconfig wait into 120 ms; default 1 */
+  timeScale?: number;
+  /** Linode API port; default any free port */
+  port?: number;
+  /** Kubernetes API (HTTPS) port; default any free port */
+  kubePort?: number;
+  /** the full-access Linode token; default a random one */
+  token?: string;
+  /** a token with read-only scopes; default a random one */
+  readOnlyToken?: string;
+  /** off unless configured, so tests and benches are never throttled by surprise */
+  rateLimit?: { perMinute: number } | false;
+  /** simulated durations; see DEFAULT_DELAYS */
+  delays?: Partial<SimDelays>;
+  /** real ms the Kubernetes API caches a successful token check (the apiserver's is ~10 s); default 0 */
+  tokenCacheMs?: number;
+  /** app namespaces per cluster; default chosen per cluster by the seed */
+  appNamespaces?: number;
+}
+
+export interface Simulator {
+  /** http://127.0.0.1:<port>, without /v4: clients add /v4 or /v4beta */
+  linodeApiUrl: string;
+  linodeToken: string;
+  readOnlyToken: string;
+  /** https://127.0.0.1:<port>/k8s/clusters; a cluster's server is `${kubeBaseUrl}/${id}` */
+  kubeBaseUrl: string;
+  caPem: string;
+  faults: FaultInjector;
+  audit: AuditLog;
+  state: SimState<KubeCluster>;
+  clock: SimClock;
+  stop(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = options.seed ?? 1;
+  const clock = new SimClock(options.timeScale ?? 1);
+  const faults = new FaultInjector(seed);
+  const audit = new AuditLog();
+  const state = new SimState<KubeCluster>(clock, { ...DEFAULT_DELAYS, ...options.delays }, seededRandom(seed ^ 0x5eed));
+  generateFleet(state, { clusters: options.clusters ?? 10, seed, appNamespaces: options.appNamespaces },
+    (kubeSeed) => KubeCluster.seed(kubeSeed, clock));
+
+  const kube = await startKubeServer({
+    port: options.kubePort, clusters: (id) => state.kube(id), faults, audit, clock, tokenCacheMs: options.tokenCacheMs,
+  });
+  // Linode personal access tokens are 64 hex characters.
+  const linodeToken = options.token ?? randomBytes(32).toString('hex');
+  const readOnlyToken = options.readOnlyToken ?? randomBytes(32).toString('hex');
+  let linode;
+  try {
+    linode = await startLinodeServer({
+      state, faults, audit, kube: { baseUrl: kube.baseUrl, caPem: kube.caPem },
+      token: linodeToken, readOnlyToken, rateLimit: options.rateLimit ?? false, port: options.port,
+    });
+  } catch (error) {
+    state.stop();
+    await kube.stop();
+    throw error;
+  }
+
+  return {
+    linodeApiUrl: linode.url,
+    linodeToken,
+    readOnlyToken,
+    kubeBaseUrl: kube.baseUrl,
+    caPem: kube.caPem,
+    faults,
+    audit,
+    state,
+    clock,
+    stop: async () => {
+      state.stop();
+      await Promise.all([linode.stop(), kube.stop()]);
+    },
+  };
+}
+
+export type { SimDelays } from './state.js';
+export { DEFAULT_DELAYS } from './state.js';

@@ -1,0 +1,58 @@
+// Connections to a Temporal cluster from the configuration, and the one-time registration of the
+// rotation search attributes on it (the dev server gets them from its start-up flags instead).
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { NativeConnection } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../common/names.js';
+import type { TemporalConfig } from './config.js';
+
+export interface TemporalClient {
+  connection: Connection;
+  client: Client;
+}
+
+export async function connectClient(config: TemporalConfig): Promise<TemporalClient> {
+  const connection = await Connection.connect({ address: config.address });
+  return { connection, client: new Client({ connection, namespace: config.namespace }) };
+}
+
+/** Workers need the Rust-side connection rather than the client's gRPC one. */
+export function connectWorkerConnection(config: TemporalConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.address });
+}
+
+const ALREADY_EXISTS = 6; // gRPC status code
+
+const { IndexedValueType } = temporal.api.enums.v1;
+const INDEXED_TYPES = { Int: IndexedValueType.INDEXED_VALUE_TYPE_INT, Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } as const;
+
+/**
+ * Registers the search attributes of ROTATION.md section 5 on `namespace`; ones that already exist
+ * with the right type are fine (also when another worker registers them at the same moment). One
+ * that exists with another type is an error: queries on it would silently match nothing.
+ * Returns the names it added.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
+    const wanted = INDEXED_TYPES[type];
+    const existing = customAttributes[name];
+    if (existing === undefined || existing === null) {
+      missing[name] = wanted;
+    } else if (existing !== wanted) {
+      throw new Error(
+        `Search attribute ${name} exists on namespace ${namespace} with type ${IndexedValueType[existing]}, ` +
+          `but lke-rotator needs ${type}`,
+      );
+    }
+  }
+  const names = Object.keys(missing);
+  if (names.length === 0) return [];
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  } catch (err) {
+    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+  }
+  return names;
+}

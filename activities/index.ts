@@ -78,7 +78,8 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
     let transientInARow = 0;
     for (;;) {
       progress.attempts++;
-      ctx.heartbeat(progress);
+      // a copy: the SDK may encode details after we have moved on and mutated `progress`
+      ctx.heartbeat({ ...progress });
       let delay = pollIntervalMs;
       try {
         const result = await check();
@@ -302,7 +303,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
         }
         await kube.patchRestartedAt(workload, restartedAt);
         progress.patched = true;
-        Context.current().heartbeat(progress);
+        Context.current().heartbeat({ ...progress });
         log.info('workload restart requested', { clusterId, workload: id, restartedAt });
       }
       await waitFor(`rollout of ${id}`, progress, async () => {
@@ -327,10 +328,10 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       const sendRecycle = async (): Promise<void> => {
         progress.recycle = 'sending';
         progress.sentAt = Date.now();
-        ctx.heartbeat(progress);
+        ctx.heartbeat({ ...progress });
         await linode.recycleNode(clusterId, node.nodeId);
         progress.recycle = 'sent';
-        ctx.heartbeat(progress);
+        ctx.heartbeat({ ...progress });
         ctx.log.info('node recycle requested', { clusterId, nodeId: node.nodeId, oldInstanceId });
       };
 

@@ -1,9 +1,9 @@
 // buildApp(deps): the HTTP API as a Fastify instance, without listening, so tests drive it with
 // app.inject and api/main.ts serves it.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authHook, createAuthenticator, type Caller } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
@@ -11,6 +11,7 @@ import { createApiLogger } from './logging.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { healthRoutes } from './routes/health.js';
 import { rotationRoutes } from './routes/rotations.js';
+import { strictValidatorCompiler } from './validation.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -22,6 +23,12 @@ export function temporalWebLink(webUrl: string | undefined, namespace: string) {
       : null;
 }
 
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const apiError = toApiError(err);
+  if (apiError.code === 'internal_error') request.log.error({ err }, 'request failed');
+  return reply.code(apiError.statusCode).send(errorBody(apiError));
+}
+
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const authenticate = createAuthenticator(deps.tokens);
   const webLink = temporalWebLink(deps.webUrl, deps.namespace ?? 'default');
@@ -31,22 +38,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 100 },
     return503OnClosing: true,
+    // Errors the router raises before any route (a bad URL, an overlong parameter) get the same format.
+    frameworkErrors: (err, request, reply) => { void sendError(err, request, reply); },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  // Unlike Fastify's default ajv (which coerces and silently strips unknown fields), TypeBox's
-  // compiler checks a body exactly as sent, so unknown fields and wrong types are refused; only path
-  // and query strings are converted to the schema's types first.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(strictValidatorCompiler);
   // JSON only: anything else is 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('caller', null as Caller | null);
 
-  app.setErrorHandler((err, request, reply) => {
-    const apiError = toApiError(err);
-    if (apiError.statusCode >= 500 && apiError.code === 'internal_error') {
-      request.log.error({ err }, 'request failed');
-    }
-    return reply.code(apiError.statusCode).send(errorBody(apiError));
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody(new ApiError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`))));
 

@@ -123,6 +123,10 @@ function fromFastifyError(err: FastifyError): ApiError | null {
       return new ApiError('invalid_request', 'body: malformed JSON');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError('invalid_request', 'content-length does not match the body');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('invalid_request', 'path: a parameter is too long');
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('invalid_request', 'path: malformed URL');
   }
   // JSON.parse errors surface as SyntaxError with statusCode 400 in some Fastify paths.
   if (err instanceof SyntaxError && err.statusCode === 400) {

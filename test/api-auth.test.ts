@@ -6,25 +6,17 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../api/app.js';
 import { createAuthenticator, loadApiTokens, parseApiTokens } from '../api/auth.js';
 import { createApiLogger } from '../api/logging.js';
-import { API_TOKENS, bearer, fakeDeps, TOKENS } from './support/apiFakes.js';
+import { API_TOKENS, bearer, TOKENS, useFakeApp, withFakeApp } from './support/apiFakes.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('API authentication', () => {
-  let app: FastifyInstance;
-  let deps: ReturnType<typeof fakeDeps>;
-  before(async () => {
-    deps = fakeDeps();
-    app = await buildApp(deps);
-  });
-  after(() => app.close());
+  const f = useFakeApp();
 
   it('refuses a request without a token with 401, the error format and a Bearer challenge', async () => {
-    const res = await app.inject({ method: 'GET', url: '/v1/rotations' });
+    const res = await f.app.inject({ method: 'GET', url: '/v1/rotations' });
     assert.equal(res.statusCode, 401);
     assert.deepEqual(res.json(), { error: { code: 'unauthorized', message: 'a valid bearer token is required' } });
     assert.match(String(res.headers['www-authenticate']), /^Bearer /);
@@ -35,49 +27,39 @@ describe('API authentication', () => {
       'Bearer not-a-known-token-at-all', `Basic ${TOKENS.viewer}`, `Bearer ${TOKENS.viewer}x`,
       `Bearer ${TOKENS.viewer.slice(0, -1)}`, 'Bearer ', `bearer${TOKENS.viewer}`,
     ]) {
-      const res = await app.inject({ method: 'GET', url: '/v1/rotations', headers: { authorization } });
+      const res = await f.app.inject({ method: 'GET', url: '/v1/rotations', headers: { authorization } });
       assert.equal(res.statusCode, 401, authorization);
     }
   });
 
   it('checks the token before the body, so an anonymous caller learns nothing about input', async () => {
-    const res = await app.inject({
+    const res = await f.app.inject({
       method: 'POST', url: '/v1/rotations', headers: { 'content-type': 'application/json' }, payload: '{broken',
     });
     assert.equal(res.statusCode, 401);
   });
 
   it('accepts a token configured by its sha256 only', async () => {
-    const hashedApp = await buildApp(fakeDeps({
-      tokens: [{ name: 'hashed', tokenSha256: sha256('a-token-known-only-by-hash'), roles: ['viewer'] }],
-    }));
-    try {
-      const ok = await hashedApp.inject({ method: 'GET', url: '/v1/rotations', headers: bearer('a-token-known-only-by-hash') });
+    const tokens = [{ name: 'hashed', tokenSha256: sha256('a-token-known-only-by-hash'), roles: ['viewer' as const] }];
+    await withFakeApp({ tokens }, async ({ app }) => {
+      const ok = await app.inject({ method: 'GET', url: '/v1/rotations', headers: bearer('a-token-known-only-by-hash') });
       assert.equal(ok.statusCode, 200);
-      const wrong = await hashedApp.inject({ method: 'GET', url: '/v1/rotations', headers: bearer(sha256('a-token-known-only-by-hash')) });
+      const wrong = await app.inject({ method: 'GET', url: '/v1/rotations', headers: bearer(sha256('a-token-known-only-by-hash')) });
       assert.equal(wrong.statusCode, 401, 'the hash itself is not a credential');
-    } finally {
-      await hashedApp.close();
-    }
+    });
   });
 
   it('leaves health and docs open', async () => {
     for (const url of ['/healthz', '/readyz', '/docs/json']) {
-      assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
+      assert.equal((await f.app.inject({ method: 'GET', url })).statusCode, 200, url);
     }
   });
 });
 
 describe('API roles', () => {
-  let app: FastifyInstance;
-  let deps: ReturnType<typeof fakeDeps>;
-  before(async () => {
-    deps = fakeDeps();
-    app = await buildApp(deps);
-    // a running rotation requested by someone else, so every control route reaches its role check
-    await deps.rotations.start({ clusterId: 7, requestedBy: 'someone-else' });
-  });
-  after(() => app.close());
+  const f = useFakeApp();
+  // a running rotation requested by someone else, so every control route reaches its role check
+  before(() => f.deps.rotations.start({ clusterId: 7, requestedBy: 'someone-else' }));
 
   const cases: { method: 'GET' | 'POST'; url: string; payload?: object; allowed: (keyof typeof TOKENS)[] }[] = [
     { method: 'GET', url: '/v1/rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
@@ -96,7 +78,7 @@ describe('API roles', () => {
       for (const who of Object.keys(TOKENS) as (keyof typeof TOKENS)[]) {
         // a fresh cluster per start so a 409 never hides the role decision
         const payload = c.url === '/v1/rotations' && c.method === 'POST' ? { clusterId: 1000 + Object.keys(TOKENS).indexOf(who) } : c.payload;
-        const res = await app.inject({ method: c.method, url: c.url, headers: bearer(TOKENS[who]), ...(payload ? { payload } : {}) });
+        const res = await f.app.inject({ method: c.method, url: c.url, headers: bearer(TOKENS[who]), ...(payload ? { payload } : {}) });
         if (c.allowed.includes(who)) {
           assert.ok(res.statusCode < 400, `${who}: expected success, got ${res.statusCode} ${res.body}`);
         } else {
@@ -110,9 +92,7 @@ describe('API roles', () => {
 
 describe('API identity and four-eyes', () => {
   it('records the caller as requester and approver, never a body field', async () => {
-    const deps = fakeDeps();
-    const app = await buildApp(deps);
-    try {
+    await withFakeApp({}, async ({ app, deps }) => {
       const spoofed = await app.inject({
         method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.operator), payload: { clusterId: 11, requestedBy: 'ana' },
       });
@@ -134,15 +114,11 @@ describe('API identity and four-eyes', () => {
       });
       assert.equal(approved.statusCode, 200);
       assert.deepEqual(deps.rotations.controls, [{ clusterId: 11, payload: { update: 'approve', by: 'ana', comment: 'looks right' } }]);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('forbids approving a rotation one requested, and sends nothing to the workflow', async () => {
-    const deps = fakeDeps();
-    const app = await buildApp(deps);
-    try {
+    await withFakeApp({}, async ({ app, deps }) => {
       await app.inject({ method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.opsApprover), payload: { clusterId: 12 } });
       const res = await app.inject({ method: 'POST', url: '/v1/rotations/12/approve', headers: bearer(TOKENS.opsApprover), payload: {} });
       assert.equal(res.statusCode, 403);
@@ -151,22 +127,16 @@ describe('API identity and four-eyes', () => {
       // rejecting one's own request is safe and allowed
       const rejected = await app.inject({ method: 'POST', url: '/v1/rotations/12/reject', headers: bearer(TOKENS.opsApprover), payload: { reason: 'changed my mind' } });
       assert.equal(rejected.statusCode, 200);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('lets a requester approve its own rotation when four-eyes is turned off', async () => {
-    const deps = fakeDeps({ fourEyes: false });
-    const app = await buildApp(deps);
-    try {
+    await withFakeApp({ fourEyes: false }, async ({ app, deps }) => {
       await app.inject({ method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.opsApprover), payload: { clusterId: 13 } });
       const res = await app.inject({ method: 'POST', url: '/v1/rotations/13/approve', headers: bearer(TOKENS.opsApprover), payload: {} });
       assert.equal(res.statusCode, 200);
       assert.equal(deps.rotations.controls[0].payload.by, 'sam');
-    } finally {
-      await app.close();
-    }
+    });
   });
 });
 
@@ -216,19 +186,15 @@ describe('API logging', () => {
     const lines: string[] = [];
     const destination = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
     const logger = createApiLogger({ level: 'trace', destination });
-    const deps = fakeDeps({ logger });
-    deps.rotations.get = async () => { throw new Error('boom'); };
-    const app = await buildApp(deps);
-    try {
+    await withFakeApp({ logger }, async ({ app, deps }) => {
+      deps.rotations.get = async () => { throw new Error('boom'); };
       await app.inject({ method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.operator), payload: { clusterId: 21 } });
       await app.inject({ method: 'GET', url: '/v1/rotations', headers: bearer('some-invalid-token-xyz') });
       const failed = await app.inject({ method: 'GET', url: '/v1/rotations/21', headers: bearer(TOKENS.viewer) });
       assert.equal(failed.statusCode, 500);
       assert.deepEqual(failed.json(), { error: { code: 'internal_error', message: 'internal error' } });
       logger.info({ req: { headers: { authorization: `Bearer ${TOKENS.viewer}` } }, token: TOKENS.operator }, 'direct');
-    } finally {
-      await app.close();
-    }
+    });
     const log = lines.join('');
     assert.ok(lines.length > 3, 'requests were logged');
     assert.match(log, /rotation started/);

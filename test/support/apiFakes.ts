@@ -1,9 +1,12 @@
 // In-memory stand-ins for the API's services, so the HTTP layer (auth, validation, error format,
 // the four-eyes rule) is tested on its own. The rotation lifecycle itself is tested against a real
 // Temporal dev server in test/api.test.ts.
+import { after, before } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { buildApp } from '../../api/app.js';
 import type { ApiToken } from '../../api/auth.js';
 import type {
   ApiDeps, ClusterService, ControlPayload, RotationListQuery, RotationService, RotationView, StartedRun,
@@ -107,4 +110,31 @@ export function fakeDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & { rotation
     webUrl: 'http://127.0.0.1:8233',
     ...overrides,
   } as ApiDeps & { rotations: FakeRotations; clusters: FakeClusters };
+}
+
+export type FakeDeps = ReturnType<typeof fakeDeps>;
+export interface FakeApp { app: FastifyInstance; deps: FakeDeps }
+
+/** One app for the enclosing describe(): built before its tests, closed after them. */
+export function useFakeApp(overrides: Partial<ApiDeps> = {}): FakeApp {
+  const fixture = {} as FakeApp;
+  before(async () => {
+    fixture.deps = fakeDeps(overrides);
+    fixture.app = await buildApp(fixture.deps);
+  });
+  after(() => fixture.app.close());
+  return fixture;
+}
+
+/** An app for one test, closed however the test ends. */
+export async function withFakeApp(
+  overrides: Partial<ApiDeps>, use: (fixture: FakeApp) => Promise<void>,
+): Promise<void> {
+  const deps = fakeDeps(overrides);
+  const app = await buildApp(deps);
+  try {
+    await use({ app, deps });
+  } finally {
+    await app.close();
+  }
 }

@@ -1,0 +1,244 @@
+// The HTTP API: input validation, error format, 404/409, OpenAPI; over fake services here, and
+// (at the end of this file) a real rotation through a real dev server, worker and simulator.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InjectOptions } from 'fastify';
+import { bearer, TOKENS, useFakeApp, withFakeApp } from './support/apiFakes.js';
+
+const operator = bearer(TOKENS.operator);
+const viewer = bearer(TOKENS.viewer);
+const json = { 'content-type': 'application/json' };
+
+function assertError(res: { statusCode: number; json(): unknown; body: string }, status: number, code: string, field?: string) {
+  assert.equal(res.statusCode, status, res.body);
+  const body = res.json() as { error: { code: string; message: string; field?: string } };
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+  assert.doesNotMatch(body.error.message, /\bat .+:\d+:\d+|node_modules|FST_/, 'no stack or internals');
+  for (const key of Object.keys(body.error)) assert.ok(['code', 'message', 'field'].includes(key), key);
+  if (field !== undefined) assert.equal(body.error.field, field, body.error.message);
+  return body.error;
+}
+
+describe('API input validation', () => {
+  const f = useFakeApp();
+
+  const start = (payload: unknown, headers: Record<string, string> = {}) =>
+    f.app.inject({ method: 'POST', url: '/v1/rotations', headers: { ...operator, ...headers }, payload: payload as InjectOptions['payload'] });
+
+  it('refuses wrong types and names the field', async () => {
+    const cases: [unknown, string][] = [
+      [{ clusterId: '5' }, 'clusterId'],
+      [{ clusterId: 5.5 }, 'clusterId'],
+      [{ clusterId: true }, 'clusterId'],
+      [{ clusterId: null }, 'clusterId'],
+      [{ clusterId: 5, dryRun: 'yes' }, 'dryRun'],
+      [{ clusterId: 5, approvals: { beforeDelete: 1 } }, 'approvals.beforeDelete'],
+      [{ clusterId: 5, restart: { scope: 'everything' } }, 'restart.scope'],
+      [{ clusterId: 5, restart: { scope: { namespaces: ['Not_A_Namespace'] } } }, 'restart.scope'],
+      [{ clusterId: 5, recycle: { mode: 'fast' } }, 'recycle.mode'],
+    ];
+    for (const [payload, field] of cases) {
+      const error = assertError(await start(payload), 400, 'invalid_request', field);
+      assert.match(error.message, new RegExp(field.replace('.', '\\.')));
+    }
+    assert.equal(f.deps.rotations.started.length, 0, 'nothing was started');
+  });
+
+  it('refuses unknown fields at every level instead of dropping them', async () => {
+    const cases: [unknown, string][] = [
+      [{ clusterId: 5, force: true }, 'force'],
+      [{ clusterId: 5, requestedBy: 'mallory' }, 'requestedBy'],
+      [{ clusterId: 5, approvals: { beforeDelete: false, skipAll: true } }, 'approvals.skipAll'],
+      [{ clusterId: 5, recycle: { mode: 'rolling', parallel: 10 } }, 'recycle.parallel'],
+    ];
+    for (const [payload, field] of cases) {
+      const error = assertError(await start(payload), 400, 'invalid_request', field);
+      assert.match(error.message, /unknown field/);
+    }
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/rotations?colour=red', headers: viewer }), 400, 'invalid_request', 'colour');
+    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/5/pause', headers: operator, payload: { by: 'x' } }), 400, 'invalid_request', 'by');
+    assert.equal(f.deps.rotations.started.length, 0);
+  });
+
+  it('names a missing required field', async () => {
+    assertError(await start({}), 400, 'invalid_request', 'clusterId');
+    assertError(await start({ clusterId: 5, restart: {} }), 400, 'invalid_request', 'restart.scope');
+  });
+
+  it('refuses negative, zero, fractional and huge ids in bodies and paths', async () => {
+    for (const clusterId of [-1, 0, 2 ** 31, 1e30, Number.MAX_SAFE_INTEGER]) {
+      assertError(await start({ clusterId }), 400, 'invalid_request', 'clusterId');
+    }
+    assertError(await start('{"clusterId": 99999999999999999999999999999}', json), 400, 'invalid_request', 'clusterId');
+    for (const id of ['-5', '0', '1.5', 'abc', '99999999999999999999999', '1e3', '2147483648', '%00']) {
+      const res = await f.app.inject({ method: 'GET', url: `/v1/rotations/${id}`, headers: viewer });
+      assertError(res, 400, 'invalid_request');
+    }
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/rotations?clusterId=-3', headers: viewer }), 400, 'invalid_request', 'clusterId');
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/rotations?pageSize=100000', headers: viewer }), 400, 'invalid_request', 'pageSize');
+    assertError(await f.app.inject({ method: 'GET', url: `/v1/rotations/${'9'.repeat(500)}`, headers: viewer }), 400, 'invalid_request');
+  });
+
+  it('refuses malformed JSON, an empty JSON body and a JSON array with 400', async () => {
+    for (const payload of ['{"clusterId": ', '{clusterId: 5}', "{'clusterId': 5}", 'null x', '']) {
+      const res = await start(payload, json);
+      assertError(res, 400, 'invalid_request');
+    }
+    assertError(await start('[1,2]', json), 400, 'invalid_request');
+    assertError(await start('"5"', json), 400, 'invalid_request');
+  });
+
+  it('refuses bodies that are not JSON with 415', async () => {
+    assertError(await start('clusterId=5', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
+    assertError(await start('hello', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+  });
+
+  it('refuses oversized bodies with 413 before parsing them', async () => {
+    const payload = JSON.stringify({ clusterId: 5, restart: { scope: { namespaces: Array.from({ length: 5000 }, (_, i) => `namespace-${i}`) } } });
+    assert.ok(payload.length > 64 * 1024);
+    const error = assertError(await start(payload, json), 413, 'payload_too_large');
+    assert.match(error.message, /larger than the limit/);
+    assert.equal(f.deps.rotations.started.length, 0);
+  });
+
+  it('refuses an unknown phase or fleet name in list filters', async () => {
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/rotations?phase=Exploded', headers: viewer }), 400, 'invalid_request', 'phase');
+    assertError(await f.app.inject({ method: 'GET', url: "/v1/rotations?fleet=x'%20OR%20'1'='1", headers: viewer }), 400, 'invalid_request', 'fleet');
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/rotations?nextPageToken=not%20a%20token', headers: viewer }), 400, 'invalid_request', 'nextPageToken');
+  });
+
+  it('requires a reason to reject or abort, and bounds comments', async () => {
+    await f.deps.rotations.start({ clusterId: 40, requestedBy: 'someone' });
+    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/40/abort', headers: operator, payload: {} }), 400, 'invalid_request', 'reason');
+    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/40/reject', headers: bearer(TOKENS.approver), payload: { reason: '' } }), 400, 'invalid_request', 'reason');
+    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/40/approve', headers: bearer(TOKENS.approver), payload: { comment: 'x'.repeat(1001) } }), 400, 'invalid_request', 'comment');
+    assert.equal(f.deps.rotations.controls.length, 0);
+  });
+});
+
+describe('API responses', () => {
+  const f = useFakeApp();
+
+  it('starts a rotation with 202, the run ids, a Temporal Web link and the caller as requester', async () => {
+    const res = await f.app.inject({
+      method: 'POST', url: '/v1/rotations', headers: operator,
+      payload: { clusterId: 77, approvals: { beforeRecycle: false }, restart: { scope: { namespaces: ['web'] } }, recycle: { mode: 'rolling' } },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const body = res.json();
+    assert.equal(body.workflowId, 'rotate-cluster-77');
+    assert.equal(body.webUrl, `http://127.0.0.1:8233/namespaces/default/workflows/rotate-cluster-77/${body.runId}`);
+    assert.deepEqual(f.deps.rotations.started.at(-1), {
+      clusterId: 77, approvals: { beforeRecycle: false }, restart: { scope: { namespaces: ['web'] } },
+      recycle: { mode: 'rolling' }, requestedBy: 'olga',
+    });
+  });
+
+  it('answers 409 when the cluster already has a rotation running', async () => {
+    await f.app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 78 } });
+    const error = assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 78 } }), 409, 'conflict');
+    assert.match(error.message, /rotate-cluster-78/);
+  });
+
+  it('answers 404 for a cluster without rotation and for unknown routes', async () => {
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/rotations/4040', headers: viewer }), 404, 'not_found');
+    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/4040/pause', headers: operator }), 404, 'not_found');
+    assertError(await f.app.inject({ method: 'GET', url: '/v2/nothing' }), 404, 'not_found');
+    assertError(await f.app.inject({ method: 'DELETE', url: '/v1/rotations/1', headers: operator }), 404, 'not_found');
+  });
+
+  it("answers 409 with the workflow validator's reason when an Update is refused", async () => {
+    await f.app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 79 } });
+    const error = assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/79/retry', headers: operator }), 409, 'conflict');
+    assert.equal(error.message, 'retry applies only to a Blocked rotation (phase is AwaitingApproval)');
+  });
+
+  it('refuses to steer a finished rotation, and resumes one whose run ended unfinished', async () => {
+    await f.app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 80 } });
+    const view = f.deps.rotations.views.get(80)!;
+    f.deps.rotations.views.set(80, { ...view, execution: 'COMPLETED', status: { ...view.status!, phase: 'Completed' } });
+    const error = assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/80/pause', headers: operator }), 409, 'conflict');
+    assert.match(error.message, /not running.*COMPLETED.*Completed/);
+    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/80/resume', headers: operator }), 409, 'conflict');
+    assert.equal(f.deps.rotations.resumed.length, 0);
+
+    f.deps.rotations.views.set(80, { ...view, execution: 'TERMINATED' });
+    const resumed = await f.app.inject({ method: 'POST', url: '/v1/rotations/80/resume', headers: operator });
+    assert.equal(resumed.statusCode, 202, resumed.body);
+    assert.notEqual(resumed.json().runId, view.runId);
+    assert.deepEqual(f.deps.rotations.resumed, [{ clusterId: 80, requestedBy: 'olga' }]);
+  });
+
+  it('passes list filters and paging to the service', async () => {
+    const res = await f.app.inject({
+      method: 'GET', url: '/v1/rotations?phase=Blocked&clusterId=12&fleet=nightly-1&pageSize=10&nextPageToken=abc_-9', headers: viewer,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { rotations: [], nextPageToken: null });
+    assert.deepEqual(f.deps.rotations.listed.at(-1), {
+      phase: 'Blocked', clusterId: 12, fleetRotationId: 'nightly-1', pageSize: 10, nextPageToken: 'abc_-9',
+    });
+  });
+
+  it('lists clusters with filters and Linode paging', async () => {
+    const res = await f.app.inject({ method: 'GET', url: '/v1/clusters?tag=prod&region=us-iad&page=2&pageSize=25', headers: viewer });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().data[0].id, 101);
+    assert.deepEqual(f.deps.clusters.calls.at(-1), [{ tag: 'prod', region: 'us-iad', label: undefined }, { page: 2, pageSize: 25 }]);
+    assertError(await f.app.inject({ method: 'GET', url: '/v1/clusters?pageSize=5', headers: viewer }), 400, 'invalid_request', 'pageSize');
+  });
+
+  it('reports readiness from Temporal: 503 when it is unreachable', async () => {
+    assert.deepEqual((await f.app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ok' });
+    await withFakeApp({ temporalHealth: async () => false }, async ({ app }) => {
+      assertError(await app.inject({ method: 'GET', url: '/readyz' }), 503, 'unavailable');
+      assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    });
+    const refused = async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:7233'); };
+    await withFakeApp({ temporalHealth: refused }, async ({ app }) => {
+      const error = assertError(await app.inject({ method: 'GET', url: '/readyz' }), 503, 'unavailable');
+      assert.doesNotMatch(error.message, /ECONNREFUSED/);
+    });
+  });
+
+  it('hides internal errors behind a bare 500', async () => {
+    await withFakeApp({}, async ({ app, deps }) => {
+      deps.rotations.start = async () => { throw new Error('secret internal detail at /srv/x.ts:1:2'); };
+      const res = await app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 1 } });
+      assert.deepEqual(res.json(), { error: { code: 'internal_error', message: 'internal error' } });
+      assert.equal(res.statusCode, 500);
+    });
+  });
+});
+
+describe('API OpenAPI document', () => {
+  it('serves OpenAPI 3 with every route, its schemas, bearer security and the error format', async () => {
+    await withFakeApp({}, async ({ app }) => {
+      const res = await app.inject({ method: 'GET', url: '/docs/json' });
+      assert.equal(res.statusCode, 200);
+      const doc = res.json();
+      assert.match(doc.openapi, /^3\./);
+      const paths = doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: object; additionalProperties: boolean } }> }; responses: Record<string, unknown>; security?: unknown; parameters?: unknown[] }>>;
+      for (const path of ['/healthz', '/readyz', '/v1/rotations', '/v1/rotations/{clusterId}', '/v1/clusters',
+        ...['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'abort'].map((a) => `/v1/rotations/{clusterId}/${a}`)]) {
+        assert.ok(paths[path], `${path} documented`);
+      }
+      const startOp = paths['/v1/rotations'].post;
+      const startBody = startOp.requestBody!.content['application/json'].schema;
+      assert.deepEqual(Object.keys(startBody.properties).sort(), ['approvals', 'clusterId', 'dryRun', 'recycle', 'restart']);
+      assert.equal(startBody.additionalProperties, false);
+      assert.ok(startOp.responses['202'] && startOp.responses['409'] && startOp.responses['400']);
+      assert.deepEqual(startOp.security, [{ bearer: [] }]);
+      assert.equal(paths['/healthz'].get.security, undefined);
+      assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
+      const statusParams = paths['/v1/rotations/{clusterId}'].get.parameters as { name: string; in: string; schema: { type: string } }[];
+      assert.deepEqual(statusParams.map((p) => [p.name, p.in, p.schema.type]), [['clusterId', 'path', 'integer']]);
+      const ui = await app.inject({ method: 'GET', url: '/docs/' });
+      assert.equal(ui.statusCode, 200);
+      assert.match(ui.body, /swagger-ui/i);
+    });
+  });
+});

@@ -1,7 +1,7 @@
 // fleetRotation: selects clusters, then runs one clusterRotation child per cluster in waves (a
 // canary, a human gate, the rest) under a concurrency limit and an error budget. The run carries
 // its whole state across continue-as-new, so history stays bounded at any fleet size.
-import { SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityCancellationType, CancellationScope, ChildWorkflowCancellationType, ParentClosePolicy,
   TerminatedFailure, TimeoutFailure,
@@ -15,6 +15,7 @@ import type {
   FleetReport, FleetRotationInput, FleetSkipInput, FleetStatus, RejectInput, RotationReport,
 } from '../common/types.js';
 import { clusterFinishedSignal } from './fleet/reportToFleet.js';
+import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from './searchAttributes.js';
 import {
   DEFAULTS, addTimeline, budgetOf, countByPhase, initialState, isFailed, overBudget, planWaves,
 } from './fleet/state.js';
@@ -27,11 +28,6 @@ export const fleetResumeUpdate = defineUpdate<FleetStatus, [ControlInput?]>('res
 export const fleetRetryUpdate = defineUpdate<FleetStatus, [FleetSkipInput?]>('retry');
 export const fleetSkipUpdate = defineUpdate<FleetStatus, [FleetSkipInput?]>('skip');
 export const fleetAbortUpdate = defineUpdate<FleetStatus, [AbortInput]>('abort');
-
-const FleetRotationIdKey = defineSearchAttributeKey('FleetRotationId', SearchAttributeType.KEYWORD);
-const RequestedByKey = defineSearchAttributeKey('RequestedBy', SearchAttributeType.KEYWORD);
-const LkeClusterIdKey = defineSearchAttributeKey('LkeClusterId', SearchAttributeType.INT);
-const LkeRegionKey = defineSearchAttributeKey('LkeRegion', SearchAttributeType.KEYWORD);
 
 const { selectClusters } = proxyActivities<FleetActivities>({
   startToCloseTimeout: '5 minutes',
@@ -195,10 +191,10 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
         cancellationType: ChildWorkflowCancellationType.ABANDON,
         staticSummary: `Rotate LKE cluster ${cluster.id} (${cluster.region}) in ${fleetId}`,
         typedSearchAttributes: [
-          { key: FleetRotationIdKey, value: fleetId },
-          { key: LkeClusterIdKey, value: cluster.id },
-          { key: LkeRegionKey, value: cluster.region },
-          { key: RequestedByKey, value: input.requestedBy },
+          { key: FLEET_ROTATION_ID, value: fleetId },
+          { key: LKE_CLUSTER_ID, value: cluster.id },
+          { key: LKE_REGION, value: cluster.region },
+          { key: REQUESTED_BY, value: input.requestedBy },
         ],
       });
       cluster.runId = handle.firstExecutionRunId;
@@ -218,7 +214,9 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
     }
     try {
       const report = await result;
-      finish(cluster, clusterPhaseOf(report.phase));
+      // The report has no error field: a failed rotation's last timeline entry says what went wrong.
+      const why = report.phase === 'Completed' ? undefined : report.timeline.at(-1)?.detail;
+      finish(cluster, clusterPhaseOf(report.phase), why);
     } catch (err) {
       const failure = describeChildFailure(err);
       finish(cluster, failure.phase, failure.message);
@@ -333,8 +331,8 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
   // ---- Selection and plan (first run only).
   if (!state.selected) {
     upsertSearchAttributes([
-      { key: FleetRotationIdKey, value: fleetId },
-      { key: RequestedByKey, value: input.requestedBy },
+      { key: FLEET_ROTATION_ID, value: fleetId },
+      { key: REQUESTED_BY, value: input.requestedBy },
     ]);
     showDetails();
     try {

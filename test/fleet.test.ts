@@ -1,0 +1,352 @@
+// Fleet rotation on a real dev server and worker: the real fleetRotation workflow, its activities and
+// client functions, over a stand-in child rotation (test/support/fleetStubWorkflows.ts) whose one
+// activity is a fake that the tests time, fail and block per cluster.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { createFleetActivities, linodeFilterFor, selectClusters } from '../activities/fleet.js';
+import type { ListClustersOptions, LinodePort } from '../activities/ports.js';
+import {
+  createFleetSchedule, deleteFleetSchedule, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
+  sendFleetControl, startFleetRotation, triggerFleetSchedule,
+} from '../client/fleets.js';
+import type { SnapshotInput } from '../common/activities.js';
+import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../common/names.js';
+import type {
+  ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
+} from '../common/types.js';
+import { startDevServer, type DevServer } from '../engine/devServer.js';
+import { FLEET_ROTATION_ID } from '../workflows/searchAttributes.js';
+import { SILENT_CLUSTER_MODULUS } from './support/fleetStubWorkflows.js';
+
+// ---- A Linode API with a paged cluster list, in memory.
+
+function lkeCluster(id: number, tags: string[], region = 'us-iad'): LkeCluster {
+  return {
+    id, label: `lke-${id}`, region, k8s_version: '1.31', status: 'ready', tier: 'standard', tags,
+    control_plane: { high_availability: false }, created: '2026-01-01T00:00:00', updated: '2026-01-01T00:00:00',
+  };
+}
+
+class FakeLinode implements Pick<LinodePort, 'listClusters'> {
+  clusters: LkeCluster[] = [];
+  requests: ListClustersOptions[] = [];
+  add(tag: string, ids: number[], region?: string): void {
+    for (const id of ids) this.clusters.push(lkeCluster(id, [tag], region));
+  }
+  async listClusters(options: ListClustersOptions = {}): Promise<LinodePage<LkeCluster>> {
+    this.requests.push(options);
+    const page = options.page ?? 1;
+    const size = options.pageSize ?? 100;
+    const pages = Math.max(1, Math.ceil(this.clusters.length / size));
+    return { data: this.clusters.slice((page - 1) * size, page * size), page, pages, results: this.clusters.length };
+  }
+}
+
+// ---- The stand-in child's one activity: how long each cluster's rotation takes, whether it fails.
+
+interface Behaviour { ms?: number; fail?: boolean; until?: Promise<void> }
+
+class FakeRotationWork {
+  behaviour = new Map<number, Behaviour>();
+  calls = new Map<number, number>();
+  running = 0;
+  maxRunning = 0;
+  reset(): void {
+    this.behaviour.clear();
+    this.running = 0;
+    this.maxRunning = 0;
+  }
+  callsFor(ids: number[]): number {
+    return ids.reduce((sum, id) => sum + (this.calls.get(id) ?? 0), 0);
+  }
+  snapshotCluster = async ({ clusterId }: SnapshotInput): Promise<ClusterSnapshot> => {
+    this.calls.set(clusterId, (this.calls.get(clusterId) ?? 0) + 1);
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    const behaviour = this.behaviour.get(clusterId) ?? {};
+    try {
+      await delay(behaviour.ms ?? 30);
+      await behaviour.until;
+      if (behaviour.fail) throw ApplicationFailure.nonRetryable(`injected failure on cluster ${clusterId}`, 'Injected');
+    } finally {
+      this.running--;
+    }
+    return {
+      clusterId, label: `lke-${clusterId}`, region: 'us-iad', k8sVersion: '1.31', tier: 'standard', highAvailability: false,
+      takenAt: new Date().toISOString(), adminTokenFingerprint: null, tokenSecrets: [], nodes: [], poolNodes: [], workloads: [],
+    };
+  };
+}
+
+const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(100);
+  }
+}
+
+describe('fleet rotation', { timeout: 240_000 }, () => {
+  const linode = new FakeLinode();
+  const work = new FakeRotationWork();
+  let server: DevServer;
+  let client: Client;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+
+  const statusOf = async (name: string): Promise<FleetStatus> => {
+    const status = await getFleetStatus(client, name);
+    assert.ok(status, `fleet ${name} exists`);
+    return status;
+  };
+  const waitForPhase = (name: string, phase: FleetStatus['phase']): Promise<FleetStatus> =>
+    waitFor(`fleet ${name} to be ${phase}`, async () => {
+      const status = await statusOf(name);
+      return status.phase === phase && status;
+    });
+  const resultOf = (name: string): Promise<FleetReport> =>
+    client.workflow.getHandle(fleetRotationWorkflowId(name)).result() as Promise<FleetReport>;
+  const fleet = (name: string, tag: string, extra: Partial<FleetRotationInput> = {}): FleetRotationInput =>
+    ({ name, requestedBy: 'alice', selector: { tags: [tag] }, ...extra });
+
+  before(async () => {
+    server = await startDevServer();
+    client = server.client;
+    worker = await Worker.create({
+      connection: server.nativeConnection,
+      namespace: server.namespace,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: fileURLToPath(new URL('./support/fleetStubWorkflows.ts', import.meta.url)),
+      activities: {
+        ...createFleetActivities({ linode, client, heartbeatEveryMs: 500 }),
+        snapshotCluster: work.snapshotCluster,
+      },
+    });
+    workerRun = worker.run();
+  });
+
+  after(async () => {
+    worker?.shutdown();
+    await workerRun;
+    await server?.stop();
+  });
+
+  test('selection pages through the API with X-Filter and applies ids and the label pattern itself', async () => {
+    const api = new FakeLinode();
+    api.add('prod', range(1, 1200), 'us-ord');
+    api.clusters[10].label = 'payments-eu-1';
+    api.clusters[700].label = 'payments-us-2';
+    api.clusters[701].label = 'search-us-1';
+
+    const byGlob = await selectClusters(api, { tags: ['prod'], regions: ['us-ord', 'us-iad'], labelPattern: 'payments-*' });
+    assert.deepEqual(byGlob.map((c) => c.id), [11, 701]);
+    assert.deepEqual(api.requests.map((r) => r.page), [1, 2, 3], 'every page read, and no more');
+    assert.deepEqual(api.requests[0].filter, { '+and': [{ tags: 'prod' }, { '+or': [{ region: 'us-ord' }, { region: 'us-iad' }] }] });
+
+    assert.deepEqual((await selectClusters(api, { labelPattern: '/^(payments|search)-us-\\d$/' })).map((c) => c.id), [701, 702]);
+    assert.deepEqual((await selectClusters(api, { clusterIds: [702, 5] })).map((c) => c.id), [5, 702]);
+    await assert.rejects(selectClusters(api, { clusterIds: [5, 99_999] }), /clusters 99999 not found/);
+    await assert.rejects(selectClusters(api, { labelPattern: '/(/' }), /not a valid regular expression/);
+    assert.equal(linodeFilterFor({ clusterIds: [1] }), undefined, 'ids are not a Linode filter field');
+  });
+
+  test('canary wave, approval gate, then the rest; children carry the fleet id and no per-cluster delete gate', async () => {
+    work.reset();
+    const ids = range(100, 4);
+    linode.add('canary', ids, 'us-ord');
+    const started = await startFleetRotation(client, fleet('canary', 'canary', { concurrency: 2 }));
+    assert.equal(started.workflowId, 'rotate-fleet-canary');
+
+    const gated = await waitForPhase('canary', 'AwaitingApproval');
+    assert.deepEqual(gated.clusters.map((c) => [c.id, c.wave, c.phase]), [
+      [100, 0, 'Completed'], [101, 1, 'Pending'], [102, 1, 'Pending'], [103, 1, 'Pending'],
+    ]);
+    assert.equal(gated.counts.Completed, 1);
+    assert.equal(gated.pendingGate?.gate, 'canary');
+    assert.equal(work.callsFor(ids), 1, 'only the canary ran before the approval');
+    await assert.rejects(sendFleetControl(client, 'canary', { update: 'resume' }), WorkflowUpdateFailedError);
+
+    const approved = await sendFleetControl(client, 'canary', { update: 'approve', input: { by: 'bob', comment: 'canary looks fine' } });
+    assert.equal(approved.approvals[0].by, 'bob');
+    const report = await resultOf('canary');
+    assert.equal(report.phase, 'Completed');
+    assert.equal(report.counts.Completed, 4);
+    assert.equal(work.callsFor(ids), 4);
+    await assert.rejects(sendFleetControl(client, 'canary', { update: 'approve', input: { by: 'bob' } }), /ended|not found|completed/i);
+
+    const child = client.workflow.getHandle(clusterRotationWorkflowId(101));
+    const description = await child.describe();
+    assert.equal(description.typedSearchAttributes.get(FLEET_ROTATION_ID), 'rotate-fleet-canary');
+    const history = await child.fetchHistory();
+    const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const childInput = JSON.parse(Buffer.from(payload!.data!).toString()) as ClusterRotationInput;
+    assert.deepEqual(childInput.approvals, { beforeDelete: false, beforeRecycle: false });
+    assert.equal(childInput.fleetRotationId, 'rotate-fleet-canary');
+    assert.equal(childInput.requestedBy, 'alice');
+  });
+
+  test('never more children at once than the concurrency; pause stops new starts until resume', async () => {
+    work.reset();
+    const ids = range(200, 12);
+    linode.add('window', ids);
+    for (const id of ids) work.behaviour.set(id, { ms: 250 });
+    await startFleetRotation(client, fleet('window', 'window', { concurrency: 3, waves: { canary: 0 } }));
+
+    await waitFor('three rotations running', async () => work.running === 3);
+    await sendFleetControl(client, 'window', { update: 'pause', input: { by: 'carol' } });
+    const paused = await waitFor('the running ones to finish while paused', async () => {
+      const status = await statusOf('window');
+      return status.counts.Running === 0 && status;
+    });
+    assert.equal(paused.phase, 'Paused');
+    const doneWhilePaused = work.callsFor(ids);
+    assert.ok(paused.counts.Pending > 0, 'work left over');
+    await delay(600);
+    assert.equal(work.callsFor(ids), doneWhilePaused, 'nothing new started while paused');
+
+    await sendFleetControl(client, 'window', { update: 'resume', input: { by: 'carol' } });
+    const report = await resultOf('window');
+    assert.equal(report.phase, 'Completed');
+    assert.equal(report.counts.Completed, 12);
+    assert.equal(work.maxRunning, 3, 'the window was filled, and never overfilled');
+  });
+
+  test('failures past the error budget halt the fleet; skip and resume take it to the end', async () => {
+    work.reset();
+    const ids = range(300, 8);
+    linode.add('budget', ids);
+    for (const id of ids) work.behaviour.set(id, { ms: 300 });
+    for (const id of [300, 301, 304, 305]) work.behaviour.set(id, { ms: 10, fail: true });
+    await startFleetRotation(client, fleet('budget', 'budget', { concurrency: 2, waves: { canary: 0 }, errorBudget: { count: 1 } }));
+
+    const halted = await waitFor('the first halt, with the running one finished', async () => {
+      const status = await statusOf('budget');
+      return status.phase === 'Halted' && status.counts.Running === 0 && status;
+    });
+    assert.deepEqual([halted.counts.Failed, halted.counts.Completed, halted.counts.Pending], [2, 1, 5]);
+    assert.match(halted.haltReason ?? '', /2 failed, error budget allows 1/);
+    await delay(500);
+    assert.equal(work.callsFor(ids), 3, 'no new cluster starts while halted');
+
+    const skipped = await sendFleetControl(client, 'budget', { update: 'skip', input: { by: 'dave' } });
+    assert.deepEqual(skipped.clusters.filter((c) => c.phase === 'Skipped').map((c) => c.id), [300, 301]);
+    assert.equal(skipped.halted, false);
+
+    const haltedAgain = await waitFor('the second halt', async () => {
+      const status = await statusOf('budget');
+      return status.phase === 'Halted' && status.counts.Running === 0 && status;
+    });
+    assert.deepEqual(haltedAgain.clusters.filter((c) => c.phase === 'Failed').map((c) => c.id), [304, 305]);
+    await sendFleetControl(client, 'budget', { update: 'resume', input: { by: 'dave' } });
+
+    const report = await resultOf('budget');
+    assert.equal(report.phase, 'CompletedWithFailures');
+    assert.deepEqual([report.counts.Completed, report.counts.Skipped, report.counts.Failed], [4, 2, 2]);
+    assert.deepEqual(report.errorBudget, { allowed: 1, failed: 2, accepted: 2 });
+    assert.match(report.clusters.find((c) => c.id === 304)?.error ?? '', /injected failure on cluster 304/);
+  });
+
+  test('a cluster whose rotation is already running is attached to, not rotated twice', async () => {
+    work.reset();
+    linode.add('attach', [400, 401]);
+    let release!: () => void;
+    work.behaviour.set(400, { until: new Promise<void>((resolve) => { release = resolve; }) });
+    await client.workflow.start('clusterRotation', {
+      taskQueue: TASK_QUEUE,
+      workflowId: clusterRotationWorkflowId(400),
+      args: [{ clusterId: 400, requestedBy: 'erin' } satisfies ClusterRotationInput],
+    });
+    await waitFor('the solo rotation to be under way', async () => work.callsFor([400]) === 1);
+
+    await startFleetRotation(client, fleet('attach', 'attach', { waves: { canary: 0 } }));
+    const attached = await waitFor('401 done and 400 attached', async () => {
+      const status = await statusOf('attach');
+      const solo = status.clusters.find((c) => c.id === 400);
+      return status.counts.Completed === 1 && solo?.attached && solo.phase === 'Running' && status;
+    });
+    assert.equal(attached.clusters.find((c) => c.id === 400)?.workflowId, clusterRotationWorkflowId(400));
+    release();
+
+    const report = await resultOf('attach');
+    assert.equal(report.phase, 'Completed');
+    assert.deepEqual(report.clusters.map((c) => [c.id, c.phase, c.attached]), [[400, 'Completed', true], [401, 'Completed', false]]);
+    assert.equal(work.callsFor([400]), 1, 'cluster 400 was rotated once');
+  });
+
+  test('a fleet that continues as new finishes with every cluster accounted for and a bounded history', async () => {
+    work.reset();
+    const ids = range(500, 40);
+    linode.add('big', ids);
+    for (const id of ids) work.behaviour.set(id, { ms: 40 + (id % 7) * 20 });
+    const maxHistoryEvents = 120;
+    await startFleetRotation(client, fleet('big', 'big', { concurrency: 6, waves: { canary: 0 }, maxHistoryEvents }));
+
+    const report = await resultOf('big');
+    assert.equal(report.phase, 'Completed');
+    assert.equal(report.counts.Completed, 40);
+    assert.deepEqual(report.clusters.map((c) => c.id), ids);
+    assert.ok(report.runs > 2, `continued as new (${report.runs} runs)`);
+    assert.equal(work.callsFor(ids), 40, 'no cluster rotated twice across runs');
+    assert.ok(ids.some((id) => id % SILENT_CLUSTER_MODULUS === 0), 'some children never signal: the watch found them');
+
+    let longest = 0;
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${fleetRotationWorkflowId('big')}'` })) {
+      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      longest = Math.max(longest, history.events?.length ?? 0);
+    }
+    assert.ok(longest < maxHistoryEvents + 60, `longest run history ${longest} events`);
+  });
+
+  test('rejecting the canary gate ends the fleet Rejected, with nothing more started', async () => {
+    work.reset();
+    const ids = range(600, 3);
+    linode.add('reject', ids);
+    await startFleetRotation(client, fleet('reject', 'reject', { soakMs: 200 }));
+    await waitForPhase('reject', 'AwaitingApproval');
+    await sendFleetControl(client, 'reject', { update: 'reject', input: { by: 'bob', reason: 'canary broke ingress' } });
+    const report = await resultOf('reject');
+    assert.equal(report.phase, 'Rejected');
+    assert.deepEqual([report.counts.Completed, report.counts.NotStarted], [1, 2]);
+    assert.equal(report.error, 'canary broke ingress');
+    assert.ok(report.timeline.some((entry) => entry.event === 'soaking'));
+    assert.equal(work.callsFor(ids), 1);
+  });
+
+  test('a schedule starts fleet rotations', async () => {
+    work.reset();
+    linode.add('nightly', range(700, 2));
+    const input = fleet('nightly', 'nightly', { waves: { canary: 0 } });
+    await createFleetSchedule(client, { scheduleId: 'fleet-nightly', input, spec: { intervals: [{ every: '1 day' }] }, note: 'test' });
+    try {
+      await triggerFleetSchedule(client, 'fleet-nightly');
+      const workflowId = await waitFor('the scheduled run', async () => {
+        const description = await client.schedule.getHandle('fleet-nightly').describe();
+        return description.info.recentActions[0]?.action.workflow.workflowId;
+      });
+      assert.match(workflowId, /^rotate-fleet-nightly-/);
+      const report = await client.workflow.getHandle(workflowId).result() as FleetReport;
+      assert.equal(report.phase, 'Completed');
+      assert.equal(report.fleetRotationId, workflowId);
+      assert.equal((await getFleetStatus(client, workflowId))?.counts.Completed, 2);
+
+      await pauseFleetSchedule(client, 'fleet-nightly', 'maintenance');
+      // The schedule list is read from visibility, which lags the schedule's own state a little.
+      const listed = await waitFor('the paused schedule in the list', async () =>
+        (await listFleetSchedules(client)).find((s) => s.scheduleId === 'fleet-nightly' && s.paused));
+      assert.deepEqual([listed.fleetName, listed.note, listed.recentRuns], ['nightly', 'maintenance', [workflowId]]);
+    } finally {
+      await deleteFleetSchedule(client, 'fleet-nightly');
+    }
+    await waitFor('the schedule gone from the list', async () =>
+      !(await listFleetSchedules(client)).some((s) => s.scheduleId === 'fleet-nightly'));
+  });
+});

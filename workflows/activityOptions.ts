@@ -6,12 +6,13 @@ import type { RotationActivities } from '../common/activities.js';
 import type { RotationTuning } from '../common/types.js';
 
 /**
- * Failure types the activities raise for errors a retry cannot fix (bad request, bad credentials,
- * missing cluster, malformed data). Activities should also mark these ApplicationFailures
- * nonRetryable; listing them here keeps the workflow safe if one does not.
+ * Failure types (activities/errors.ts FailureType) that a retry cannot fix: a bad request, bad
+ * credentials, a missing cluster, a paused Deployment. The activities already mark them
+ * nonRetryable; listing them here keeps the workflow from hammering the API if one slips through.
  */
 export const NON_RETRYABLE_ERROR_TYPES = [
-  'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'InvalidData', 'NotRetryable',
+  'LinodeBadRequest', 'LinodeUnauthorized', 'LinodeForbidden', 'LinodeNotFound', 'LinodeUnprocessable',
+  'KubeBadRequest', 'KubeUnauthorized', 'KubeForbidden', 'BadKubeconfig', 'DeploymentPaused',
 ];
 
 type ActivityName = keyof RotationActivities;

@@ -1,0 +1,203 @@
+// An in-memory LKE cluster behind the RotationActivities contract, for workflow tests: it keeps the
+// state the real activities act on (token Secrets, the admin token, kubeconfig readiness, workload
+// annotations, node instances), records every call, and fails or holds calls on demand. Tokens it
+// issues are fake but unique, so a test can assert none of them reaches workflow history.
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { RotationActivities } from '../../common/activities.js';
+import type {
+  ClusterSnapshot, KubeNodeRef, PoolNodeRef, RestartScope, TokenSecretRef, WorkloadRef,
+} from '../../common/types.js';
+
+export type ActivityName = keyof RotationActivities;
+
+export interface FakeCall { name: ActivityName; input: unknown }
+
+export interface FaultSpec {
+  /** how many calls fail; Infinity until clearFault() */
+  times: number;
+  nonRetryable?: boolean;
+  type?: string;
+  message?: string;
+}
+
+const SERVICE_ACCOUNTS = ['ccm-user', 'cluster-autoscaler-user', 'kubernetes-dashboard-lke-user', 'lke-admin'];
+
+export const fingerprintOf = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+export class FakeCluster {
+  readonly calls: FakeCall[] = [];
+  /** every token this cluster ever issued: none may appear in history */
+  readonly issuedTokens: string[] = [];
+  secrets: (TokenSecretRef & { token: string })[] = [];
+  adminToken = '';
+  kubeconfigReady = true;
+  deliveredFingerprint: string | null = null;
+  readonly restartedAt = new Map<string, string>();
+  poolNodes: PoolNodeRef[];
+  readonly nodes: KubeNodeRef[];
+  readonly workloads: WorkloadRef[];
+  private readonly faults = new Map<ActivityName, FaultSpec>();
+  private readonly holds = new Map<ActivityName, { entered: () => void; released: Promise<void> }>();
+  private serial = 0;
+  private nextInstance = 9000;
+
+  constructor(
+    readonly clusterId = 1,
+    readonly label = 'fake-cluster',
+    readonly region = 'us-iad',
+    opts: { workloads?: number; nodes?: number } = {},
+  ) {
+    this.issueCredentials();
+    this.workloads = Array.from({ length: opts.workloads ?? 3 }, (_, i): WorkloadRef => ({
+      kind: (['Deployment', 'StatefulSet', 'DaemonSet'] as const)[i % 3], namespace: i === 0 ? 'kube-system' : 'apps', name: `w${i}`,
+    }));
+    this.poolNodes = Array.from({ length: opts.nodes ?? 2 }, (_, i): PoolNodeRef => ({
+      poolId: 7, nodeId: `7-${(0xa0 + i).toString(16)}`, instanceId: 100 + i, status: 'ready',
+    }));
+    this.nodes = this.poolNodes.map((n) => ({ name: `lke${clusterId}-7-${n.nodeId}`, providerID: `linode://${n.instanceId}`, ready: true }));
+  }
+
+  get adminFingerprint(): string {
+    return fingerprintOf(this.adminToken);
+  }
+
+  count(name: ActivityName): number {
+    return this.calls.filter((c) => c.name === name).length;
+  }
+
+  /** The next `times` calls of `name` fail (retryable unless nonRetryable). */
+  fail(name: ActivityName, spec: FaultSpec): void {
+    this.faults.set(name, spec);
+  }
+
+  clearFault(name: ActivityName): void {
+    this.faults.delete(name);
+  }
+
+  /** The next call of `name` waits until release(); `entered` resolves when it starts waiting. */
+  hold(name: ActivityName): { entered: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let entered!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    const enteredP = new Promise<void>((r) => { entered = r; });
+    this.holds.set(name, { entered, released });
+    return { entered: enteredP, release };
+  }
+
+  private issueCredentials(): void {
+    this.serial += 1;
+    this.secrets = SERVICE_ACCOUNTS.map((sa) => {
+      const token = `fake-token-${this.clusterId}-${sa}-${this.serial}-${Math.random().toString(36).slice(2)}`;
+      this.issuedTokens.push(token);
+      return {
+        namespace: 'kube-system', name: `${sa}-token-${this.serial}x`, uid: `uid-${sa}-${this.serial}`,
+        serviceAccount: sa, created: new Date().toISOString(), token,
+      };
+    });
+    this.adminToken = this.secrets.find((s) => s.serviceAccount === 'lke-admin')?.token ?? '';
+  }
+
+  private async enter(name: ActivityName, input: unknown): Promise<void> {
+    this.calls.push({ name, input });
+    const hold = this.holds.get(name);
+    if (hold) {
+      this.holds.delete(name);
+      hold.entered();
+      await hold.released;
+    }
+    const fault = this.faults.get(name);
+    if (fault && fault.times > 0) {
+      fault.times -= 1;
+      if (fault.times === 0) this.faults.delete(name);
+      throw ApplicationFailure.create({
+        type: fault.type ?? 'FakeFailure', message: fault.message ?? `${name} failed (injected)`, nonRetryable: fault.nonRetryable ?? false,
+      });
+    }
+  }
+
+  activities(): RotationActivities {
+    return {
+      snapshotCluster: async (input) => {
+        await this.enter('snapshotCluster', input);
+        return this.snapshot(input.restartScope);
+      },
+      deleteTokenSecrets: async (input) => {
+        await this.enter('deleteTokenSecrets', input);
+        const result = { deleted: [] as string[], alreadyGone: [] as string[], conflicts: [] as string[] };
+        for (const ref of input.secrets) {
+          const current = this.secrets.find((s) => s.name === ref.name);
+          if (!current) result.alreadyGone.push(ref.name);
+          else if (current.uid !== ref.uid) result.conflicts.push(ref.name);
+          else {
+            this.secrets = this.secrets.filter((s) => s !== current);
+            result.deleted.push(ref.name);
+          }
+        }
+        if (!this.secrets.some((s) => s.token === this.adminToken)) this.adminToken = '';
+        return result;
+      },
+      regenerateCredentials: async (input) => {
+        await this.enter('regenerateCredentials', input);
+        this.issueCredentials();
+      },
+      awaitKubeconfig: async (input) => {
+        await this.enter('awaitKubeconfig', input);
+        if (!this.kubeconfigReady || !this.adminToken) {
+          throw ApplicationFailure.create({ type: 'KubeconfigNotReady', message: 'kubeconfig is not yet available', nonRetryable: true });
+        }
+        if (this.adminFingerprint === input.previousFingerprint) {
+          throw ApplicationFailure.create({ type: 'KubeconfigNotReady', message: 'kubeconfig still has the old token', nonRetryable: true });
+        }
+        return { fingerprint: this.adminFingerprint, attempts: 1 };
+      },
+      verifyRotation: async (input) => {
+        await this.enter('verifyRotation', input);
+        if (input.newFingerprint !== this.adminFingerprint) {
+          throw ApplicationFailure.create({ type: 'KubeconfigChanged', message: 'kubeconfig changed since it was fetched', nonRetryable: true });
+        }
+        const renewed = input.oldSecrets.filter((old) =>
+          this.secrets.some((s) => s.serviceAccount === old.serviceAccount && s.uid !== old.uid)).map((s) => s.serviceAccount);
+        return { nodesReady: this.nodes.length, serviceAccountsWithNewToken: renewed, oldTokenRejected: true, newFingerprint: this.adminFingerprint };
+      },
+      deliverKubeconfig: async (input) => {
+        await this.enter('deliverKubeconfig', input);
+        this.deliveredFingerprint = input.fingerprint;
+        return { location: `/fake/kubeconfigs/${input.label}.yaml`, fingerprint: input.fingerprint };
+      },
+      restartWorkload: async (input) => {
+        await this.enter('restartWorkload', input);
+        const key = `${input.workload.kind}/${input.workload.namespace}/${input.workload.name}`;
+        const patched = this.restartedAt.get(key) !== input.restartedAt;
+        this.restartedAt.set(key, input.restartedAt);
+        return { workload: input.workload, patched };
+      },
+      recycleNode: async (input) => {
+        await this.enter('recycleNode', input);
+        const current = this.poolNodes.find((n) => n.nodeId === input.node.nodeId);
+        if (!current) throw ApplicationFailure.create({ type: 'LinodeNotFound', message: `node ${input.node.nodeId} not found`, nonRetryable: true });
+        if (current.instanceId !== input.node.instanceId) {
+          return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: true };
+        }
+        current.instanceId = this.nextInstance++;
+        return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: false };
+      },
+    };
+  }
+
+  private snapshot(scope: RestartScope): ClusterSnapshot {
+    const workloads = scope === 'none' ? []
+      : scope === 'all' ? this.workloads
+      : scope === 'kube-system' ? this.workloads.filter((w) => w.namespace === 'kube-system')
+      : this.workloads.filter((w) => scope.namespaces.includes(w.namespace));
+    return {
+      clusterId: this.clusterId, label: this.label, region: this.region, k8sVersion: '1.31', tier: 'standard',
+      highAvailability: false, takenAt: new Date().toISOString(),
+      adminTokenFingerprint: this.adminToken ? this.adminFingerprint : null,
+      tokenSecrets: this.secrets.map(({ token: _token, ...ref }) => ref),
+      nodes: this.nodes.map((n) => ({ ...n })),
+      poolNodes: this.poolNodes.map((n) => ({ ...n })),
+      workloads,
+    };
+  }
+}

@@ -1,0 +1,400 @@
+// clusterRotation on a real Temporal dev server with an in-memory fake cluster behind the activity
+// contract: the workflow's own logic (gates, Updates, Blocked, compensation, cancellation, pause,
+// resume, search attributes, history size, replay) without the simulator's timing.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  ControlRefusedError, getRotationStatus, readProgress, resumeRotation, sendControl, startRotation, type RotationHandle,
+} from '../client/rotations.js';
+import type { RotationPhase } from '../common/names.js';
+import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } from '../common/types.js';
+import { startDevServer, type DevServer } from '../engine/devServer.js';
+import { FakeCluster } from './support/fakeActivities.js';
+
+const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
+/** Set RECORD_HISTORIES=1 to rewrite the replay fixtures from this run. */
+const RECORD = process.env.RECORD_HISTORIES === '1';
+
+let server: DevServer;
+let client: Client;
+let bundle: WorkflowBundleWithSourceMap;
+let queueSerial = 0;
+
+before(async () => {
+  // Worker state chatter drowns the test report; warnings and errors still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  [server, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: quietLogger() })]);
+  client = server.client;
+}, { timeout: 120_000 });
+
+after(async () => {
+  await server?.stop();
+});
+
+function quietLogger() {
+  const noop = (): void => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+}
+
+/** Runs `body` with a worker serving the fake cluster on its own task queue. */
+async function withWorker<T>(cluster: FakeCluster, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-test-${process.pid}-${++queueSerial}`;
+  const worker = await Worker.create({
+    connection: server.nativeConnection,
+    namespace: server.namespace,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: cluster.activities(),
+  });
+  return worker.runUntil(body(taskQueue));
+}
+
+function input(cluster: FakeCluster, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput {
+  return {
+    clusterId: cluster.clusterId,
+    requestedBy: 'alice',
+    restart: { scope: 'all' },
+    recycle: { mode: 'rolling' },
+    tuning: { activityRetryInitialIntervalMs: 50, activityRetryMaximumIntervalMs: 100, activityMaximumAttempts: 2 },
+    ...extra,
+  };
+}
+
+async function waitFor(
+  clusterId: number, ready: (s: RotationStatus) => boolean, what: string, timeoutMs = 15_000,
+): Promise<RotationStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RotationStatus | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await getRotationStatus(client, clusterId);
+      if (ready(last)) return last;
+    } catch {
+      // the first workflow task may not have run yet
+    }
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  throw new Error(`timed out waiting for ${what}; last phase ${last?.phase}`);
+}
+
+const waitForPhase = (clusterId: number, phase: RotationPhase): Promise<RotationStatus> =>
+  waitFor(clusterId, (s) => s.phase === phase, `phase ${phase}`);
+
+async function refused(promise: Promise<unknown>, reason: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof ControlRefusedError, `expected ControlRefusedError, got ${String(err)}`);
+    assert.match(err.reason, reason);
+    return true;
+  });
+}
+
+const { temporal } = proto;
+type History = proto.temporal.api.history.v1.IHistory;
+const HistoryProto = temporal.api.history.v1.History;
+
+/** Fixture form: protobuf's own object mapping, which loads back losslessly with fromObject. */
+const historyToFixture = (h: History): string =>
+  JSON.stringify(HistoryProto.toObject(HistoryProto.fromObject(h), { longs: String, enums: String, bytes: String }), null, 1);
+const historyFromFixture = (json: string): proto.temporal.api.history.v1.History => HistoryProto.fromObject(JSON.parse(json));
+
+/** History as text with payloads decoded, so a leaked token would show verbatim. */
+const historyText = (h: History): string =>
+  JSON.stringify(h, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+
+async function fetchHistory(handle: RotationHandle): Promise<History> {
+  return handle.fetchHistory();
+}
+
+function assertNoSecrets(json: string, cluster: FakeCluster): void {
+  assert.ok(cluster.issuedTokens.length > 0);
+  for (const token of cluster.issuedTokens) assert.ok(!json.includes(token), 'a token issued by the fake cluster reached history');
+}
+
+const DESTRUCTIVE = ['deleteTokenSecrets', 'regenerateCredentials', 'deliverKubeconfig', 'restartWorkload', 'recycleNode'] as const;
+const destructiveCalls = (cluster: FakeCluster): number => DESTRUCTIVE.reduce((n, name) => n + cluster.count(name), 0);
+
+function recordFixture(name: string, json: string): void {
+  if (!RECORD) return;
+  mkdirSync(FIXTURES, { recursive: true });
+  writeFileSync(`${FIXTURES}${name}.json`, json);
+}
+
+describe('clusterRotation', { concurrency: false }, () => {
+  test('happy path: gates, phases, approvals, report, search attributes, history budget, no secrets', async () => {
+    const cluster = new FakeCluster(1, 'prod-eu', 'us-iad', { workloads: 3, nodes: 2 });
+    const originalFingerprint = cluster.adminFingerprint;
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster), { taskQueue, region: 'us-iad' });
+      const gate = await waitForPhase(1, 'AwaitingApproval');
+      assert.equal(gate.pendingGate?.gate, 'beforeDelete');
+      assert.equal(gate.plan?.deleteSecrets.length, 4);
+      assert.equal(destructiveCalls(cluster), 0, 'nothing changes before approval');
+
+      const approved = await sendControl(client, 1, 'approve', { by: 'bob', comment: 'change 42' });
+      assert.equal(approved.approval?.gate, 'beforeDelete');
+      assert.notEqual(approved.phase, 'AwaitingApproval');
+
+      await waitForPhase(1, 'AwaitingRecycleApproval');
+      assert.equal(cluster.count('restartWorkload'), 3);
+      assert.equal(cluster.count('recycleNode'), 0);
+      await sendControl(client, 1, 'approve', { by: 'carol' });
+
+      const report: RotationReport = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.deepEqual(report.notDone, []);
+      assert.equal(report.deleted?.deleted.length, 4);
+      assert.equal(report.restarted.length, 3);
+      assert.equal(report.recycled.length, 2);
+      assert.equal(report.newFingerprint, cluster.adminFingerprint);
+      assert.notEqual(cluster.adminFingerprint, originalFingerprint);
+      assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
+      for (const name of ['deleteTokenSecrets', 'regenerateCredentials', 'awaitKubeconfig', 'verifyRotation', 'deliverKubeconfig'] as const) {
+        assert.equal(cluster.count(name), 1, name);
+      }
+      const restartedAt = new Set(cluster.calls.filter((c) => c.name === 'restartWorkload')
+        .map((c) => (c.input as { restartedAt: string }).restartedAt));
+      assert.equal(restartedAt.size, 1, 'one restartedAt value per rotation');
+
+      const status = await getRotationStatus(client, 1);
+      assert.deepEqual(status.approvals.map((a) => [a.gate, a.by]), [['beforeDelete', 'bob'], ['beforeRecycle', 'carol']]);
+      const phases = status.timeline.map((t) => t.phase).filter((p, i, all) => p !== all[i - 1]);
+      assert.deepEqual(phases, ['Snapshotting', 'AwaitingApproval', 'DeletingTokens', 'Regenerating', 'AwaitingKubeconfig',
+        'Verifying', 'DeliveringKubeconfig', 'RestartingWorkloads', 'AwaitingRecycleApproval', 'RecyclingNodes', 'Completed']);
+
+      const description = await handle.describe();
+      assert.equal(await description.staticSummary(), 'Rotate LKE cluster 1 (us-iad)');
+
+      let listed: string[] = [];
+      for (let i = 0; i < 100 && !listed.includes(handle.workflowId); i++) {
+        listed = [];
+        for await (const w of client.workflow.list({ query: 'LkeClusterId = 1 AND RotationPhase = "Completed"' })) listed.push(w.workflowId);
+        if (!listed.includes(handle.workflowId)) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(listed.includes(handle.workflowId), 'found by LkeClusterId and RotationPhase');
+
+      const history = await handle.fetchHistory();
+      const events = history.events?.length ?? 0;
+      console.log(`history events of a full rotation (3 workloads, 2 nodes, 2 gates): ${events}`);
+      assert.ok(events < 150, `history has ${events} events`);
+      assertNoSecrets(historyText(history), cluster);
+      recordFixture('full-rotation', historyToFixture(history));
+    });
+  });
+
+  test('reject at the gate: Rejected, nothing changed', async () => {
+    const cluster = new FakeCluster(2);
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster), { taskQueue });
+      await waitForPhase(2, 'AwaitingApproval');
+      await sendControl(client, 2, 'reject', { by: 'bob', reason: 'freeze week' });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Rejected');
+      assert.equal(destructiveCalls(cluster), 0);
+      assert.equal(cluster.count('snapshotCluster'), 1);
+      assert.ok(report.timeline.some((t) => /beforeDelete rejected/.test(t.event) && t.detail === 'bob: freeze week'));
+    });
+  });
+
+  test('a gate that times out: Rejected, nothing changed', async () => {
+    const cluster = new FakeCluster(3);
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { gateTimeoutMs: 1_000 }), { taskQueue });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Rejected');
+      assert.equal(destructiveCalls(cluster), 0);
+      assert.ok(report.timeline.some((t) => /gate timed out/.test(t.event)));
+    });
+  });
+
+  test('wrong-time Updates are refused with a reason; skip where safe works', async () => {
+    const cluster = new FakeCluster(4, 'c4', 'us-ord', { workloads: 2, nodes: 0 });
+    cluster.fail('verifyRotation', { times: 1, nonRetryable: true, type: 'OldTokenStillAccepted', message: 'old admin token still accepted' });
+    cluster.fail('restartWorkload', { times: 1, nonRetryable: true, type: 'DeploymentPaused', message: 'deployment is paused' });
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { recycle: { mode: 'none' } }), { taskQueue });
+      await waitForPhase(4, 'AwaitingApproval');
+      await refused(sendControl(client, 4, 'retry', {}), /only possible while the rotation is Blocked/);
+      await refused(sendControl(client, 4, 'resume', {}), /not paused/);
+      await refused(sendControl(client, 4, 'approve', {}), /needs 'by'/);
+      await sendControl(client, 4, 'approve', { by: 'bob' });
+      await refused(sendControl(client, 4, 'approve', { by: 'bob' }), /no approval is pending.*beforeDelete was approved by bob/);
+
+      const blocked = await waitForPhase(4, 'Blocked');
+      assert.equal(blocked.step, 'verify');
+      assert.equal(blocked.lastError?.type, 'OldTokenStillAccepted');
+      assert.match(blocked.lastError?.message ?? '', /old admin token still accepted/);
+      await refused(sendControl(client, 4, 'skip', {}), /skipping verify is unsafe/);
+      await sendControl(client, 4, 'pause', {});
+      await refused(sendControl(client, 4, 'pause', {}), /already paused/);
+      await sendControl(client, 4, 'resume', {});
+      const retried = await sendControl(client, 4, 'retry', { by: 'bob' });
+      assert.notEqual(retried.phase, 'Blocked');
+
+      const blockedRestart = await waitForPhase(4, 'Blocked');
+      assert.equal(blockedRestart.step, 'restartWorkloads');
+      await sendControl(client, 4, 'skip', { by: 'bob' });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.deepEqual(report.skippedSteps, ['restartWorkloads']);
+      assert.deepEqual(report.notDone, ['restartWorkloads: Deployment kube-system/w0 (skipped)']);
+      assert.equal(report.restarted.length, 1);
+      await refused(sendControl(client, 4, 'abort', { by: 'bob', reason: 'late' }), /already ended/);
+    });
+  });
+
+  test('an activity that exhausts its retries blocks the rotation; retry completes it', async () => {
+    const cluster = new FakeCluster(5, 'c5', 'us-ord', { workloads: 1, nodes: 1 });
+    cluster.fail('regenerateCredentials', { times: 2, type: 'LinodeServerError', message: 'Linode answered 500' });
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client,
+        input(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
+      const blocked = await waitForPhase(5, 'Blocked');
+      assert.equal(blocked.step, 'regenerate');
+      assert.equal(blocked.lastError?.type, 'LinodeServerError');
+      assert.equal(cluster.count('regenerateCredentials'), 2, 'both attempts of the retry policy ran');
+      await sendControl(client, 5, 'retry', { by: 'ops' });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.equal(cluster.count('regenerateCredentials'), 3);
+      assert.equal(cluster.count('deleteTokenSecrets'), 1);
+    });
+  });
+
+  test('abort while Blocked after the deletes rolls forward to working credentials', async () => {
+    const cluster = new FakeCluster(6, 'c6', 'us-ord', { workloads: 2, nodes: 1 });
+    const original = cluster.adminFingerprint;
+    cluster.fail('awaitKubeconfig', { times: 1, nonRetryable: true, type: 'KubeconfigNotReady', message: 'kubeconfig is not yet available' });
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const blocked = await waitForPhase(6, 'Blocked');
+      assert.equal(blocked.step, 'awaitKubeconfig');
+      await refused(sendControl(client, 6, 'skip', {}), /skipping awaitKubeconfig is unsafe/);
+      const aborted = await sendControl(client, 6, 'abort', { by: 'ops', reason: 'maintenance window over' });
+      assert.ok(['Compensating', 'Regenerating', 'Cancelled'].includes(aborted.phase), aborted.phase);
+      const report = await handle.result();
+      assert.equal(report.phase, 'Cancelled');
+      assert.equal(cluster.count('regenerateCredentials'), 2, 'compensation asks Linode to regenerate again');
+      assert.equal(cluster.count('awaitKubeconfig'), 2);
+      assert.equal(cluster.count('verifyRotation'), 1);
+      assert.equal(cluster.count('deliverKubeconfig'), 1);
+      assert.equal(cluster.count('restartWorkload'), 0);
+      assert.equal(cluster.count('recycleNode'), 0);
+      assert.notEqual(cluster.adminFingerprint, original, 'never restores the old credentials');
+      assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint, 'working credentials delivered');
+      assert.ok(report.timeline.some((t) => t.phase === 'Compensating'));
+      assert.equal(report.notDone.filter((n) => n.startsWith('restartWorkloads')).length, 2);
+      const history = await fetchHistory(handle);
+      assertNoSecrets(historyText(history), cluster);
+      recordFixture('abort-compensation', historyToFixture(history));
+    });
+  });
+
+  test('cancellation during restarts lets the one in flight settle and reports what was not done', async () => {
+    const cluster = new FakeCluster(7, 'c7', 'us-ord', { workloads: 3, nodes: 2 });
+    const held = cluster.hold('restartWorkload');
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      await held.entered;
+      await handle.cancel();
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      const report = await handle.result();
+      assert.equal(report.phase, 'Cancelled');
+      assert.equal(cluster.count('restartWorkload'), 1);
+      assert.equal(report.restarted.length, 1, 'the restart in flight finished and is reported');
+      assert.equal(cluster.count('recycleNode'), 0);
+      assert.deepEqual(report.notDone, [
+        'restartWorkloads: StatefulSet apps/w1', 'restartWorkloads: DaemonSet apps/w2',
+        'recycleNodes: node 7-a0 (pool 7, instance 100)', 'recycleNodes: node 7-a1 (pool 7, instance 101)',
+      ]);
+      assert.equal(cluster.count('regenerateCredentials'), 1, 'no compensation after verify');
+    });
+  });
+
+  test('pause holds the rotation between steps; resume continues', async () => {
+    const cluster = new FakeCluster(8, 'c8', 'us-ord', { workloads: 1, nodes: 0 });
+    const held = cluster.hold('snapshotCluster');
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      await held.entered;
+      const paused = await sendControl(client, 8, 'pause', { by: 'ops' });
+      assert.equal(paused.paused, true);
+      held.release();
+      await waitFor(8, (s) => s.completedSteps.includes('snapshot'), 'snapshot done');
+      await new Promise((r) => setTimeout(r, 500));
+      const status = await getRotationStatus(client, 8);
+      assert.equal(status.paused, true);
+      assert.equal(cluster.count('deleteTokenSecrets'), 0, 'paused before the next step');
+      await sendControl(client, 8, 'resume', { by: 'ops' });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.ok(report.timeline.some((t) => t.event === 'paused') && report.timeline.some((t) => t.event === 'resumed'));
+    });
+  });
+
+  test('dry run: snapshot and plan, nothing changed', async () => {
+    const cluster = new FakeCluster(9);
+    await withWorker(cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { dryRun: true }), { taskQueue });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.equal(report.dryRun, true);
+      assert.equal(report.plan?.deleteSecrets.length, 4);
+      assert.equal(report.plan?.recycleNodes.length, 2);
+      assert.deepEqual(cluster.calls.map((c) => c.name), ['snapshotCluster']);
+    });
+  });
+
+  test('a terminated run is resumed by a new run that repeats no delete and keeps the approval', async () => {
+    const cluster = new FakeCluster(10, 'c10', 'us-ord', { workloads: 2, nodes: 1 });
+    const held = cluster.hold('awaitKubeconfig');
+    await withWorker(cluster, async (taskQueue) => {
+      const first = await startRotation(client, input(cluster, { approvals: { beforeRecycle: false } }), { taskQueue });
+      await waitForPhase(10, 'AwaitingApproval');
+      await sendControl(client, 10, 'approve', { by: 'bob' });
+      await held.entered;
+      await first.terminate('worker host lost');
+      held.release();
+
+      await assert.rejects(resumeRotation(client, 999, { requestedBy: 'x' }));
+      const second = await resumeRotation(client, 10, { requestedBy: 'dave', taskQueue });
+      const report = await second.result();
+      assert.equal(report.phase, 'Completed');
+      assert.equal(cluster.count('snapshotCluster'), 1, 'the old snapshot is reused');
+      assert.equal(cluster.count('deleteTokenSecrets'), 1, 'no delete repeated');
+      assert.equal(cluster.count('regenerateCredentials'), 1, 'no regenerate repeated');
+      assert.equal(cluster.count('awaitKubeconfig'), 2, 'the interrupted wait runs again');
+      assert.equal(cluster.count('restartWorkload'), 2);
+      assert.equal(cluster.count('recycleNode'), 1);
+      assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
+      const status = await getRotationStatus(client, 10);
+      assert.deepEqual(status.approvals.map((a) => a.by), ['bob']);
+      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.firstExecutionRunId}`);
+      const progress = await readProgress(client, first.workflowId, first.firstExecutionRunId);
+      assert.deepEqual(progress.resume.completedSteps, ['snapshot', 'approval', 'deleteTokens', 'regenerate']);
+
+      await assert.rejects(resumeRotation(client, 10, { requestedBy: 'dave', taskQueue }), /ended Completed: nothing to resume/);
+      const history = await fetchHistory(second);
+      assertNoSecrets(historyText(history), cluster);
+      recordFixture('resumed-rotation', historyToFixture(history));
+    });
+  });
+
+  test('recorded histories replay without nondeterminism', async () => {
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 2, 'replay fixtures exist (record with RECORD_HISTORIES=1)');
+    const histories = files.map((f) => ({ workflowId: f, history: historyFromFixture(readFileSync(`${FIXTURES}${f}`, 'utf8')) }));
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+      assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+      replayed += 1;
+    }
+    assert.equal(replayed, files.length);
+  });
+});

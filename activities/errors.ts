@@ -27,6 +27,8 @@ export const FailureType = {
   kubeRateLimited: 'KubeRateLimited',
   kubeServerError: 'KubeServerError',
   kubeUnavailable: 'KubeUnavailable',
+  kubeTlsFailed: 'KubeTlsFailed',
+  kubeBadResponse: 'KubeBadResponse',
   badKubeconfig: 'BadKubeconfig',
   kubeconfigNotReady: 'KubeconfigNotReady',
   kubeconfigChanged: 'KubeconfigChanged',
@@ -114,6 +116,11 @@ function transientCode(err: unknown): string | null {
   return null;
 }
 
+function errorName(err: unknown): string {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /^[A-Za-z]{1,40}$/.test(name) ? name : 'error';
+}
+
 /** Keeps only a short, printable reason, so an echoed request never reaches a message. */
 function shortReason(text: unknown): string {
   if (typeof text !== 'string') return '';
@@ -146,7 +153,11 @@ export function linodeFailure(err: unknown, action: string, options: ClassifyOpt
   if (status === null) {
     const code = transientCode(err);
     if (code) return retryable(FailureType.linodeUnavailable, `${action}: Linode API unreachable (${code})`);
-    return retryable(FailureType.linodeUnavailable, `${action}: Linode API call failed without a response`);
+    if ((err as { isAxiosError?: unknown } | null)?.isAxiosError === true) {
+      return retryable(FailureType.linodeUnavailable, `${action}: Linode API call failed without a response`);
+    }
+    // not the HTTP client's error: a bug or a response we could not use; retrying will not help
+    return nonRetryable(FailureType.linodeBadResponse, `${action}: unexpected ${errorName(err)}`);
   }
   const reasons = linodeReasons(response?.data);
   const message = `${action}: Linode API ${status}${reasons ? ` ${reasons}` : ''}`;
@@ -198,7 +209,15 @@ export function kubeFailure(err: unknown, action: string, options: ClassifyOptio
   if (status === null) {
     const code = transientCode(err);
     if (code) return retryable(FailureType.kubeUnavailable, `${action}: Kubernetes API unreachable (${code})`);
-    return retryable(FailureType.kubeUnavailable, `${action}: Kubernetes API call failed without a response`);
+    const fetchCode = (err as { code?: unknown } | null)?.code;
+    if (typeof fetchCode === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(fetchCode)) {
+      // the kubeconfig's CA does not match the server: a retry sees the same certificate
+      return nonRetryable(FailureType.kubeTlsFailed, `${action}: TLS verification failed (${fetchCode})`);
+    }
+    if (errorName(err) === 'FetchError') {
+      return retryable(FailureType.kubeUnavailable, `${action}: Kubernetes API call failed without a response`);
+    }
+    return nonRetryable(FailureType.kubeBadResponse, `${action}: unexpected ${errorName(err)}`);
   }
   const body = kubeStatus((err as { body?: unknown }).body);
   const reason = shortReason(body?.reason);

@@ -704,12 +704,20 @@ describe('error classification', () => {
 
   test('network errors are retryable; Kubernetes Status errors keep reason and message', () => {
     for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED']) {
-      const failure = linodeFailure(Object.assign(new Error(`boom Bearer ${TOKEN}`), { code, config: { headers: { Authorization: TOKEN } } }), 'GET');
+      const failure = linodeFailure(Object.assign(new Error(`boom Bearer ${TOKEN}`), {
+        code, isAxiosError: true, config: { headers: { Authorization: TOKEN } },
+      }), 'GET');
       assert.equal(failure.type, FailureType.linodeUnavailable);
       assert.equal(failure.nonRetryable, false);
       assert.ok(!failure.message.includes(TOKEN));
     }
     assert.equal(kubeFailure(new Error('socket hang up'), 'list').type, FailureType.kubeUnavailable);
+    const tls = kubeFailure(Object.assign(new Error('self-signed certificate'), { name: 'FetchError', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'list');
+    assert.equal(tls.type, FailureType.kubeTlsFailed);
+    assert.equal(tls.nonRetryable, true);
+    const bug = linodeFailure(new TypeError(`cannot read ${TOKEN}`), 'GET');
+    assert.equal(bug.nonRetryable, true);
+    assert.ok(!bug.message.includes(TOKEN));
     const apiException = { code: 403, body: JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'secrets is forbidden' }), headers: {} };
     const forbidden = kubeFailure(apiException, 'list secrets');
     assert.equal(forbidden.type, FailureType.kubeForbidden);

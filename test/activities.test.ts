@@ -746,6 +746,27 @@ describe('directory sink', () => {
   });
 });
 
+describe('kubeconfig cache', () => {
+  test('a directory-backed cache survives a worker restart and keeps files owner-only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cache-test-'));
+    const cacheDir = join(dir, 'cache');
+    await createKubeconfigCache({ dir: cacheDir }).put(5, 'abcdef0123456789', 'kubeconfig-5');
+    const afterRestart = createKubeconfigCache({ dir: cacheDir });
+    assert.equal(await afterRestart.get(5, 'abcdef0123456789'), 'kubeconfig-5');
+    assert.equal(await afterRestart.get(5, '0000000000000000'), null);
+    assert.equal(await afterRestart.get(6, 'abcdef0123456789'), null);
+    assert.equal((await stat(join(cacheDir, '5-abcdef0123456789.kubeconfig.yaml'))).mode & 0o777, 0o600);
+    assert.equal((await stat(cacheDir)).mode & 0o777, 0o700);
+    const small = createKubeconfigCache({ maxEntries: 2 });
+    await small.put(1, 'a', 'one');
+    await small.put(2, 'b', 'two');
+    await small.put(3, 'c', 'three');
+    assert.equal(await small.get(1, 'a'), null, 'the oldest entry is evicted');
+    assert.equal(await small.get(3, 'c'), 'three');
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
 describe('rollout status', () => {
   const base = { namespace: 'ns', name: 'w', generation: 2, observedGeneration: 2, restartedAt: null };
   test('Deployment, StatefulSet and DaemonSet follow kubectl rollout status', () => {

@@ -42,11 +42,16 @@ function summaryOf(input: FleetRotationInput): string {
   return `Rotate LKE fleet ${input.name}: ${criteria.length ? criteria.join('; ') : 'every cluster'}`;
 }
 
+/** Where the workflow runs; its children run on the same task queue. Default `lke-rotation`. */
+export interface FleetStartOptions { taskQueue?: string }
+
 /** Throws WorkflowExecutionAlreadyStartedError when a fleet rotation of that name is running. */
-export async function startFleetRotation(client: Client, input: FleetRotationInput): Promise<StartedFleet> {
+export async function startFleetRotation(
+  client: Client, input: FleetRotationInput, options: FleetStartOptions = {},
+): Promise<StartedFleet> {
   const workflowId = fleetRotationWorkflowId(input.name);
   const handle = await client.workflow.start<FleetWorkflow>(WORKFLOW_TYPES.fleetRotation, {
-    taskQueue: TASK_QUEUE,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowId,
     args: [input],
     typedSearchAttributes: searchAttributesOf(input, workflowId),
@@ -116,7 +121,7 @@ export async function sendFleetControl(client: Client, nameOrId: string, control
 
 // ---- Schedules: a fleet rotation that runs periodically.
 
-export interface FleetScheduleOptions {
+export interface FleetScheduleOptions extends FleetStartOptions {
   scheduleId: string;
   input: FleetRotationInput;
   /** when to run, e.g. { intervals: [{ every: '30 days' }] } or { cronExpressions: ['0 3 1 * *'] } */
@@ -146,7 +151,7 @@ export async function createFleetSchedule(client: Client, options: FleetSchedule
       type: 'startWorkflow',
       workflowType: WORKFLOW_TYPES.fleetRotation,
       workflowId,
-      taskQueue: TASK_QUEUE,
+      taskQueue: options.taskQueue ?? TASK_QUEUE,
       args: [options.input],
       typedSearchAttributes: searchAttributesOf(options.input, workflowId),
       staticSummary: summaryOf(options.input),

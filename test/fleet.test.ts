@@ -7,20 +7,22 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createFleetActivities, linodeFilterFor, selectClusters } from '../activities/fleet.js';
 import type { ListClustersOptions, LinodePort } from '../activities/ports.js';
 import {
   createFleetSchedule, deleteFleetSchedule, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
   sendFleetControl, startFleetRotation, triggerFleetSchedule,
 } from '../client/fleets.js';
-import type { SnapshotInput } from '../common/activities.js';
+import type { RotationActivities, SnapshotInput } from '../common/activities.js';
 import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../common/names.js';
 import type {
   ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
 } from '../common/types.js';
 import { startDevServer, type DevServer } from '../engine/devServer.js';
 import { FLEET_ROTATION_ID } from '../workflows/searchAttributes.js';
+import { createRotationWorker } from '../worker/worker.js';
+import { FakeCluster } from './support/fakeActivities.js';
 import { SILENT_CLUSTER_MODULUS } from './support/fleetStubWorkflows.js';
 
 // ---- A Linode API with a paged cluster list, in memory.
@@ -95,6 +97,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
   }
 }
 
+const STUB_WORKFLOWS = fileURLToPath(new URL('./support/fleetStubWorkflows.ts', import.meta.url));
+
 describe('fleet rotation', { timeout: 240_000 }, () => {
   const linode = new FakeLinode();
   const work = new FakeRotationWork();
@@ -102,6 +106,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
   let client: Client;
   let worker: Worker;
   let workerRun: Promise<void>;
+  let stubBundle: WorkflowBundleWithSourceMap;
 
   const statusOf = async (name: string): Promise<FleetStatus> => {
     const status = await getFleetStatus(client, name);
@@ -121,11 +126,12 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
   before(async () => {
     server = await startDevServer();
     client = server.client;
+    stubBundle = await bundleWorkflowCode({ workflowsPath: STUB_WORKFLOWS, logger: new DefaultLogger('WARN') });
     worker = await Worker.create({
       connection: server.nativeConnection,
       namespace: server.namespace,
       taskQueue: TASK_QUEUE,
-      workflowsPath: fileURLToPath(new URL('./support/fleetStubWorkflows.ts', import.meta.url)),
+      workflowBundle: stubBundle,
       activities: {
         ...createFleetActivities({ linode, client, heartbeatEveryMs: 500 }),
         snapshotCluster: work.snapshotCluster,
@@ -255,6 +261,26 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.match(report.clusters.find((c) => c.id === 304)?.error ?? '', /injected failure on cluster 304/);
   });
 
+  test('retry runs the failed clusters again', async () => {
+    work.reset();
+    const ids = range(350, 4);
+    linode.add('retry', ids);
+    work.behaviour.set(351, { fail: true });
+    await startFleetRotation(client, fleet('retry', 'retry', { concurrency: 1, waves: { canary: 0 } }));
+    const halted = await waitForPhase('retry', 'Halted');
+    assert.deepEqual(halted.clusters.map((c) => c.phase), ['Completed', 'Failed', 'Pending', 'Pending']);
+    await assert.rejects(sendFleetControl(client, 'retry', { update: 'retry', input: { clusterIds: [350] } }),
+      (err: Error) => err instanceof WorkflowUpdateFailedError && /no failed cluster to act on/.test(String(err.cause)));
+
+    work.behaviour.delete(351);
+    const retried = await sendFleetControl(client, 'retry', { update: 'retry', input: { by: 'dave' } });
+    assert.equal(retried.clusters.find((c) => c.id === 351)?.phase, 'Pending');
+    const report = await resultOf('retry');
+    assert.equal(report.phase, 'Completed');
+    assert.equal(report.counts.Completed, 4);
+    assert.equal(work.callsFor([351]), 2);
+  });
+
   test('a cluster whose rotation is already running is attached to, not rotated twice', async () => {
     work.reset();
     linode.add('attach', [400, 401]);
@@ -282,7 +308,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.equal(work.callsFor([400]), 1, 'cluster 400 was rotated once');
   });
 
-  test('a fleet that continues as new finishes with every cluster accounted for and a bounded history', async () => {
+  test('a fleet that continues as new finishes with every cluster accounted for and a bounded history', async (t) => {
     work.reset();
     const ids = range(500, 40);
     linode.add('big', ids);
@@ -299,11 +325,17 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.ok(ids.some((id) => id % SILENT_CLUSTER_MODULUS === 0), 'some children never signal: the watch found them');
 
     let longest = 0;
+    let replayed = 0;
     for await (const run of client.workflow.list({ query: `WorkflowId = '${fleetRotationWorkflowId('big')}'` })) {
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
       longest = Math.max(longest, history.events?.length ?? 0);
+      // Every run, including those that pick up carried state, replays without nondeterminism.
+      await Worker.runReplayHistory({ workflowBundle: stubBundle }, history, run.workflowId);
+      replayed++;
     }
+    assert.equal(replayed, report.runs);
     assert.ok(longest < maxHistoryEvents + 60, `longest run history ${longest} events`);
+    t.diagnostic(`40 clusters at concurrency 6: ${report.runs} runs, longest history ${longest} events`);
   });
 
   test('rejecting the canary gate ends the fleet Rejected, with nothing more started', async () => {
@@ -319,6 +351,43 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.equal(report.error, 'canary broke ingress');
     assert.ok(report.timeline.some((entry) => entry.event === 'soaking'));
     assert.equal(work.callsFor(ids), 1);
+  });
+
+  test('with the real clusterRotation: every cluster rotated once, after the canary gate', async (t) => {
+    const ids = range(900, 3);
+    linode.add('real', ids, 'us-sea');
+    const fakes = new Map(ids.map((id) => [id, new FakeCluster(id, `lke-${id}`, 'us-sea')]));
+    const byCluster = (name: keyof RotationActivities) => (input: { clusterId: number }) =>
+      (fakes.get(input.clusterId)!.activities()[name] as (i: unknown) => Promise<unknown>)(input);
+    const rotationActivities = Object.fromEntries(
+      Object.keys(fakes.get(900)!.activities()).map((name) => [name, byCluster(name as keyof RotationActivities)]));
+    const taskQueue = `fleet-real-${Date.now()}`;
+    const realWorker = await createRotationWorker({
+      connection: server.nativeConnection, namespace: server.namespace, taskQueue,
+      activities: { ...rotationActivities, ...createFleetActivities({ linode, client, heartbeatEveryMs: 500 }) },
+      workerOptions: { shutdownGraceTime: '1 second' },
+    });
+    const realRun = realWorker.run();
+    t.after(async () => {
+      realWorker.shutdown();
+      await realRun;
+    });
+
+    await startFleetRotation(client, fleet('real', 'real', { rotation: { restart: { scope: 'all' } } }), { taskQueue });
+    await waitForPhase('real', 'AwaitingApproval');
+    const live = await getFleetStatus(client, 'real', { withRotationPhases: true });
+    assert.equal(live?.counts.Completed, 1);
+    await sendFleetControl(client, 'real', { update: 'approve', input: { by: 'bob' } });
+
+    const report = await resultOf('real');
+    assert.equal(report.phase, 'Completed', JSON.stringify(report.clusters.map((c) => [c.id, c.phase, c.error])));
+    for (const [id, fake] of fakes) {
+      assert.equal(fake.count('deleteTokenSecrets'), 1, `cluster ${id} tokens deleted once`);
+      assert.equal(fake.count('regenerateCredentials'), 1, `cluster ${id} regenerated once`);
+    }
+    const history = JSON.stringify(await client.workflow.getHandle(fleetRotationWorkflowId('real')).fetchHistory());
+    const tokens = [...fakes.values()].flatMap((fake) => fake.issuedTokens);
+    assert.ok(tokens.length > 0 && tokens.every((token) => !history.includes(token)), 'no token in the fleet history');
   });
 
   test('a schedule starts fleet rotations', async () => {

@@ -447,6 +447,7 @@ async function rotatedUpToRegenerate(h: Harness) {
 describe('awaitKubeconfig', () => {
   test('polls through 503, the old kubeconfig and a control plane still rejecting the new token', async () => {
     const h = await harness();
+    h.lke.tokenCacheChecks = 100; // the old token still works for a while: only its fingerprint tells it apart
     const snapshot = await rotatedUpToRegenerate(h);
     h.lke.kubeconfigScript = ['notReady', 'notReady', 'old'];
     h.lke.newTokenWarmup = 2;

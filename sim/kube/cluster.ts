@@ -1,0 +1,227 @@
+// One simulated cluster's Kubernetes side: its objects, its controllers, and the hooks the Linode
+// side drives (regenerate, node recycle, node readiness).
+import type { SimClock } from '../clock.js';
+import { CLUSTER_CA_CRT } from '../tls.js';
+import { RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../../common/names.js';
+import type { WorkloadKind } from '../../common/types.js';
+import { nameSuffix, serviceAccountToken } from './random.js';
+import { patchLevel } from './resources.js';
+import { seedObjects } from './seed.js';
+import { ObjectStore, type KubeObject } from './store.js';
+import { WORKLOAD_RESOURCES, WorkloadController, type WorkloadResource } from './workloads.js';
+
+export interface KubeSeed {
+  clusterId: number;
+  /** LKE's minor version, e.g. "1.31" */
+  k8sVersion: string;
+  nodes: { name: string; providerID: string }[];
+  random: () => number;
+  /** app namespaces with workloads; default 1-3, chosen by random() */
+  appNamespaces?: number;
+  /** simulated time between rollout steps; default 5 s */
+  rolloutStepMs?: number;
+}
+
+/**
+ * The service accounts whose legacy token Secrets LKE keeps in kube-system: the four the guide names,
+ * plus two more on 1.26+ (the guide says newer clusters have more without naming them; these two are
+ * plausible stand-ins).
+ */
+export function lkeTokenServiceAccounts(k8sVersion: string): string[] {
+  const base = ['ccm-user', 'cluster-autoscaler-user', 'kubernetes-dashboard-lke-user', 'lke-admin'];
+  return minorOf(k8sVersion) >= 26 ? [...base, 'csi-controller-user', 'konnectivity-agent-user'] : base;
+}
+
+export const ADMIN_SERVICE_ACCOUNT = 'lke-admin';
+const KUBE_SYSTEM = 'kube-system';
+const minorOf = (version: string) => Number(version.split('.')[1] ?? 0);
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+export class KubeCluster {
+  readonly store: ObjectStore;
+  readonly controller: WorkloadController;
+  /** the admin token last issued, still what the old kubeconfig carries after its Secret is deleted */
+  private lastAdminToken = '';
+
+  private constructor(
+    readonly clusterId: number,
+    readonly k8sVersion: string,
+    readonly random: () => number,
+    clock: SimClock,
+    rolloutStepMs: number,
+  ) {
+    this.store = new ObjectStore(random);
+    this.controller = new WorkloadController({ store: this.store, random, clock, stepMs: rolloutStepMs });
+  }
+
+  static seed(seed: KubeSeed, clock: SimClock): KubeCluster {
+    const cluster = new KubeCluster(seed.clusterId, seed.k8sVersion, seed.random, clock, seed.rolloutStepMs ?? 5_000);
+    seedObjects(cluster, seed);
+    return cluster;
+  }
+
+  /** the kubelet version Nodes report, e.g. v1.31.3 */
+  get kubeletVersion(): string {
+    return `v${this.k8sVersion}.${patchLevel(minorOf(this.k8sVersion))}`;
+  }
+
+  adminToken(): string {
+    const secret = this.tokenSecrets(KUBE_SYSTEM).find((s) => serviceAccountOf(s) === ADMIN_SERVICE_ACCOUNT);
+    if (secret) this.lastAdminToken = secretToken(secret) ?? this.lastAdminToken;
+    return this.lastAdminToken;
+  }
+
+  /** true when `token` is the data.token of a service-account token Secret (any namespace) */
+  acceptsToken(token: string): boolean {
+    const encoded = Buffer.from(token).toString('base64');
+    for (const secret of this.store.values('secrets')) {
+      if (secret.type === SERVICE_ACCOUNT_TOKEN_TYPE && (secret.data as Record<string, unknown> | undefined)?.token === encoded) return true;
+    }
+    return false;
+  }
+
+  tokenSecrets(namespace?: string): KubeObject[] {
+    return this.store.list('secrets', namespace).filter((s) => s.type === SERVICE_ACCOUNT_TOKEN_TYPE);
+  }
+
+  /** creates `<sa>-token-<5 chars>` with a fresh token, as the token controller fills it in */
+  createTokenSecret(namespace: string, serviceAccount: string): KubeObject {
+    const secret = this.store.create('secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: `${serviceAccount}-token-${nameSuffix(this.random)}`,
+        namespace,
+        annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount, 'kubernetes.io/service-account.uid': this.serviceAccountUid(namespace, serviceAccount) },
+      },
+      type: SERVICE_ACCOUNT_TOKEN_TYPE,
+      data: this.tokenData(namespace),
+    });
+    if (namespace === KUBE_SYSTEM && serviceAccount === ADMIN_SERVICE_ACCOUNT) this.lastAdminToken = secretToken(secret)!;
+    return secret;
+  }
+
+  /** token, ca.crt and namespace, base64 as Secret data is */
+  tokenData(namespace: string): Record<string, unknown> {
+    return {
+      'ca.crt': CLUSTER_CA_CRT,
+      namespace: Buffer.from(namespace).toString('base64'),
+      token: Buffer.from(serviceAccountToken(this.random)).toString('base64'),
+    };
+  }
+
+  private serviceAccountUid(namespace: string, name: string): string {
+    return this.store.get('serviceaccounts', namespace, name)?.metadata.uid ?? this.store.newUid();
+  }
+
+  /**
+   * LKE regenerate's effect inside the cluster: kube-system token Secrets recreated under new names
+   * with new uids and tokens (old ones deleted if still there), and the kube-system components that
+   * use them restarted (new pods).
+   */
+  regenerateServiceTokens(): void {
+    const accounts = lkeTokenServiceAccounts(this.k8sVersion);
+    for (const secret of this.tokenSecrets(KUBE_SYSTEM)) {
+      if (accounts.includes(serviceAccountOf(secret) ?? '')) this.store.delete('secrets', KUBE_SYSTEM, secret.metadata.name);
+    }
+    for (const account of accounts) this.createTokenSecret(KUBE_SYSTEM, account);
+    for (const resource of WORKLOAD_RESOURCES) {
+      for (const workload of this.store.list(resource, KUBE_SYSTEM)) this.controller.replacePodsNow(resource, workload);
+    }
+  }
+
+  addNode(node: { name: string; providerID: string }, ready: boolean): void {
+    this.store.delete('nodes', undefined, node.name);
+    this.store.create('nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: node.name,
+        labels: {
+          'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',
+          'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64',
+        },
+      },
+      spec: { providerID: node.providerID },
+      status: {
+        conditions: [readyCondition(ready)],
+        addresses: [{ type: 'Hostname', address: node.name }],
+        nodeInfo: {
+          kubeletVersion: this.kubeletVersion, kubeProxyVersion: this.kubeletVersion, operatingSystem: 'linux',
+          architecture: 'amd64', osImage: 'Debian GNU/Linux 12 (bookworm)', containerRuntimeVersion: 'containerd://1.7.24',
+          kernelVersion: '6.1.0-28-cloud-amd64',
+        },
+      },
+    });
+    this.controller.scheduleAll(undefined, 'daemonsets');
+  }
+
+  /** the Node goes away with its pods; controllers recreate the pods elsewhere */
+  removeNode(name: string): void {
+    if (!this.store.delete('nodes', undefined, name)) return;
+    this.nodeRemoved(name);
+  }
+
+  /** what follows a Node's removal, also when it is deleted through the API */
+  nodeRemoved(name: string): void {
+    for (const pod of this.store.list('pods')) {
+      if ((pod.spec as { nodeName?: string }).nodeName === name) this.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    }
+    this.controller.scheduleAll();
+  }
+
+  setNodeReady(name: string, ready: boolean): void {
+    const node = this.store.get('nodes', undefined, name);
+    if (!node) return;
+    const status = node.status as { conditions: { type: string }[] };
+    const conditions = status.conditions.map((c) => c.type === 'Ready' ? readyCondition(ready) : c);
+    this.store.update('nodes', { ...node, status: { ...status, conditions } });
+  }
+
+  nodeNames(): string[] {
+    return this.store.list('nodes').map((node) => node.metadata.name);
+  }
+
+  isNodeReady(name: string): boolean {
+    const node = this.store.get('nodes', undefined, name);
+    return ((node?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
+      .some((c) => c.type === 'Ready' && c.status === 'True');
+  }
+
+  /** the workload's rollout stops; a Deployment's Progressing condition says ProgressDeadlineExceeded */
+  failRollout(kind: WorkloadKind, namespace: string, name: string): boolean {
+    return this.controller.fail(resourceOfKind(kind), namespace, name);
+  }
+
+  /** the restartedAt annotation of a workload's pod template, if set */
+  restartedAt(kind: WorkloadKind, namespace: string, name: string): string | undefined {
+    const workload = this.store.get(resourceOfKind(kind), namespace, name);
+    const template = (workload?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
+    return template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+  }
+
+  /** stops pending rollout timers (they are unref'd, so this only matters for a clean shutdown) */
+  stop(): void {
+    this.controller.stop();
+  }
+}
+
+export function resourceOfKind(kind: WorkloadKind): WorkloadResource {
+  return kind === 'Deployment' ? 'deployments' : kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
+}
+
+function serviceAccountOf(secret: KubeObject): string | undefined {
+  return secret.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION];
+}
+
+function secretToken(secret: KubeObject): string | undefined {
+  const encoded = (secret.data as Record<string, unknown> | undefined)?.token;
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString() : undefined;
+}
+
+function readyCondition(ready: boolean) {
+  const at = now();
+  return ready
+    ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: at, lastTransitionTime: at }
+    : { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready', lastHeartbeatTime: at, lastTransitionTime: at };
+}

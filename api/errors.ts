@@ -5,6 +5,7 @@ import type { FastifyError } from 'fastify';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Type } from 'typebox';
+import { ControlRefusedError, RotationNotResumableError } from '../client/rotations.js';
 
 export const ERROR_CODES = [
   'invalid_request',
@@ -149,6 +150,8 @@ function fromTemporalError(err: unknown): ApiError | null {
   if (err instanceof WorkflowNotFoundError) {
     return notFound('no such rotation');
   }
+  if (err instanceof ControlRefusedError) return conflict(err.reason);
+  if (err instanceof RotationNotResumableError) return conflict(err.message);
   if (err instanceof WorkflowUpdateFailedError) {
     // The cause is the validator's (or handler's) ApplicationFailure: its message is the reason.
     const reason = err.cause?.message || 'the workflow refused the request';

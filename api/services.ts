@@ -1,20 +1,23 @@
 // The API's services over a Temporal client and the Linode API. Thin: starting, steering and
 // resuming rotations is client/rotations.ts's job; this file adds what only the API needs (a
-// cluster's latest run with its status, and paged visibility listings).
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+// cluster's latest run with its status, paged visibility listings, the cluster check on start).
+import type { Client, WorkflowExecutionInfo, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { clusterRotationWorkflowId, WORKFLOW_TYPES, type RotationPhase } from '../common/names.js';
 import type { RotationStatus } from '../common/types.js';
+import { FailureType } from '../activities/errors.js';
 import type { LinodePort } from '../activities/ports.js';
+import { resumeRotation, sendControl, startRotation, type RotationHandle } from '../client/rotations.js';
 import { statusQuery } from '../workflows/definitions.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
 } from '../workflows/searchAttributes.js';
 import type {
-  ClusterFilter, ClusterService, RotationListPage, RotationListQuery, RotationSummary, RotationView,
+  ClusterFilter, ClusterService, RotationListPage, RotationListQuery, RotationService, RotationSummary, RotationView,
+  StartedRun,
 } from './deps.js';
-import { ApiError } from './errors.js';
+import { ApiError, notFound } from './errors.js';
 
 /** A status Query needs a worker (to replay a closed run); do not hang a request on a missing one. */
 const QUERY_DEADLINE_MS = 5_000;
@@ -81,6 +84,54 @@ export async function getRotationView(client: Client, clusterId: number): Promis
     status = null;
   }
   return { workflowId: description.workflowId, runId: description.runId, execution: description.status.name, status };
+}
+
+export interface RotationServiceOptions {
+  /** when given, a start looks the cluster up first: 404 for an unknown one, region and label for Temporal Web */
+  linode?: LinodePort;
+  /** default lke-rotation */
+  taskQueue?: string;
+}
+
+/** The cluster as Linode knows it; null when Linode cannot answer now (the workflow retries later). */
+async function lookupCluster(linode: LinodePort, clusterId: number) {
+  try {
+    return await linode.getCluster(clusterId);
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === FailureType.linodeNotFound) {
+      throw notFound(`LKE cluster ${clusterId} does not exist`);
+    }
+    return null;
+  }
+}
+
+/** client/rotations.ts types its handles without the run id start() gave them; ask only if it is missing. */
+async function startedRun(handle: RotationHandle): Promise<StartedRun> {
+  const { firstExecutionRunId } = handle as Partial<WorkflowHandleWithFirstExecutionRunId>;
+  const runId = firstExecutionRunId ?? (await handle.describe()).runId;
+  return { workflowId: handle.workflowId, runId };
+}
+
+export function createRotationService(client: Client, options: RotationServiceOptions = {}): RotationService {
+  const taskQueue = options.taskQueue ? { taskQueue: options.taskQueue } : {};
+  return {
+    async start(input) {
+      const cluster = options.linode ? await lookupCluster(options.linode, input.clusterId) : null;
+      const handle = await startRotation(client, input, {
+        ...taskQueue, ...(cluster ? { region: cluster.region, label: cluster.label } : {}),
+      });
+      return startedRun(handle);
+    },
+    get: (clusterId) => getRotationView(client, clusterId),
+    list: (query) => listRotations(client, query),
+    async control(clusterId, { update, ...input }) {
+      await sendControl(client, clusterId, update, input);
+    },
+    async resume(clusterId, requestedBy) {
+      const handle = await resumeRotation(client, clusterId, { requestedBy, ...taskQueue });
+      return startedRun(handle);
+    },
+  };
 }
 
 /** Linode's X-Filter: fields combine with AND; a cluster matches a tag when any of its tags is it. */

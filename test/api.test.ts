@@ -1,9 +1,20 @@
 // The HTTP API: input validation, error format, 404/409, OpenAPI; over fake services here, and
 // (at the end of this file) a real rotation through a real dev server, worker and simulator.
-import { describe, it } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions } from 'fastify';
-import { bearer, TOKENS, useFakeApp, withFakeApp } from './support/apiFakes.js';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { createLiveDependencies } from '../activities/live.js';
+import { buildApp } from '../api/app.js';
+import { createClusterService, createRotationService, temporalHealthCheck } from '../api/services.js';
+import { TASK_QUEUE } from '../common/names.js';
+import { useSimulator } from './support/sim.js';
+import { useTemporal } from './support/temporal.js';
+import { API_TOKENS, bearer, TOKENS, useFakeApp, withFakeApp } from './support/apiFakes.js';
 
 const operator = bearer(TOKENS.operator);
 const viewer = bearer(TOKENS.viewer);
@@ -240,5 +251,148 @@ describe('API OpenAPI document', () => {
       assert.equal(ui.statusCode, 200);
       assert.match(ui.body, /swagger-ui/i);
     });
+  });
+});
+
+describe('API driving a real rotation (dev server, worker with real activities, simulator)', () => {
+  // Worker chatter drowns the report; must happen before the dev server creates the runtime.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const temporal = useTemporal();
+  // 0.002: LKE's two-minute kubeconfig wait takes a quarter of a second
+  const sim = useSimulator({ clusters: 3, timeScale: 0.002 });
+  let app: FastifyInstance;
+  let kubeconfigDir: string;
+
+  before(async () => {
+    kubeconfigDir = await mkdtemp(join(tmpdir(), 'api-kubeconfigs-'));
+    const live = createLiveDependencies({
+      linodeApiUrl: sim().linodeApiUrl, linodeToken: sim().linodeToken, kubeconfigDir,
+      pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002,
+    });
+    await temporal.startWorker(null, { activities: createActivities(live), taskQueue: TASK_QUEUE });
+    const { client } = temporal;
+    app = await buildApp({
+      rotations: createRotationService(client, { linode: live.linode }),
+      clusters: createClusterService(live.linode),
+      temporalHealth: temporalHealthCheck(client),
+      tokens: API_TOKENS,
+      webUrl: 'http://127.0.0.1:8233',
+      namespace: temporal.server.namespace,
+    });
+  }, { timeout: 180_000 });
+
+  after(async () => {
+    await app?.close();
+    if (kubeconfigDir) await rm(kubeconfigDir, { recursive: true, force: true });
+  });
+
+  const call = async (method: 'GET' | 'POST', url: string, token: string, payload?: object) => {
+    const res = await app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) });
+    return { status: res.statusCode, body: res.json() };
+  };
+
+  async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('is ready when Temporal answers', async () => {
+    assert.deepEqual((await app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ok' });
+  });
+
+  it('starts, is approved by a second identity, and completes with a new admin token', async () => {
+    const clusters = await call('GET', '/v1/clusters', TOKENS.viewer);
+    assert.equal(clusters.status, 200);
+    assert.equal(clusters.body.results, 3);
+    const cluster = clusters.body.data[0] as { id: number; region: string };
+    const oldAdminToken = sim().state.kube(cluster.id)!.adminToken();
+
+    assertError(await app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 999_999 } }), 404, 'not_found');
+
+    const started = await call('POST', '/v1/rotations', TOKENS.opsApprover, {
+      clusterId: cluster.id, restart: { scope: 'kube-system' }, approvals: { beforeRecycle: false },
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal(started.body.workflowId, `rotate-cluster-${cluster.id}`);
+    assert.match(started.body.webUrl, new RegExp(`/namespaces/default/workflows/rotate-cluster-${cluster.id}/${started.body.runId}$`));
+
+    const duplicate = await call('POST', '/v1/rotations', TOKENS.operator, { clusterId: cluster.id });
+    assert.equal(duplicate.status, 409);
+    assert.equal(duplicate.body.error.code, 'conflict');
+
+    const gated = await waitUntil('the approval gate', async () => {
+      const res = await call('GET', `/v1/rotations/${cluster.id}`, TOKENS.viewer);
+      return res.status === 200 && res.body.status?.phase === 'AwaitingApproval' ? res.body : undefined;
+    });
+    assert.equal(gated.status.requestedBy, 'sam');
+    assert.equal(gated.status.region, cluster.region);
+    assert.ok(gated.status.plan.deleteSecrets.length > 0, 'the plan lists the token Secrets to delete');
+
+    // the workflow's own validator refuses a wrong-time Update; the API passes its reason on
+    const retry = await call('POST', `/v1/rotations/${cluster.id}/retry`, TOKENS.operator);
+    assert.equal(retry.status, 409);
+    assert.ok(retry.body.error.message.length > 0);
+    assert.deepEqual(sim().audit.list({ clusterId: cluster.id }), [], 'nothing changed before approval');
+
+    const own = await call('POST', `/v1/rotations/${cluster.id}/approve`, TOKENS.opsApprover, {});
+    assert.equal(own.status, 403, 'four-eyes: the requester cannot approve');
+
+    const approved = await call('POST', `/v1/rotations/${cluster.id}/approve`, TOKENS.approver, { comment: 'checked the plan' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.deepEqual(approved.body.status.approvals.map((a: { by: string; gate: string }) => [a.gate, a.by]), [['beforeDelete', 'ana']]);
+
+    const done = await waitUntil('completion', async () => {
+      const res = await call('GET', `/v1/rotations/${cluster.id}`, TOKENS.viewer);
+      return res.body.execution !== 'RUNNING' ? res.body : undefined;
+    }, 120_000);
+    assert.equal(done.execution, 'COMPLETED');
+    assert.equal(done.status.phase, 'Completed', JSON.stringify(done.status.lastError));
+    assert.notEqual(sim().state.kube(cluster.id)!.adminToken(), oldAdminToken, 'the admin token was rotated');
+
+    const afterwards = await call('POST', `/v1/rotations/${cluster.id}/pause`, TOKENS.operator);
+    assert.equal(afterwards.status, 409);
+    assert.match(afterwards.body.error.message, /not running/);
+
+    const listed = await waitUntil('visibility to show the completed run', async () => {
+      const res = await call('GET', `/v1/rotations?clusterId=${cluster.id}&phase=Completed`, TOKENS.viewer);
+      return res.body.rotations.length > 0 ? res.body : undefined;
+    });
+    assert.equal(listed.rotations[0].runId, started.body.runId);
+    assert.equal(listed.rotations[0].requestedBy, 'sam');
+    assert.equal(listed.rotations[0].execution, 'COMPLETED');
+    const other = await call('GET', `/v1/rotations?clusterId=${cluster.id}&phase=Blocked`, TOKENS.viewer);
+    assert.deepEqual(other.body.rotations, []);
+
+    const text = JSON.stringify([started, gated, approved, done, listed]);
+    assert.ok(!text.includes(oldAdminToken) && !text.includes(sim().state.kube(cluster.id)!.adminToken()), 'no token in API responses');
+  });
+
+  it('pages through visibility with nextPageToken', async () => {
+    for (const { cluster } of sim().state.list().slice(1)) {
+      const res = await call('POST', '/v1/rotations', TOKENS.operator, { clusterId: cluster.id, dryRun: true });
+      assert.equal(res.status, 202);
+    }
+    const seen = new Set<string>();
+    await waitUntil('three runs in visibility', async () => {
+      const res = await call('GET', '/v1/rotations?pageSize=50', TOKENS.viewer);
+      return res.body.rotations.length >= 3 ? true : undefined;
+    });
+    let token: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; body: { rotations: { workflowId: string }[]; nextPageToken: string | null } } =
+        await call('GET', `/v1/rotations?pageSize=1${token ? `&nextPageToken=${token}` : ''}`, TOKENS.viewer);
+      assert.equal(res.status, 200);
+      assert.ok(res.body.rotations.length <= 1);
+      for (const r of res.body.rotations) seen.add(r.workflowId);
+      token = res.body.nextPageToken;
+      pages++;
+    } while (token && pages < 10);
+    assert.equal(seen.size, 3, [...seen].join(', '));
   });
 });

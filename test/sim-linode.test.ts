@@ -251,6 +251,10 @@ describe('Linode API through @linode/api-v4', () => {
       const errors = (error.data as { errors: { reason: string; field?: string }[] }).errors;
       assert.equal(errors[0].field, 'X-Filter', filter);
     }
+    const unfilterable = await httpError(getKubernetesClusters({}, { status: 'ready' }));
+    assert.deepEqual(unfilterable.data, linodeError('Cannot filter on status', 'X-Filter'));
+    const badTags = await httpError(getKubernetesClusters({}, { tags: ['a', 'b'] }));
+    assert.deepEqual(badTags.data, linodeError('Tags filter must be a string or dict', 'X-Filter'));
   });
 
   it('gets a cluster with exactly the documented fields, on /v4 and /v4beta', async () => {
@@ -452,11 +456,13 @@ describe('Linode API through @linode/api-v4', () => {
     assert.equal(h.state.isRecycling(id), false);
   });
 
-  it('refuses writes with a read-only token (401 Unauthorized) and lets it read', async () => {
+  it('refuses writes with a read-only token (401, not authorized for this endpoint) and lets it read', async () => {
     const id = h.state.list()[10].cluster.id;
     useToken(READ_ONLY_TOKEN);
     try {
-      assert.equal((await getKubernetesCluster(id)).id, id);
+      const read = await baseRequest.get(v4beta(`/lke/clusters/${id}`));
+      assert.equal(read.data.id, id);
+      assert.equal(read.headers['x-oauth-scopes'], 'lke:read_only');
       for (const call of [
         baseRequest.post(v4(`/lke/clusters/${id}/regenerate`), { kubeconfig: true }),
         baseRequest.delete(v4(`/lke/clusters/${id}/servicetoken`)),
@@ -465,7 +471,7 @@ describe('Linode API through @linode/api-v4', () => {
       ]) {
         const error = await httpError(call);
         assert.equal(error.status, 401);
-        assert.deepEqual(error.data, linodeError('Unauthorized'));
+        assert.deepEqual(error.data, linodeError('Your OAuth token is not authorized to use this endpoint.'));
       }
     } finally {
       useToken(TOKEN);

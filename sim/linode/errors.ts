@@ -32,3 +32,5 @@ export function reasonFor(status: number): string {
 }
 
 export const KUBECONFIG_NOT_READY = 'Cluster kubeconfig is not yet available. Please try again later.';
+
+export const INSUFFICIENT_SCOPE = 'Your OAuth token is not authorized to use this endpoint.';

@@ -69,11 +69,12 @@ function compileObject(filter: Record<string, unknown>): Predicate {
   return (c) => parts.every((p) => p(c));
 }
 
+// Reasons as the real API words them (linode/linode-cli#151, #196, #370).
 function compileField(field: FilterableField, condition: unknown): Predicate {
   if (isPrimitive(condition)) return fieldTest(field, (v) => v === String(condition));
-  if (!isObject(condition)) fail(`Invalid filter value for ${field}`);
+  if (!isObject(condition)) fail(field === 'tags' ? 'Tags filter must be a string or dict' : 'Could not apply filter');
   const tests = Object.entries(condition).map(([op, operand]): Predicate => {
-    if (!isPrimitive(operand)) fail(`Invalid value for ${op} on ${field}`);
+    if (!isPrimitive(operand)) fail('Could not apply filter');
     const wanted = String(operand);
     switch (op) {
       case '+contains': return fieldTest(field, (v) => v.includes(wanted));

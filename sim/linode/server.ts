@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit.js';
 import type { FaultDecision, FaultInjector } from '../faults.js';
 import type { SimState } from '../state.js';
-import { LinodeApiError, reasonFor } from './errors.js';
+import { INSUFFICIENT_SCOPE, LinodeApiError, reasonFor } from './errors.js';
 import type { KubeEndpoint } from './kubeconfig.js';
 import { TokenRateLimiter } from './rateLimit.js';
 import { matchRoute, type Method } from './routes.js';
@@ -85,7 +85,12 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
     }
 
     const rate = limiter?.take(token);
-    const rateHeaders = rate?.headers ?? {};
+    // Linode reports the token's scopes and the ones the endpoint accepts on every authenticated reply.
+    const rateHeaders = {
+      ...rate?.headers,
+      'X-OAuth-Scopes': readOnly ? 'lke:read_only' : '*',
+      'X-Accepted-OAuth-Scopes': mutating ? 'lke:read_write' : 'lke:read_only',
+    };
     if (rate && !rate.allowed) { drain(req); reply(429, new LinodeApiError(429, 'Too many requests').body(), rateHeaders); return; }
 
     const handler = matched.route.methods[method as Method];
@@ -94,9 +99,9 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       reply(405, new LinodeApiError(405, reasonFor(405)).body(), { ...rateHeaders, Allow: Object.keys(matched.route.methods).join(', ') });
       return;
     }
-    // Linode answers a token that lacks the write scope with 401 "Unauthorized" (not 403): the
-    // OAuth scope check happens in its authentication layer.
-    if (mutating && readOnly) { drain(req); reply(401, new LinodeApiError(401, 'Unauthorized').body(), rateHeaders); return; }
+    // Linode answers a token whose scopes do not cover the call with 401 (not 403) and this reason, as
+    // reported in linode/linode-cli#142 and trailofbits/algo#14348.
+    if (mutating && readOnly) { drain(req); reply(401, new LinodeApiError(401, INSUFFICIENT_SCOPE).body(), rateHeaders); return; }
 
     let result: unknown;
     try {

@@ -1,0 +1,121 @@
+// The guide's kubectl commands, unchanged, against a simulated cluster: kubectl's discovery, table
+// printing, field-selector delete, rollout restart/status (strategic merge patch + watch) all work,
+// and after the token Secrets are deleted the old kubeconfig is refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
+import { lkeTokenServiceAccounts } from '../sim/kube/index.js';
+import { startTestKube, type TestKube } from './support/simKube.js';
+
+const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+const probe = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
+const missing = probe.error || probe.status !== 0
+  ? `kubectl is not available here (${probe.error?.message ?? probe.stderr.trim()}): the kubectl compatibility tests cannot run`
+  : undefined;
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function kubectl(kubeconfig: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('the guide\'s kubectl commands against the simulator', { skip: missing }, () => {
+  let kube: TestKube;
+  let kubeconfig: string;
+  const CLUSTER = 301;
+  before(async () => {
+    // a short token cache, like the apiserver's ~10 s one: kubectl delete's own follow-up reads still pass
+    kube = await startTestKube({ clusterIds: [CLUSTER], timeScale: 0.02, rolloutStepMs: 5_000, tokenCacheMs: 1_500 });
+    kubeconfig = kube.kubeconfigFile(CLUSTER);
+  });
+  after(async () => { await kube.stop(); });
+
+  const appDeployment = () => {
+    const [deployment] = kube.clusters.get(CLUSTER)!.store.list('deployments').filter((d) => d.metadata.namespace !== 'kube-system');
+    return { name: deployment.metadata.name, namespace: deployment.metadata.namespace! };
+  };
+
+  test('kubectl -n kube-system get secrets --field-selector="type=kubernetes.io/service-account-token"', async () => {
+    const run = await kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'secrets', `--field-selector=type=${SERVICE_ACCOUNT_TOKEN_TYPE}`]);
+    assert.equal(run.code, 0, run.stderr);
+    const [header, ...rows] = run.stdout.trim().split('\n');
+    assert.match(header, /^NAME\s+TYPE\s+DATA\s+AGE$/);
+    assert.equal(rows.length, lkeTokenServiceAccounts('1.31').length);
+    for (const account of lkeTokenServiceAccounts('1.31')) {
+      assert.ok(rows.some((row) => new RegExp(`^${account}-token-[a-z0-9]{5}\\s+${SERVICE_ACCOUNT_TOKEN_TYPE}\\s+3\\s+\\d+s`).test(row)), `${account}: ${run.stdout}`);
+    }
+  });
+
+  test('kubectl get nodes', async () => {
+    const run = await kubectl(kubeconfig, ['get', 'nodes']);
+    assert.equal(run.code, 0, run.stderr);
+    const [header, ...rows] = run.stdout.trim().split('\n');
+    assert.match(header, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
+    assert.deepEqual(rows.map((row) => row.split(/\s+/)[0]).sort(), kube.clusters.get(CLUSTER)!.nodeNames().sort());
+    assert.ok(rows.every((row) => /\sReady\s+<none>\s+\S+\s+v1\.31\.\d+$/.test(row)), run.stdout);
+  });
+
+  test('kubectl rollout restart and rollout status --timeout=30s', async () => {
+    const { name, namespace } = appDeployment();
+    const restart = await kubectl(kubeconfig, ['rollout', 'restart', `deployment/${name}`, '-n', namespace]);
+    assert.equal(restart.code, 0, restart.stderr);
+    assert.equal(restart.stdout.trim(), `deployment.apps/${name} restarted`);
+    assert.ok(kube.clusters.get(CLUSTER)!.restartedAt('Deployment', namespace, name));
+    const status = await kubectl(kubeconfig, ['rollout', 'status', `deployment/${name}`, '-n', namespace, '--timeout=30s']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`deployment "${name}" successfully rolled out`));
+    assert.match(status.stdout, /Waiting for deployment .* rollout to finish/, 'kubectl watched it progress');
+    assert.equal(kube.audit.count({ clusterId: CLUSTER, method: 'PATCH', path: `/deployments/${name}`, applied: true }), 1);
+
+    for (const workload of ['statefulset/csi-linode-controller', 'daemonset/kube-proxy']) {
+      assert.equal((await kubectl(kubeconfig, ['rollout', 'restart', workload, '-n', 'kube-system'])).code, 0);
+      const done = await kubectl(kubeconfig, ['rollout', 'status', workload, '-n', 'kube-system', '--timeout=30s']);
+      assert.equal(done.code, 0, `${workload}: ${done.stderr}`);
+    }
+  });
+
+  test('kubectl rollout status fails on ProgressDeadlineExceeded, and refuses to restart a paused Deployment', async () => {
+    const cluster = kube.clusters.get(CLUSTER)!;
+    assert.equal((await kubectl(kubeconfig, ['rollout', 'restart', 'deployment/calico-kube-controllers', '-n', 'kube-system'])).code, 0);
+    cluster.failRollout('Deployment', 'kube-system', 'calico-kube-controllers');
+    const failed = await kubectl(kubeconfig, ['rollout', 'status', 'deployment/calico-kube-controllers', '-n', 'kube-system', '--timeout=30s']);
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /exceeded its progress deadline/);
+
+    assert.equal((await kubectl(kubeconfig, ['rollout', 'pause', 'deployment/coredns', '-n', 'kube-system'])).code, 0);
+    const refused = await kubectl(kubeconfig, ['rollout', 'restart', 'deployment/coredns', '-n', 'kube-system']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /paused/);
+    assert.equal(cluster.restartedAt('Deployment', 'kube-system', 'coredns'), undefined);
+    assert.equal((await kubectl(kubeconfig, ['rollout', 'resume', 'deployment/coredns', '-n', 'kube-system'])).code, 0);
+  });
+
+  test('kubectl -n kube-system delete secrets --field-selector=...; then the old kubeconfig gets 401', async () => {
+    const cluster = kube.clusters.get(CLUSTER)!;
+    const before = cluster.tokenSecrets('kube-system').map((s) => s.metadata.name);
+    const run = await kubectl(kubeconfig, ['-n', 'kube-system', 'delete', 'secrets', `--field-selector=type=${SERVICE_ACCOUNT_TOKEN_TYPE}`]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n').sort(), before.map((name) => `secret "${name}" deleted`).sort());
+    assert.equal(cluster.tokenSecrets('kube-system').length, 0);
+    assert.equal(kube.audit.count({ clusterId: CLUSTER, method: 'DELETE', path: '/secrets/', applied: true }), before.length);
+
+    // the apiserver caches token checks, so the old token dies within the cache period (ROTATION.md: retry 15 s+)
+    const deadline = Date.now() + 15_000;
+    let nodes: Run;
+    do {
+      nodes = await kubectl(kubeconfig, ['get', 'nodes']);
+    } while (nodes.code === 0 && Date.now() < deadline);
+    assert.notEqual(nodes.code, 0);
+    assert.match(nodes.stderr, /Unauthorized/);
+    assert.equal(kube.audit.count({ clusterId: CLUSTER, method: 'DELETE', applied: true }), before.length);
+
+    cluster.regenerateServiceTokens();
+    const fresh = await kubectl(kube.kubeconfigFile(CLUSTER), ['get', 'nodes']);
+    assert.equal(fresh.code, 0, fresh.stderr);
+  });
+});

@@ -1,0 +1,65 @@
+// Serves the API from the configuration over an existing Temporal client: used by `npm run api`
+// (api/main.ts) and by anything that runs the API in-process (the demo).
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createLinodePort } from '../activities/linode/adapter.js';
+import { ENV } from '../common/names.js';
+import { ConfigError, type Config } from '../engine/config.js';
+import { buildApp } from './app.js';
+import { loadApiTokens, type ApiToken } from './auth.js';
+import type { ClusterService } from './deps.js';
+import { ApiError } from './errors.js';
+import { createApiLogger } from './logging.js';
+import { createClusterService, createRotationService, temporalHealthCheck } from './services.js';
+
+export interface RunningApi {
+  app: FastifyInstance;
+  /** http://host:port */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartApiOptions {
+  config: Config;
+  client: Client;
+  /** default: read from API_TOKENS_FILE */
+  tokens?: readonly ApiToken[];
+  logger?: Logger;
+  /** default: the configured API_PORT (0 picks a free port) */
+  port?: number;
+}
+
+const noLinodeToken: ClusterService = {
+  list: async () => {
+    throw new ApiError('unavailable', `the API has no Linode token (set ${ENV.linodeToken} or ${ENV.linodeTokenFile})`);
+  },
+};
+
+export async function startApiServer(options: StartApiOptions): Promise<RunningApi> {
+  const { config, client } = options;
+  const tokens = options.tokens ?? await tokensFromConfig(config);
+  const logger = options.logger ?? createApiLogger();
+  const linodeToken = config.linode.token;
+  const linode = linodeToken ? createLinodePort({ apiUrl: config.linode.apiUrl, token: linodeToken.reveal() }) : undefined;
+  if (!linode) logger.warn(`no Linode token: GET /v1/clusters answers 503 and starts skip the cluster check`);
+
+  const app = await buildApp({
+    rotations: createRotationService(client, { linode }),
+    clusters: linode ? createClusterService(linode) : noLinodeToken,
+    temporalHealth: temporalHealthCheck(client),
+    tokens,
+    webUrl: config.temporal.webUrl,
+    namespace: config.temporal.namespace,
+    logger,
+  });
+  const url = await app.listen({ host: config.api.host, port: options.port ?? config.api.port });
+  return { app, url, close: () => app.close() };
+}
+
+async function tokensFromConfig(config: Config): Promise<ApiToken[]> {
+  if (!config.api.tokensFile) {
+    throw new ConfigError(`${ENV.apiTokensFile} is required: a JSON array of {name, token or tokenSha256, roles}`);
+  }
+  return loadApiTokens(config.api.tokensFile);
+}

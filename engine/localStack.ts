@@ -1,0 +1,118 @@
+// A whole lke-rotator on one machine: the Temporal dev server, the LKE simulator and a worker with
+// the LIVE activities (real @linode/api-v4 and @kubernetes/client-node clients over HTTP(S) to the
+// simulator). The demo, the end-to-end tests and the benchmarks all stand on this, so what they
+// exercise is the production wiring, not a test double of it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { createFleetActivities } from '../activities/fleet.js';
+import { createLiveDependencies, type LiveConfig } from '../activities/live.js';
+import { TASK_QUEUE } from '../common/names.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
+import { createRotationWorker, type RotationWorkerOptions } from '../worker/worker.js';
+import { startDevServer, type DevServer, type DevServerOptions } from './devServer.js';
+
+export interface LocalStackOptions {
+  /** a running server to reuse, or options for a new dev server */
+  server?: DevServer | DevServerOptions;
+  simulator?: SimulatorOptions;
+  /** where kubeconfigs are delivered; default a fresh temporary directory, removed by stop() */
+  kubeconfigDir?: string;
+  /** poll intervals and windows of the live activities (time-scaled simulators want short ones) */
+  activities?: Omit<LiveConfig, 'linodeApiUrl' | 'linodeToken' | 'kubeconfigDir'>;
+  taskQueue?: string;
+  workerOptions?: RotationWorkerOptions['workerOptions'];
+}
+
+export interface LocalStack {
+  server: DevServer;
+  client: Client;
+  sim: Simulator;
+  kubeconfigDir: string;
+  taskQueue: string;
+  /** the running worker, or null between stopWorker() and startWorker() */
+  worker: Worker | null;
+  /** starts a worker (again): e.g. after stopWorker() to show a rotation surviving it */
+  startWorker(): Promise<Worker>;
+  stopWorker(): Promise<void>;
+  /** stops the worker, the simulator and (if this stack started it) the server; safe to call twice */
+  stop(): Promise<void>;
+}
+
+function isDevServer(server: LocalStackOptions['server']): server is DevServer {
+  return server !== undefined && 'client' in server && 'stop' in server;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const ownServer = !isDevServer(options.server);
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const server = isDevServer(options.server) ? options.server : await startDevServer(options.server);
+    if (ownServer) cleanups.push(() => server.stop());
+    const sim = await startSimulator(options.simulator);
+    cleanups.push(() => sim.stop());
+    const kubeconfigDir = options.kubeconfigDir ?? await mkdtemp(join(tmpdir(), 'lke-rotator-kubeconfigs-'));
+    if (!options.kubeconfigDir) cleanups.push(() => rm(kubeconfigDir, { recursive: true, force: true }));
+
+    const deps = createLiveDependencies({
+      linodeApiUrl: sim.linodeApiUrl,
+      linodeToken: sim.linodeToken,
+      kubeconfigDir,
+      ...options.activities,
+    });
+    const activities = { ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }) };
+    const taskQueue = options.taskQueue ?? TASK_QUEUE;
+
+    let running: { worker: Worker; done: Promise<void> } | null = null;
+    const stack: LocalStack = {
+      server,
+      client: server.client,
+      sim,
+      kubeconfigDir,
+      taskQueue,
+      worker: null,
+      async startWorker() {
+        if (running) return running.worker;
+        const worker = await createRotationWorker({
+          connection: server.nativeConnection,
+          namespace: server.namespace,
+          taskQueue,
+          activities,
+          workerOptions: options.workerOptions,
+        });
+        // A crashed worker must not go unnoticed: the error surfaces on stopWorker()/stop().
+        const done = worker.run();
+        done.catch(() => undefined);
+        running = { worker, done };
+        stack.worker = worker;
+        return worker;
+      },
+      async stopWorker() {
+        if (!running) return;
+        const { worker, done } = running;
+        running = null;
+        stack.worker = null;
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+      async stop() {
+        try {
+          await stack.stopWorker();
+        } finally {
+          await cleanup();
+        }
+      },
+    };
+    await stack.startWorker();
+    return stack;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

@@ -14,7 +14,7 @@ import type {
   TokenSecretRef, VerifyResult,
 } from '../common/types.js';
 import { createKubeconfigCache } from './cache.js';
-import { FailureType, isFailureOfType, isTransient, nonRetryable, retryable } from './errors.js';
+import { FailureType, type FailureTypeName, isFailureOfType, isTransient, nonRetryable, retryable } from './errors.js';
 import { kubeconfigFingerprint } from './kubeconfig.js';
 import type { KubeconfigCache, KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { rolloutStatus } from './rollout.js';
@@ -56,6 +56,10 @@ function resumed<T extends object>(fallback: T): T {
   return details && typeof details === 'object' ? { ...fallback, ...(details as Partial<T>) } : fallback;
 }
 
+type Poll<T> = { done: true; value: T } | { done: false; why: string };
+const done = <T>(value: T): Poll<T> => ({ done: true, value });
+const notYet = (why: string): Poll<never> => ({ done: false, why });
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : 'unknown error';
 }
@@ -69,27 +73,40 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
   const maxTransient = deps.maxConsecutiveTransientErrors ?? 5;
 
   /**
-   * The heartbeating wait every long step shares: `check` returns a value when done, undefined for
-   * "not yet". Transient failures count as "not yet" (honouring Retry-After) until too many in a row;
-   * then the activity fails retryably and its next attempt resumes from the heartbeat.
+   * The heartbeating wait every long step shares: `check` returns done with a value, or why not yet.
+   * Transient failures count as "not yet" (honouring Retry-After) until too many in a row; then the
+   * activity fails retryably and its next attempt resumes from the heartbeat. Shortly before the
+   * attempt's start-to-close timeout it fails with `timeoutType` and the last reason, so a Blocked
+   * rotation says what it was waiting for instead of a bare timeout.
    */
-  async function waitFor<T>(what: string, progress: { attempts: number }, check: () => Promise<T | undefined>): Promise<T> {
+  async function waitFor<T>(
+    what: string, timeoutType: FailureTypeName, progress: { attempts: number }, check: () => Promise<Poll<T>>,
+  ): Promise<T> {
     const ctx = Context.current();
+    const startedAt = Date.now();
+    const budgetMs = ctx.info.startToCloseTimeoutMs;
+    const giveUpAt = budgetMs > 0 ? startedAt + budgetMs - Math.min(10_000, budgetMs / 10) : Number.POSITIVE_INFINITY;
     let transientInARow = 0;
+    let why: string;
     for (;;) {
       progress.attempts++;
       // a copy: the SDK may encode details after we have moved on and mutated `progress`
       ctx.heartbeat({ ...progress });
       let delay = pollIntervalMs;
       try {
-        const result = await check();
-        if (result !== undefined) return result;
+        const poll = await check();
+        if (poll.done) return poll.value;
+        why = poll.why;
         transientInARow = 0;
       } catch (err) {
         if (!isTransient(err) || ++transientInARow >= maxTransient) throw err;
-        ctx.log.warn(`${what}: transient error, polling on`, { error: describe(err), inARow: transientInARow });
+        why = describe(err);
+        ctx.log.warn(`${what}: transient error, polling on`, { error: why, inARow: transientInARow });
         const retryDelay = err.nextRetryDelay;
         if (typeof retryDelay === 'number') delay = Math.max(delay, retryDelay);
+      }
+      if (Date.now() + delay >= giveUpAt) {
+        throw retryable(timeoutType, `${what}: still waiting after ${Date.now() - startedAt} ms (${progress.attempts} polls): ${why}`);
       }
       await ctx.sleep(delay);
     }
@@ -216,16 +233,16 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
 
     async awaitKubeconfig({ clusterId, previousFingerprint }: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult> {
       const progress = resumed<AwaitProgress>({ attempts: 0 });
-      const fingerprint = await waitFor('await kubeconfig', progress, async () => {
+      const fingerprint = await waitFor(`cluster ${clusterId}: new kubeconfig`, FailureType.kubeconfigNotReady, progress, async () => {
         const fetched = await linode.getKubeconfig(clusterId);
-        if (fetched.status === 'notReady') return undefined;
+        if (fetched.status === 'notReady') return notYet('the Linode API answers 503, kubeconfig not yet available');
         const candidate = kubeconfigFingerprint(fetched.kubeconfig);
         // LKE can keep serving the old kubeconfig for a while after regenerate
-        if (candidate === previousFingerprint) return undefined;
+        if (candidate === previousFingerprint) return notYet('the Linode API still serves the old kubeconfig');
         // the control plane restarts with the new token; until then the apiserver answers 401
-        if (await deps.kube(fetched.kubeconfig).checkAccess() !== 'ok') return undefined;
+        if (await deps.kube(fetched.kubeconfig).checkAccess() !== 'ok') return notYet(`the apiserver rejects the new token ${candidate}`);
         await cache.put(clusterId, candidate, fetched.kubeconfig);
-        return candidate;
+        return done(candidate);
       });
       Context.current().log.info('new kubeconfig works', { clusterId, fingerprint, attempts: progress.attempts });
       return { fingerprint, attempts: progress.attempts };
@@ -244,7 +261,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       const progress = resumed<VerifyProgress>({ attempts: 0 });
       let oldTokenRejected: boolean | 'unchecked' = oldKube === null ? 'unchecked' : false;
 
-      return waitFor('verify rotation', progress, async () => {
+      return waitFor(`cluster ${clusterId}: verify`, FailureType.verifyIncomplete, progress, async () => {
         const current = await kube.listNodes();
         const readyNames = new Set(current.filter((n) => n.ready).map((n) => n.name));
         const notReady = nodes.filter((n) => !readyNames.has(n.name)).map((n) => n.name);
@@ -265,14 +282,16 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
             }
           }
         }
-        if (notReady.length > 0 || renewed.length < serviceAccounts.length || oldTokenRejected === false) {
-          log.debug('verify: not yet', {
-            clusterId, notReady, waitingForNewToken: serviceAccounts.filter((sa) => !renewed.includes(sa)), oldTokenRejected,
-          });
-          return undefined;
+        const waitingForNewToken = serviceAccounts.filter((sa) => !renewed.includes(sa));
+        if (notReady.length > 0 || waitingForNewToken.length > 0 || oldTokenRejected === false) {
+          return notYet([
+            notReady.length > 0 ? `Nodes not Ready: ${notReady.join(', ')}` : '',
+            waitingForNewToken.length > 0 ? `no new token Secret yet for: ${waitingForNewToken.join(', ')}` : '',
+            oldTokenRejected === false ? 'the old admin token is still accepted' : '',
+          ].filter(Boolean).join('; '));
         }
         log.info('rotation verified', { clusterId, nodesReady: nodes.length, renewed: renewed.length, oldTokenRejected });
-        return { nodesReady: nodes.length, serviceAccountsWithNewToken: renewed, oldTokenRejected, newFingerprint };
+        return done({ nodesReady: nodes.length, serviceAccountsWithNewToken: renewed, oldTokenRejected, newFingerprint });
       });
     },
 
@@ -306,10 +325,10 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
         Context.current().heartbeat({ ...progress });
         log.info('workload restart requested', { clusterId, workload: id, restartedAt });
       }
-      await waitFor(`rollout of ${id}`, progress, async () => {
+      await waitFor(`cluster ${clusterId}: rollout of ${id}`, FailureType.rolloutNotDone, progress, async () => {
         const status = rolloutStatus(await kube.getWorkload(workload));
         if (status.state === 'failed') throw nonRetryable(FailureType.rolloutFailed, `cluster ${clusterId}: ${status.message}`);
-        return status.state === 'done' ? true : undefined;
+        return status.state === 'done' ? done(true) : notYet(status.message);
       });
       log.info('workload rolled out', { clusterId, workload: id, patched: progress.patched });
       return { workload, patched: progress.patched };
@@ -346,17 +365,18 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
         // else: instance gone or not ready on a new one: a recycle from an earlier attempt is under way
       }
 
-      const newInstanceId = await waitFor(`recycle of node ${node.nodeId}`, progress, async () => {
+      const newInstanceId = await waitFor(`cluster ${clusterId}: recycle of node ${node.nodeId}`, FailureType.recycleNotDone, progress, async () => {
         const current = await linode.getNode(clusterId, node.nodeId);
         if (!onNewInstance(current)) {
           const unanswered = progress.recycle === 'sending' && current.instance_id === oldInstanceId &&
             Date.now() - (progress.sentAt ?? 0) > recycleResendAfterMs;
           if (unanswered) await sendRecycle();
-          return undefined;
+          return notYet(`Linode node is ${current.status} on instance ${current.instance_id ?? 'none'}`);
         }
         const providerID = `linode://${current.instance_id}`;
         const replacement = (await kube.listNodes()).find((n) => n.providerID === providerID);
-        return replacement?.ready ? current.instance_id : undefined;
+        if (!replacement) return notYet(`no Kubernetes Node with providerID ${providerID} yet`);
+        return replacement.ready ? done(current.instance_id) : notYet(`Node ${replacement.name} is not Ready`);
       });
       ctx.log.info('node replaced', { clusterId, nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped });
       return { nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped };

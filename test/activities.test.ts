@@ -281,7 +281,7 @@ interface Harness {
   dir: string;
   logs: LogEntry[];
   heartbeats: unknown[];
-  env: (heartbeatDetails?: unknown) => TypedEnvironment;
+  env: (heartbeatDetails?: unknown, info?: { startToCloseTimeoutMs: number }) => TypedEnvironment;
   issuedTokens: Set<string>;
   cleanup: () => Promise<void>;
 }
@@ -306,8 +306,8 @@ async function harness(overrides: Partial<ActivityDeps> = {}): Promise<Harness> 
   return {
     lke, deps, dir, logs, heartbeats, issuedTokens,
     activities: createActivities(deps),
-    env: (heartbeatDetails?: unknown) => {
-      const env = new MockActivityEnvironment({ heartbeatDetails }, { logger });
+    env: (heartbeatDetails?: unknown, info = { startToCloseTimeoutMs: 60_000 }) => {
+      const env = new MockActivityEnvironment({ heartbeatDetails, ...info }, { logger });
       env.on('heartbeat', (d: unknown) => heartbeats.push(d));
       return { run: (fn, input) => env.run(fn, input), cancel: (reason) => env.cancel(reason) };
     },
@@ -508,6 +508,34 @@ async function rotatedUpToAwait(h: Harness) {
   };
   return { snapshot, awaited, verifyInput };
 }
+
+describe('waits that cannot finish in time', () => {
+  test('fail just before start-to-close with a retryable failure that says what they waited for', async () => {
+    const h = await harness({ pollIntervalMs: 10 });
+    const snapshot = await rotatedUpToRegenerate(h);
+    h.lke.kubeconfigScript = Array.from({ length: 10_000 }, () => 'notReady' as const);
+    const started = Date.now();
+    const kubeconfig = await rejection(h.env(undefined, { startToCloseTimeoutMs: 300 }).run(h.activities.awaitKubeconfig, {
+      clusterId: CLUSTER_ID, previousFingerprint: snapshot.adminTokenFingerprint,
+    }));
+    assert.ok(Date.now() - started < 300, 'gave up before the timeout');
+    assert.equal(kubeconfig.type, FailureType.kubeconfigNotReady);
+    assert.equal(kubeconfig.nonRetryable, false);
+    assert.match(kubeconfig.message, /503, kubeconfig not yet available/);
+
+    h.lke.kubeconfigScript = [];
+    const awaited = await h.env().run(h.activities.awaitKubeconfig, { clusterId: CLUSTER_ID, previousFingerprint: snapshot.adminTokenFingerprint });
+    h.lke.nodes[1].ready = false;
+    const verify = await rejection(h.env(undefined, { startToCloseTimeoutMs: 300 }).run(h.activities.verifyRotation, {
+      clusterId: CLUSTER_ID, newFingerprint: awaited.fingerprint, previousFingerprint: snapshot.adminTokenFingerprint,
+      nodes: snapshot.nodes, oldSecrets: snapshot.tokenSecrets,
+    }));
+    assert.equal(verify.type, FailureType.verifyIncomplete);
+    assert.match(verify.message, new RegExp(`Nodes not Ready: ${h.lke.nodes[1].name}`));
+    assertNoSecrets(h, kubeconfig, verify);
+    await h.cleanup();
+  });
+});
 
 describe('verifyRotation', () => {
   test('waits for recreated token Secrets and proves the old token dead through the token cache', async () => {

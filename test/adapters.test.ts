@@ -206,7 +206,7 @@ describe('the whole activity sequence through the real adapters', () => {
   async function runLikeTemporal<I, O>(fn: (input: I) => Promise<O>, input: I, errors: unknown[], logger: DefaultLogger): Promise<O> {
     let details: unknown;
     for (let attempt = 1; ; attempt++) {
-      const env = new MockActivityEnvironment({ attempt, heartbeatDetails: details }, { logger });
+      const env = new MockActivityEnvironment({ attempt, heartbeatDetails: details, startToCloseTimeoutMs: 60_000 }, { logger });
       env.on('heartbeat', (d: unknown) => { details = d; });
       try {
         return await env.run(fn, input);

@@ -20,6 +20,7 @@ import type {
   ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
 } from '../common/types.js';
 import { startDevServer, type DevServer } from '../engine/devServer.js';
+import { allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleet/state.js';
 import { FLEET_ROTATION_ID } from '../workflows/searchAttributes.js';
 import { createRotationWorker } from '../worker/worker.js';
 import { FakeCluster } from './support/fakeActivities.js';
@@ -96,6 +97,33 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
     await delay(100);
   }
 }
+
+describe('fleet plan and budget rules', () => {
+  const selected = range(1, 5).map((id) => ({ id, label: `lke-${id}`, region: 'us-iad', k8sVersion: '1.31' }));
+
+  test('a canary wave only when it leaves clusters for a second wave', () => {
+    assert.deepEqual(planWaves(selected, 1).clusters.map((c) => c.wave), [0, 1, 1, 1, 1]);
+    assert.deepEqual(planWaves(selected, 2).clusters.map((c) => c.wave), [0, 0, 1, 1, 1]);
+    assert.equal(planWaves(selected, 0).waveCount, 1);
+    assert.equal(planWaves(selected, 5).waveCount, 1);
+    assert.equal(planWaves([], 1).waveCount, 0);
+  });
+
+  test('the budget counts failures beyond those accepted, in count or percent of the fleet', () => {
+    assert.equal(allowedFailures({ count: 2 }, 100), 2);
+    assert.equal(allowedFailures({ percent: 10 }, 25), 2, 'rounded down: 10% of 25 allows 2');
+    const state = { ...initialState(), ...planWaves(selected, 0) };
+    state.clusters[0].phase = 'Failed';
+    state.clusters[1].phase = 'Cancelled';
+    const input: FleetRotationInput = { name: 'x', requestedBy: 'a', selector: {}, errorBudget: { count: 1 } };
+    assert.equal(overBudget(state, input), true);
+    state.acceptedFailures = 1;
+    assert.equal(overBudget(state, input), false);
+    state.clusters[1].phase = 'Skipped';
+    assert.deepEqual(budgetOf(state, input), { allowed: 1, failed: 1, accepted: 1 });
+    assert.equal(overBudget({ ...state, acceptedFailures: 0 }, { ...input, errorBudget: undefined }), true, 'default budget: none');
+  });
+});
 
 const STUB_WORKFLOWS = fileURLToPath(new URL('./support/fleetStubWorkflows.ts', import.meta.url));
 

@@ -136,6 +136,20 @@ describe('Linode adapter on @linode/api-v4', () => {
     linodeFor(sim()); // back to the real token for the tests after this one
   });
 
+  test('a Linode call slower than the timeout is abandoned and retryable', async () => {
+    const id = sim().state.list()[4].cluster.id;
+    const linode = createLinodePort({ apiUrl: sim().linodeApiUrl, token: sim().linodeToken, timeoutMs: 100 });
+    const removeLatency = sim().faults.add({ api: 'linode', clusterId: id, kind: 'latency', ms: 1_000 });
+    try {
+      const slow = await rejection(linode.getCluster(id));
+      assert.equal(slow.type, FailureType.linodeUnavailable);
+      assert.equal(slow.nonRetryable, false);
+    } finally {
+      removeLatency();
+      linodeFor(sim()); // default timeout again for the tests after this one
+    }
+  });
+
   test('a side effect answered 5xx or a dropped connection is retryable and names no secret', async () => {
     const linode = linodeFor(sim());
     const id = sim().state.list()[3].cluster.id;
@@ -198,6 +212,20 @@ describe('Kubernetes adapter on @kubernetes/client-node', () => {
     assert.equal(failure.nonRetryable, true);
     const broken = await rejection(Promise.resolve().then(() => createKubePort('clusters: [')));
     assert.equal(broken.type, FailureType.badKubeconfig);
+  });
+
+  test('a request slower than the timeout is abandoned and retryable', async () => {
+    const linode = linodeFor(sim());
+    const id = sim().state.list()[2].cluster.id;
+    const kube = createKubePort(await kubeconfigOf(linode, id), { timeoutMs: 100 });
+    const removeLatency = sim().faults.add({ api: 'kube', clusterId: id, kind: 'latency', ms: 1_000 });
+    const started = Date.now();
+    const slow = await rejection(kube.listNodes());
+    removeLatency();
+    assert.ok(Date.now() - started < 900, 'the client gave up at its timeout');
+    assert.equal(slow.type, FailureType.kubeUnavailable);
+    assert.equal(slow.nonRetryable, false);
+    assert.match(slow.message, /timeout/);
   });
 });
 

@@ -28,6 +28,16 @@ export function serviceAccountToken(random: () => number): string {
 
 /** a short, stable hash of a pod template, like the pod-template-hash label */
 export function templateHash(template: unknown): string {
+  if (typeof template !== 'object' || template === null) return hashOf(template);
+  // templates are replaced on write, never mutated, so the hash can be remembered per object
+  let hash = hashes.get(template);
+  if (hash === undefined) hashes.set(template, (hash = hashOf(template)));
+  return hash;
+}
+
+const hashes = new WeakMap<object, string>();
+
+function hashOf(template: unknown): string {
   const digest = createHash('sha1').update(JSON.stringify(template) ?? '').digest();
   let out = '';
   for (let i = 0; i < 10; i++) out += NAME_ALPHABET[digest[i] % NAME_ALPHABET.length];

@@ -31,10 +31,11 @@ export type ChangeListener = (resource: ResourceName, type: WatchEventType, obje
 
 export type NewObject = Omit<KubeObject, 'metadata'> & { metadata: Omit<ObjectMeta, 'uid' | 'resourceVersion' | 'creationTimestamp'> & Partial<ObjectMeta> };
 
-const key = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+const byName = (a: KubeObject, b: KubeObject) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
 
 export class ObjectStore {
-  private readonly objects = new Map<ResourceName, Map<string, KubeObject>>();
+  /** resource -> namespace ('' for cluster-scoped) -> name -> object */
+  private readonly objects = new Map<ResourceName, Map<string, Map<string, KubeObject>>>();
   private revision = 0;
   readonly listeners = new Set<ChangeListener>();
 
@@ -45,23 +46,31 @@ export class ObjectStore {
   }
 
   get(resource: ResourceName, namespace: string | undefined, name: string): KubeObject | undefined {
-    return this.objects.get(resource)?.get(key(namespace, name));
+    return this.objects.get(resource)?.get(namespace ?? '')?.get(name);
   }
 
   /** sorted by namespace and name, as etcd returns them */
   list(resource: ResourceName, namespace?: string): KubeObject[] {
-    const all = [...(this.objects.get(resource)?.values() ?? [])];
-    const selected = namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
-    return selected.sort((a, b) => key(a.metadata.namespace, a.metadata.name) < key(b.metadata.namespace, b.metadata.name) ? -1 : 1);
+    const byNamespace = this.objects.get(resource);
+    if (!byNamespace) return [];
+    if (namespace !== undefined) return [...(byNamespace.get(namespace)?.values() ?? [])].sort(byName);
+    return [...byNamespace.keys()].sort().flatMap((ns) => [...byNamespace.get(ns)!.values()].sort(byName));
   }
 
-  /** unsorted, uncopied: for scans on the request path */
-  values(resource: ResourceName): IterableIterator<KubeObject> {
-    return (this.objects.get(resource) ?? new Map<string, KubeObject>()).values();
+  /** one namespace's objects in insertion order, uncopied: for scans on hot paths */
+  inNamespace(resource: ResourceName, namespace: string | undefined): IterableIterator<KubeObject> {
+    return (this.objects.get(resource)?.get(namespace ?? '') ?? new Map<string, KubeObject>()).values();
+  }
+
+  /** every object of a resource, unsorted: for scans on the request path */
+  *values(resource: ResourceName): IterableIterator<KubeObject> {
+    for (const byName of this.objects.get(resource)?.values() ?? []) yield* byName.values();
   }
 
   count(resource: ResourceName): number {
-    return this.objects.get(resource)?.size ?? 0;
+    let total = 0;
+    for (const byName of this.objects.get(resource)?.values() ?? []) total += byName.size;
+    return total;
   }
 
   newUid(): string {
@@ -74,9 +83,7 @@ export class ObjectStore {
     stored.metadata.uid ??= this.newUid();
     stored.metadata.creationTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     stored.metadata.resourceVersion = String(++this.revision);
-    let byKey = this.objects.get(resource);
-    if (!byKey) this.objects.set(resource, (byKey = new Map()));
-    byKey.set(key(stored.metadata.namespace, stored.metadata.name), stored);
+    this.namespaceMap(resource, stored.metadata.namespace).set(stored.metadata.name, stored);
     this.emit(resource, 'ADDED', stored);
     return stored;
   }
@@ -84,19 +91,28 @@ export class ObjectStore {
   /** replaces the stored object (same namespace/name) with a new resourceVersion */
   update(resource: ResourceName, object: KubeObject): KubeObject {
     object.metadata.resourceVersion = String(++this.revision);
-    this.objects.get(resource)?.set(key(object.metadata.namespace, object.metadata.name), object);
+    this.namespaceMap(resource, object.metadata.namespace).set(object.metadata.name, object);
     this.emit(resource, 'MODIFIED', object);
     return object;
   }
 
   delete(resource: ResourceName, namespace: string | undefined, name: string): KubeObject | undefined {
-    const byKey = this.objects.get(resource);
-    const object = byKey?.get(key(namespace, name));
+    const inNamespace = this.objects.get(resource)?.get(namespace ?? '');
+    const object = inNamespace?.get(name);
     if (!object) return undefined;
-    byKey!.delete(key(namespace, name));
+    inNamespace!.delete(name);
+    if (inNamespace!.size === 0) this.objects.get(resource)!.delete(namespace ?? '');
     object.metadata.resourceVersion = String(++this.revision);
     this.emit(resource, 'DELETED', object);
     return object;
+  }
+
+  private namespaceMap(resource: ResourceName, namespace: string | undefined): Map<string, KubeObject> {
+    let byNamespace = this.objects.get(resource);
+    if (!byNamespace) this.objects.set(resource, (byNamespace = new Map()));
+    let byName = byNamespace.get(namespace ?? '');
+    if (!byName) byNamespace.set(namespace ?? '', (byName = new Map()));
+    return byName;
   }
 
   private emit(resource: ResourceName, type: WatchEventType, object: KubeObject): void {

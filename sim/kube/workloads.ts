@@ -101,7 +101,7 @@ export class WorkloadController {
     const ownerKind = resource === 'deployments' ? 'ReplicaSet' : workload.kind;
     const { name, namespace } = workload.metadata;
     const selector = specOf(workload).selector?.matchLabels;
-    return this.ctx.store.list('pods', namespace).filter((pod) => {
+    return [...this.ctx.store.inNamespace('pods', namespace)].filter((pod) => {
       const owner = pod.metadata.ownerReferences?.[0];
       if (!owner || owner.kind !== ownerKind) return false;
       if (resource === 'deployments' ? !owner.name.startsWith(`${name}-`) : owner.name !== name) return false;
@@ -176,7 +176,7 @@ export class WorkloadController {
       return true;
     }
 
-    const nodes = this.ctx.store.list('nodes').map((node) => node.metadata.name);
+    const nodes = [...this.ctx.store.inNamespace('nodes', undefined)].map((node) => node.metadata.name);
     const seen = new Set<string>();
     for (const pod of pods) {
       const nodeName = (pod.spec as { nodeName?: string }).nodeName ?? '';

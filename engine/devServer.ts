@@ -6,6 +6,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
+import { ensureSearchAttributes } from './client.js';
 import { findBinaryOrSdkDownload, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from './binaries.js';
 import type { BinarySpec, ResolveOptions } from './binaries.js';
 import { childProcessesRunning, guardExecutable, startOrphanWatchdog } from './processGuard.js';
@@ -83,7 +84,16 @@ export async function startTimeSkippingServer(opts: TimeSkippingServerOptions = 
   const { executable, stopWatchdog } = await launch(TEMPORAL_TEST_SERVER, opts.resolve, (exe) =>
     TestWorkflowEnvironment.createTimeSkipping({ server: { executable: exe, port: opts.port } }),
   );
-  return wrap(executable, stopWatchdog, 'default', Date.now() - started, undefined);
+  const server = wrap(executable, stopWatchdog, 'default', Date.now() - started, undefined);
+  // It takes no --search-attribute flags, and rejects workflows that upsert unregistered ones.
+  try {
+    await ensureSearchAttributes(server.connection, server.namespace);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  server.startupMs = Date.now() - started;
+  return server;
 }
 
 async function launch(

@@ -1,0 +1,56 @@
+// The production worker: connects to Temporal from the configuration, registers the search
+// attributes (a real cluster does not have them until someone adds them), and runs the rotation
+// and fleet workflows with the live activities against the Linode API and the clusters.
+import type { Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { createFleetActivities } from '../activities/fleet.js';
+import { createLiveDependencies } from '../activities/live.js';
+import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../engine/client.js';
+import { requireLinodeToken } from '../engine/config.js';
+import type { Config } from '../engine/config.js';
+import { createRotationWorker } from './worker.js';
+
+export interface LiveWorker {
+  worker: Worker;
+  /** the client-side connection, also usable by an API in the same process */
+  connection: Connection;
+  /** search attributes this start-up added to the namespace */
+  addedSearchAttributes: string[];
+  /** closes both connections; call after worker.run() has returned */
+  close(): Promise<void>;
+}
+
+export async function createLiveWorker(config: Config): Promise<LiveWorker> {
+  const linodeToken = requireLinodeToken(config);
+  const { connection } = await connectClient(config.temporal);
+  let nativeConnection: NativeConnection | undefined;
+  try {
+    const addedSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
+    nativeConnection = await connectWorkerConnection(config.temporal);
+    const deps = createLiveDependencies({
+      linodeApiUrl: config.linode.apiUrl,
+      linodeToken: linodeToken.reveal(),
+      kubeconfigDir: config.kubeconfigDir,
+    });
+    const worker = await createRotationWorker({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      activities: { ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }) },
+    });
+    const native = nativeConnection;
+    return {
+      worker,
+      connection,
+      addedSearchAttributes,
+      async close() {
+        await native.close();
+        await connection.close();
+      },
+    };
+  } catch (err) {
+    await nativeConnection?.close();
+    await connection.close();
+    throw err;
+  }
+}

@@ -1,0 +1,25 @@
+// `npm run worker`: the rotation worker, configured by the environment (ROTATION.md section 5).
+// SIGINT/SIGTERM stop it gracefully: the SDK's runtime stops polling and lets running activities
+// finish (their heartbeats and retries make an interrupted one safe anyway), then run() returns.
+import pino from 'pino';
+import { TASK_QUEUE } from '../common/names.js';
+import { loadConfig } from '../engine/config.js';
+import { createLiveWorker } from './live.js';
+
+const log = pino({ name: 'lke-rotator-worker' });
+
+try {
+  const config = loadConfig();
+  const live = await createLiveWorker(config);
+  if (live.addedSearchAttributes.length > 0) log.info({ added: live.addedSearchAttributes }, 'registered search attributes');
+  log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker polling');
+  try {
+    await live.worker.run();
+  } finally {
+    await live.close();
+  }
+  log.info('worker stopped');
+} catch (err) {
+  log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'worker failed');
+  process.exitCode = 1;
+}

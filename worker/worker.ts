@@ -1,0 +1,60 @@
+// The rotation worker: registers every workflow of workflows/index and the given activities on the
+// task queue. Tests pass fake activities, worker/main.ts the live ones; the workflows are the real
+// ones either way.
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { TASK_QUEUE } from '../common/names.js';
+
+// Under tsx this file is worker.ts and the workflows are .ts sources; compiled into dist/ both are .js.
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+export interface RotationWorkerOptions {
+  connection: NativeConnection;
+  /** default "default" */
+  namespace?: string;
+  /** default `lke-rotation` (ROTATION.md section 5); tests may use a unique one */
+  taskQueue?: string;
+  /** the implementations, real or fake; keyed by activity name */
+  activities: object;
+  /** any other Worker option (identity, concurrency limits, shutdownGraceTime, ...) */
+  workerOptions?: Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowsPath' | 'workflowBundle'>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/**
+ * The workflow bundle, built once per process: webpack takes seconds, and every worker of a process
+ * (tests start many) runs the same workflow code.
+ */
+export function rotationWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }).catch((err: unknown) => {
+    bundle = undefined;
+    throw err;
+  });
+  return bundle;
+}
+
+export async function createRotationWorker(opts: RotationWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    ...opts.workerOptions,
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    activities: opts.activities,
+    workflowBundle: await rotationWorkflowBundle(),
+  });
+}
+
+// The bundler reports progress at info level on every start; only its warnings and errors matter.
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+};

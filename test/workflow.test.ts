@@ -1,58 +1,40 @@
 // clusterRotation on a real Temporal dev server with an in-memory fake cluster behind the activity
 // contract: the workflow's own logic (gates, Updates, Blocked, compensation, cancellation, pause,
 // resume, search attributes, history size, replay) without the simulator's timing.
-import { after, before, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
   ControlRefusedError, getRotationStatus, readProgress, resumeRotation, sendControl, startRotation, type RotationHandle,
 } from '../client/rotations.js';
 import type { RotationPhase } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } from '../common/types.js';
-import { startDevServer, type DevServer } from '../engine/devServer.js';
+import { resolveTemporalCli } from '../engine/binaries.js';
+import { rotationWorkflowBundle } from '../worker/worker.js';
 import { FakeCluster } from './support/fakeActivities.js';
+import { useTemporal } from './support/temporal.js';
 
-const WORKFLOWS = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const execFileAsync = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
 /** Set RECORD_HISTORIES=1 to rewrite the replay fixtures from this run. */
 const RECORD = process.env.RECORD_HISTORIES === '1';
 
-let server: DevServer;
+// Worker state chatter drowns the test report; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const harness = useTemporal();
 let client: Client;
-let bundle: WorkflowBundleWithSourceMap;
-let queueSerial = 0;
 
-before(async () => {
-  // Worker state chatter drowns the test report; warnings and errors still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  [server, bundle] = await Promise.all([startDevServer(), bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: quietLogger() })]);
-  client = server.client;
-}, { timeout: 120_000 });
-
-after(async () => {
-  await server?.stop();
-});
-
-function quietLogger() {
-  const noop = (): void => undefined;
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
-}
-
-/** Runs `body` with a worker serving the fake cluster on its own task queue. */
-async function withWorker<T>(cluster: FakeCluster, body: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-test-${process.pid}-${++queueSerial}`;
-  const worker = await Worker.create({
-    connection: server.nativeConnection,
-    namespace: server.namespace,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: cluster.activities(),
-  });
-  return worker.runUntil(body(taskQueue));
+/** Runs `body` with a worker serving the fake cluster on its own task queue (stopped when the test ends). */
+async function withWorker<T>(t: TestContext, cluster: FakeCluster, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  client = harness.client;
+  const { taskQueue } = await harness.startWorker(t, { activities: cluster.activities() });
+  return body(taskQueue);
 }
 
 function input(cluster: FakeCluster, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput {
@@ -103,9 +85,20 @@ const historyToFixture = (h: History): string =>
   JSON.stringify(HistoryProto.toObject(HistoryProto.fromObject(h), { longs: String, enums: String, bytes: String }), null, 1);
 const historyFromFixture = (json: string): proto.temporal.api.history.v1.History => HistoryProto.fromObject(JSON.parse(json));
 
-/** History as text with payloads decoded, so a leaked token would show verbatim. */
-const historyText = (h: History): string =>
-  JSON.stringify(h, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+/** History as text with payload bytes decoded, so a leaked token would show verbatim. */
+function historyText(h: History): string {
+  // toObject without a bytes option keeps payload bytes as bytes (the message's own toJSON would base64 them).
+  const plain = HistoryProto.toObject(HistoryProto.fromObject(h), { longs: String, enums: String });
+  const text = JSON.stringify(plain, (_k, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+    // Buffer.toJSON runs before the replacer sees the value
+    if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+      return Buffer.from((v as { data: number[] }).data).toString('utf8');
+    }
+    return v;
+  });
+  return text;
+}
 
 async function fetchHistory(handle: RotationHandle): Promise<History> {
   return handle.fetchHistory();
@@ -113,6 +106,8 @@ async function fetchHistory(handle: RotationHandle): Promise<History> {
 
 function assertNoSecrets(json: string, cluster: FakeCluster): void {
   assert.ok(cluster.issuedTokens.length > 0);
+  // Secret names (not values) are in the snapshot payload: seeing one proves payloads were decoded.
+  assert.ok(json.includes('lke-admin-token-1x'), 'history payloads are readable');
   for (const token of cluster.issuedTokens) assert.ok(!json.includes(token), 'a token issued by the fake cluster reached history');
 }
 
@@ -126,10 +121,10 @@ function recordFixture(name: string, json: string): void {
 }
 
 describe('clusterRotation', { concurrency: false }, () => {
-  test('happy path: gates, phases, approvals, report, search attributes, history budget, no secrets', async () => {
+  test('happy path: gates, phases, approvals, report, search attributes, history budget, no secrets', async (t) => {
     const cluster = new FakeCluster(1, 'prod-eu', 'us-iad', { workloads: 3, nodes: 2 });
     const originalFingerprint = cluster.adminFingerprint;
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster), { taskQueue, region: 'us-iad' });
       const gate = await waitForPhase(1, 'AwaitingApproval');
       assert.equal(gate.pendingGate?.gate, 'beforeDelete');
@@ -182,14 +177,21 @@ describe('clusterRotation', { concurrency: false }, () => {
       const events = history.events?.length ?? 0;
       console.log(`history events of a full rotation (3 workloads, 2 nodes, 2 gates): ${events}`);
       assert.ok(events < 150, `history has ${events} events`);
-      assertNoSecrets(historyText(history), cluster);
+      const text = historyText(history);
+      assertNoSecrets(text, cluster);
+      for (const summary of ['Delete 4 token Secrets in kube-system', 'Restart DaemonSet apps/w2', 'Recycle node 7-a1']) {
+        assert.ok(text.includes(summary), `activity summary "${summary}" in history`);
+      }
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /\*\*Phase:\*\* Completed/);
+      assert.match(metadata.currentDetails ?? '', /\| 4\/4 \| 3\/3 \| 2\/2 \|/);
       recordFixture('full-rotation', historyToFixture(history));
     });
   });
 
-  test('reject at the gate: Rejected, nothing changed', async () => {
+  test('reject at the gate: Rejected, nothing changed', async (t) => {
     const cluster = new FakeCluster(2);
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster), { taskQueue });
       await waitForPhase(2, 'AwaitingApproval');
       await sendControl(client, 2, 'reject', { by: 'bob', reason: 'freeze week' });
@@ -201,9 +203,57 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('a gate that times out: Rejected, nothing changed', async () => {
+  test('cancellation at the gate: Cancelled, nothing changed', async (t) => {
+    const cluster = new FakeCluster(11);
+    await withWorker(t, cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster), { taskQueue });
+      await waitForPhase(11, 'AwaitingApproval');
+      await handle.cancel();
+      const report = await handle.result();
+      assert.equal(report.phase, 'Cancelled');
+      assert.equal(destructiveCalls(cluster), 0);
+      assert.equal(report.notDone[0], 'deleteTokens');
+    });
+  });
+
+  test('rejecting node recycling still completes the credential rotation', async (t) => {
+    const cluster = new FakeCluster(12, 'c12', 'us-ord', { workloads: 0, nodes: 2 });
+    await withWorker(t, cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      await waitForPhase(12, 'AwaitingRecycleApproval');
+      await sendControl(client, 12, 'reject', { by: 'bob', reason: 'peak traffic' });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.equal(cluster.count('recycleNode'), 0);
+      assert.deepEqual(report.skippedSteps, ['recycleNodes']);
+      assert.equal(report.notDone.length, 2);
+      assert.match(report.notDone[0] ?? '', /recycle gate rejected/);
+    });
+  });
+
+  test('the Temporal CLI alone can drive a rotation', async (t) => {
+    const cluster = new FakeCluster(13, 'c13', 'us-ord', { workloads: 1, nodes: 0 });
+    const cli = await resolveTemporalCli();
+    await withWorker(t, cluster, async (taskQueue) => {
+      const conn = ['--address', harness.server.address, '--namespace', harness.server.namespace];
+      const workflowId = 'rotate-cluster-13';
+      await execFileAsync(cli, ['workflow', 'start', ...conn, '--type', 'clusterRotation', '--task-queue', taskQueue,
+        '--workflow-id', workflowId, '--input', JSON.stringify({ clusterId: 13, requestedBy: 'cli-user' })]);
+      await waitForPhase(13, 'AwaitingApproval');
+      await execFileAsync(cli, ['workflow', 'update', 'execute', ...conn, '--workflow-id', workflowId,
+        '--name', 'approve', '--input', JSON.stringify({ by: 'cli-approver' })]);
+      const { stdout } = await execFileAsync(cli, ['workflow', 'result', ...conn, '--workflow-id', workflowId, '--output', 'json']);
+      const result = JSON.parse(stdout) as { result?: RotationReport; status?: string };
+      assert.equal(result.result?.phase, 'Completed', stdout.slice(0, 500));
+      assert.equal(cluster.count('deleteTokenSecrets'), 1);
+      const status = await getRotationStatus(client, 13);
+      assert.equal(status.approvals[0]?.by, 'cli-approver');
+    });
+  });
+
+  test('a gate that times out: Rejected, nothing changed', async (t) => {
     const cluster = new FakeCluster(3);
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster, { gateTimeoutMs: 1_000 }), { taskQueue });
       const report = await handle.result();
       assert.equal(report.phase, 'Rejected');
@@ -212,11 +262,11 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('wrong-time Updates are refused with a reason; skip where safe works', async () => {
+  test('wrong-time Updates are refused with a reason; skip where safe works', async (t) => {
     const cluster = new FakeCluster(4, 'c4', 'us-ord', { workloads: 2, nodes: 0 });
     cluster.fail('verifyRotation', { times: 1, nonRetryable: true, type: 'OldTokenStillAccepted', message: 'old admin token still accepted' });
     cluster.fail('restartWorkload', { times: 1, nonRetryable: true, type: 'DeploymentPaused', message: 'deployment is paused' });
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster, { recycle: { mode: 'none' } }), { taskQueue });
       await waitForPhase(4, 'AwaitingApproval');
       await refused(sendControl(client, 4, 'retry', {}), /only possible while the rotation is Blocked/);
@@ -248,10 +298,10 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('an activity that exhausts its retries blocks the rotation; retry completes it', async () => {
+  test('an activity that exhausts its retries blocks the rotation; retry completes it', async (t) => {
     const cluster = new FakeCluster(5, 'c5', 'us-ord', { workloads: 1, nodes: 1 });
     cluster.fail('regenerateCredentials', { times: 2, type: 'LinodeServerError', message: 'Linode answered 500' });
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client,
         input(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
       const blocked = await waitForPhase(5, 'Blocked');
@@ -266,28 +316,35 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('abort while Blocked after the deletes rolls forward to working credentials', async () => {
+  test('abort while Blocked after the deletes rolls forward to working credentials', async (t) => {
     const cluster = new FakeCluster(6, 'c6', 'us-ord', { workloads: 2, nodes: 1 });
     const original = cluster.adminFingerprint;
-    cluster.fail('awaitKubeconfig', { times: 1, nonRetryable: true, type: 'KubeconfigNotReady', message: 'kubeconfig is not yet available' });
-    await withWorker(cluster, async (taskQueue) => {
+    // fails in the run and once more in the compensation, which then blocks until a retry
+    cluster.fail('awaitKubeconfig', { times: 2, nonRetryable: true, type: 'KubeconfigNotReady', message: 'kubeconfig is not yet available' });
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       const blocked = await waitForPhase(6, 'Blocked');
       assert.equal(blocked.step, 'awaitKubeconfig');
       await refused(sendControl(client, 6, 'skip', {}), /skipping awaitKubeconfig is unsafe/);
       const aborted = await sendControl(client, 6, 'abort', { by: 'ops', reason: 'maintenance window over' });
-      assert.ok(['Compensating', 'Regenerating', 'Cancelled'].includes(aborted.phase), aborted.phase);
+      assert.ok(['Compensating', 'Regenerating', 'AwaitingKubeconfig', 'Blocked'].includes(aborted.phase), aborted.phase);
+
+      await waitFor(6, (s) => s.phase === 'Blocked' && cluster.count('awaitKubeconfig') === 2, 'compensation blocked');
+      await refused(sendControl(client, 6, 'abort', { by: 'ops', reason: 'again' }), /already compensating/);
+      await refused(sendControl(client, 6, 'pause', {}), /cannot pause while compensating/);
+      await sendControl(client, 6, 'retry', { by: 'ops' });
+
       const report = await handle.result();
       assert.equal(report.phase, 'Cancelled');
       assert.equal(cluster.count('regenerateCredentials'), 2, 'compensation asks Linode to regenerate again');
-      assert.equal(cluster.count('awaitKubeconfig'), 2);
+      assert.equal(cluster.count('awaitKubeconfig'), 3);
       assert.equal(cluster.count('verifyRotation'), 1);
       assert.equal(cluster.count('deliverKubeconfig'), 1);
       assert.equal(cluster.count('restartWorkload'), 0);
       assert.equal(cluster.count('recycleNode'), 0);
       assert.notEqual(cluster.adminFingerprint, original, 'never restores the old credentials');
       assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint, 'working credentials delivered');
-      assert.ok(report.timeline.some((t) => t.phase === 'Compensating'));
+      assert.ok(report.timeline.some((e) => e.phase === 'Compensating'));
       assert.equal(report.notDone.filter((n) => n.startsWith('restartWorkloads')).length, 2);
       const history = await fetchHistory(handle);
       assertNoSecrets(historyText(history), cluster);
@@ -295,10 +352,10 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('cancellation during restarts lets the one in flight settle and reports what was not done', async () => {
+  test('cancellation during restarts lets the one in flight settle and reports what was not done', async (t) => {
     const cluster = new FakeCluster(7, 'c7', 'us-ord', { workloads: 3, nodes: 2 });
     const held = cluster.hold('restartWorkload');
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
@@ -317,10 +374,10 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('pause holds the rotation between steps; resume continues', async () => {
+  test('pause holds the rotation between steps; resume continues', async (t) => {
     const cluster = new FakeCluster(8, 'c8', 'us-ord', { workloads: 1, nodes: 0 });
     const held = cluster.hold('snapshotCluster');
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       const paused = await sendControl(client, 8, 'pause', { by: 'ops' });
@@ -338,9 +395,9 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('dry run: snapshot and plan, nothing changed', async () => {
+  test('dry run: snapshot and plan, nothing changed', async (t) => {
     const cluster = new FakeCluster(9);
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const handle = await startRotation(client, input(cluster, { dryRun: true }), { taskQueue });
       const report = await handle.result();
       assert.equal(report.phase, 'Completed');
@@ -351,10 +408,10 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
-  test('a terminated run is resumed by a new run that repeats no delete and keeps the approval', async () => {
+  test('a terminated run is resumed by a new run that repeats no delete and keeps the approval', async (t) => {
     const cluster = new FakeCluster(10, 'c10', 'us-ord', { workloads: 2, nodes: 1 });
     const held = cluster.hold('awaitKubeconfig');
-    await withWorker(cluster, async (taskQueue) => {
+    await withWorker(t, cluster, async (taskQueue) => {
       const first = await startRotation(client, input(cluster, { approvals: { beforeRecycle: false } }), { taskQueue });
       await waitForPhase(10, 'AwaitingApproval');
       await sendControl(client, 10, 'approve', { by: 'bob' });
@@ -386,12 +443,26 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
+  test('orchestration overhead: a gate-less full rotation on instant fakes', async (t) => {
+    const cluster = new FakeCluster(14, 'c14', 'us-ord', { workloads: 3, nodes: 2 });
+    await withWorker(t, cluster, async (taskQueue) => {
+      const started = Date.now();
+      const handle = await startRotation(client,
+        input(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
+      const report = await handle.result();
+      const wallMs = Date.now() - started;
+      console.log(`full rotation wall time on instant fakes (11 activities): ${wallMs} ms`);
+      assert.equal(report.phase, 'Completed');
+      assert.ok(wallMs < 30_000);
+    });
+  });
+
   test('recorded histories replay without nondeterminism', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
     assert.ok(files.length >= 2, 'replay fixtures exist (record with RECORD_HISTORIES=1)');
     const histories = files.map((f) => ({ workflowId: f, history: historyFromFixture(readFileSync(`${FIXTURES}${f}`, 'utf8')) }));
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: await rotationWorkflowBundle() }, histories)) {
       assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
       replayed += 1;
     }

@@ -371,6 +371,17 @@ describe('clusterRotation', { concurrency: false }, () => {
         'recycleNodes: node 7-a0 (pool 7, instance 100)', 'recycleNodes: node 7-a1 (pool 7, instance 101)',
       ]);
       assert.equal(cluster.count('regenerateCredentials'), 1, 'no compensation after verify');
+
+      // A cancelled rotation can be resumed: it picks up the remaining restarts, repeats nothing.
+      const resumed = await resumeRotation(client, 7, { requestedBy: 'erin', taskQueue });
+      await waitForPhase(7, 'AwaitingRecycleApproval');
+      await sendControl(client, 7, 'approve', { by: 'bob' });
+      const final = await resumed.result();
+      assert.equal(final.phase, 'Completed');
+      assert.equal(cluster.count('restartWorkload'), 3);
+      assert.equal(cluster.count('deleteTokenSecrets'), 1);
+      assert.equal(cluster.count('recycleNode'), 2);
+      assert.equal(final.restarted.length, 3);
     });
   });
 

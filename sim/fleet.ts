@@ -86,14 +86,16 @@ export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, o
       pools.push({ pool, instanceLabels });
     }
 
-    const kube = seedKube({
+    // Each cluster's Kubernetes objects come from their own seeded random, so seeding them lazily,
+    // in whatever order clusters are first used, gives the same objects.
+    const kubeSeed: KubeSeedInput = {
       clusterId: id,
       k8sVersion: cluster.k8s_version,
       nodes: kubeNodes,
       random: seededRandom(options.seed * 1_000_003 + id),
       appNamespaces: options.appNamespaces,
       rolloutStepMs: state.delays.rolloutStepMs,
-    });
-    state.add({ cluster, pools, kube });
+    };
+    state.add({ cluster, pools, seedKube: () => seedKube(kubeSeed) });
   }
 }

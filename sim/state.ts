@@ -49,7 +49,10 @@ export interface SimNode {
 export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   cluster: LkeCluster;
   pools: LkePool[];
-  kube: K;
+  /** the cluster's Kubernetes side, seeded on first use so a large fleet starts fast */
+  readonly kube: K;
+  /** false until something has used `kube` */
+  readonly kubeSeeded: boolean;
   /** Linode node id -> current instance label (Kubernetes Node name) */
   instanceLabels: Map<string, string | null>;
   kubeconfigReady: boolean;
@@ -63,7 +66,8 @@ export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
 export interface NewCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   cluster: LkeCluster;
   pools: { pool: LkePool; instanceLabels: (string | null)[] }[];
-  kube: K;
+  /** called once, the first time the cluster's Kubernetes side is needed; must be deterministic */
+  seedKube: () => K;
 }
 
 /** K: the Kubernetes side's cluster type (sim/kube's KubeCluster in the real simulator) */
@@ -92,10 +96,12 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
         if (node.instance_id !== null && node.instance_id >= this.nextInstanceId) this.nextInstanceId = node.instance_id + 1;
       }
     }
+    let kube: K | undefined;
     const sim: SimCluster<K> = {
       cluster: entry.cluster,
       pools: entry.pools.map((p) => p.pool),
-      kube: entry.kube,
+      get kube(): K { return (kube ??= entry.seedKube()); },
+      get kubeSeeded(): boolean { return kube !== undefined; },
       instanceLabels,
       kubeconfigReady: true,
       kubeconfigNeverReady: false,
@@ -211,7 +217,7 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const sim of this.clusters.values()) sim.kube.stop?.();
+    for (const sim of this.clusters.values()) if (sim.kubeSeeded) sim.kube.stop?.();
   }
 
   private recycleNext(sim: SimCluster<K>): void {

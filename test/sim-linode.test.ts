@@ -46,7 +46,7 @@ class StandInKube implements KubeClusterHandle {
 
 interface Harness {
   server: LinodeServer;
-  state: SimState;
+  state: SimState<StandInKube>;
   faults: FaultInjector;
   audit: AuditLog;
   kube(id: number): StandInKube;
@@ -54,13 +54,8 @@ interface Harness {
 
 async function startHarness(options: { clusters: number; seed?: number; rateLimit?: { perMinute: number } } ): Promise<Harness> {
   const clock = new SimClock(TIME_SCALE);
-  const state = new SimState(clock, DEFAULT_DELAYS, seededRandom(99));
-  const kubes = new Map<number, StandInKube>();
-  generateFleet(state, { clusters: options.clusters, seed: options.seed ?? 7 }, (seed) => {
-    const kube = new StandInKube(seed);
-    kubes.set(seed.clusterId, kube);
-    return kube;
-  });
+  const state = new SimState<StandInKube>(clock, DEFAULT_DELAYS, seededRandom(99));
+  generateFleet(state, { clusters: options.clusters, seed: options.seed ?? 7 }, (seed) => new StandInKube(seed));
   const faults = new FaultInjector(3);
   const audit = new AuditLog();
   const server = await startLinodeServer({
@@ -70,7 +65,7 @@ async function startHarness(options: { clusters: number; seed?: number; rateLimi
   return {
     server: { ...server, stop: async () => { state.stop(); await originalStop(); } },
     state, faults, audit,
-    kube: (id) => kubes.get(id) ?? assert.fail(`no kube ${id}`),
+    kube: (id) => state.kube(id) ?? assert.fail(`no kube ${id}`),
   };
 }
 
@@ -157,13 +152,16 @@ describe('fleet generator', () => {
       const state = new SimState(new SimClock(1));
       const nodes: string[] = [];
       generateFleet(state, { clusters: 40, seed }, (s) => { nodes.push(...s.nodes.map((n) => `${n.name} ${n.providerID}`)); return new StandInKube(s); });
+      for (const c of state.list()) assert.ok(c.kube);
       return { clusters: state.list().map((c) => ({ cluster: c.cluster, pools: c.pools })), nodes };
     };
     assert.deepEqual(build(5), build(5));
     assert.notDeepEqual(build(5), build(6));
 
     const state = new SimState(new SimClock(1));
-    generateFleet(state, { clusters: 200, seed: 1 }, (s) => new StandInKube(s));
+    let seeded = 0;
+    generateFleet(state, { clusters: 200, seed: 1 }, (s) => { seeded++; return new StandInKube(s); });
+    assert.equal(seeded, 0, 'Kubernetes sides are seeded on first use');
     const clusters = state.list();
     assert.equal(clusters.length, 200);
     assert.equal(new Set(clusters.map((c) => c.cluster.label)).size, 200, 'labels are unique');
@@ -181,6 +179,27 @@ describe('fleet generator', () => {
         }
       }
     }
+  });
+});
+
+describe('lazy Kubernetes seeding', () => {
+  it('gives each cluster the same seed whatever order clusters are first used in', () => {
+    const seedsInOrder = (reverse: boolean): string[] => {
+      const state = new SimState(new SimClock(1));
+      const seeds = new Map<number, string>();
+      generateFleet(state, { clusters: 20, seed: 3 }, (s) => {
+        seeds.set(s.clusterId, JSON.stringify({ ...s, random: [s.random(), s.random()] }));
+        return new StandInKube(s);
+      });
+      const clusters = state.list();
+      for (const c of reverse ? [...clusters].reverse() : clusters) {
+        assert.equal(c.kubeSeeded, false);
+        assert.ok(c.kube);
+        assert.equal(c.kubeSeeded, true);
+      }
+      return clusters.map((c) => seeds.get(c.cluster.id) ?? '');
+    };
+    assert.deepEqual(seedsInOrder(true), seedsInOrder(false));
   });
 });
 

@@ -232,7 +232,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     work.reset();
     const ids = range(200, 12);
     linode.add('window', ids);
-    for (const id of ids) work.behaviour.set(id, { ms: 250 });
+    for (const id of ids) work.behaviour.set(id, { ms: 400 });
     await startFleetRotation(client, fleet('window', 'window', { concurrency: 3, waves: { canary: 0 } }));
 
     await waitFor('three rotations running', async () => work.running === 3);
@@ -266,10 +266,12 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
       const status = await statusOf('budget');
       return status.phase === 'Halted' && status.counts.Running === 0 && status;
     });
-    assert.deepEqual([halted.counts.Failed, halted.counts.Completed, halted.counts.Pending], [2, 1, 5]);
+    // Whether 302 started depends on the two failures landing in one workflow task or two.
+    assert.equal(halted.counts.Failed, 2);
+    assert.equal(halted.counts.Completed + halted.counts.Pending, 6);
     assert.match(halted.haltReason ?? '', /2 failed, error budget allows 1/);
     await delay(500);
-    assert.equal(work.callsFor(ids), 3, 'no new cluster starts while halted');
+    assert.equal(work.callsFor(ids), 8 - halted.counts.Pending, 'no new cluster starts while halted');
 
     const skipped = await sendFleetControl(client, 'budget', { update: 'skip', input: { by: 'dave' } });
     assert.deepEqual(skipped.clusters.filter((c) => c.phase === 'Skipped').map((c) => c.id), [300, 301]);
@@ -348,7 +350,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.equal(report.phase, 'Completed');
     assert.equal(report.counts.Completed, 40);
     assert.deepEqual(report.clusters.map((c) => c.id), ids);
-    assert.ok(report.runs > 2, `continued as new (${report.runs} runs)`);
+    assert.ok(report.runs >= 2, `continued as new (${report.runs} runs)`);
     assert.equal(work.callsFor(ids), 40, 'no cluster rotated twice across runs');
     assert.ok(ids.some((id) => id % SILENT_CLUSTER_MODULUS === 0), 'some children never signal: the watch found them');
 
@@ -379,6 +381,38 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.equal(report.error, 'canary broke ingress');
     assert.ok(report.timeline.some((entry) => entry.event === 'soaking'));
     assert.equal(work.callsFor(ids), 1);
+  });
+
+  test('abort starts nothing new and lets the running rotation finish; a gate that times out rejects; a bad selection fails', async () => {
+    work.reset();
+    const ids = range(650, 4);
+    linode.add('abort', ids);
+    let release!: () => void;
+    work.behaviour.set(650, { until: new Promise<void>((resolve) => { release = resolve; }) });
+    await startFleetRotation(client, fleet('abort', 'abort', { concurrency: 1, waves: { canary: 0 } }));
+    await waitFor('the first rotation under way', async () => work.callsFor([650]) === 1);
+    await sendFleetControl(client, 'abort', { update: 'abort', input: { by: 'frank', reason: 'change freeze' } });
+    const aborting = await statusOf('abort');
+    assert.equal(aborting.phase, 'Aborting');
+    await assert.rejects(sendFleetControl(client, 'abort', { update: 'pause' }), WorkflowUpdateFailedError);
+    release();
+    const aborted = await resultOf('abort');
+    assert.equal(aborted.phase, 'Aborted');
+    assert.deepEqual([aborted.counts.Completed, aborted.counts.NotStarted], [1, 3]);
+    assert.deepEqual(aborted.aborted, { by: 'frank', reason: 'change freeze' });
+    assert.equal(work.callsFor(ids), 1);
+
+    linode.add('gate-timeout', range(660, 2));
+    await startFleetRotation(client, fleet('gate-timeout', 'gate-timeout', { approvalTimeoutMs: 300 }));
+    const timedOut = await resultOf('gate-timeout');
+    assert.equal(timedOut.phase, 'Rejected');
+    assert.match(timedOut.error ?? '', /canary approval timed out/);
+    assert.deepEqual([timedOut.counts.Completed, timedOut.counts.NotStarted], [1, 1]);
+
+    await startFleetRotation(client, { name: 'missing', requestedBy: 'alice', selector: { clusterIds: [99_999] } });
+    const failed = await resultOf('missing');
+    assert.equal(failed.phase, 'Failed');
+    assert.match(failed.error ?? '', /selection failed: clusters 99999 not found/);
   });
 
   test('with the real clusterRotation: every cluster rotated once, after the canary gate', async (t) => {

@@ -30,7 +30,7 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
   const CLUSTER = 301;
   before(async () => {
     // a short token cache, like the apiserver's ~10 s one: kubectl delete's own follow-up reads still pass
-    kube = await startTestKube({ clusterIds: [CLUSTER], timeScale: 0.02, rolloutStepMs: 5_000, tokenCacheMs: 1_500 });
+    kube = await startTestKube({ clusterIds: [CLUSTER], k8sVersion: '1.32', timeScale: 0.02, rolloutStepMs: 5_000, tokenCacheMs: 1_500 });
     kubeconfig = kube.kubeconfigFile(CLUSTER);
   });
   after(async () => { await kube.stop(); });
@@ -45,8 +45,8 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
     assert.equal(run.code, 0, run.stderr);
     const [header, ...rows] = run.stdout.trim().split('\n');
     assert.match(header, /^NAME\s+TYPE\s+DATA\s+AGE$/);
-    assert.equal(rows.length, lkeTokenServiceAccounts('1.31').length);
-    for (const account of lkeTokenServiceAccounts('1.31')) {
+    assert.equal(rows.length, lkeTokenServiceAccounts('1.32').length);
+    for (const account of lkeTokenServiceAccounts('1.32')) {
       assert.ok(rows.some((row) => new RegExp(`^${account}-token-[a-z0-9]{5}\\s+${SERVICE_ACCOUNT_TOKEN_TYPE}\\s+3\\s+\\d+s`).test(row)), `${account}: ${run.stdout}`);
     }
   });
@@ -57,7 +57,7 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
     const [header, ...rows] = run.stdout.trim().split('\n');
     assert.match(header, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
     assert.deepEqual(rows.map((row) => row.split(/\s+/)[0]).sort(), kube.clusters.get(CLUSTER)!.nodeNames().sort());
-    assert.ok(rows.every((row) => /\sReady\s+<none>\s+\S+\s+v1\.31\.\d+$/.test(row)), run.stdout);
+    assert.ok(rows.every((row) => /\sReady\s+<none>\s+\S+\s+v1\.32\.\d+$/.test(row)), run.stdout);
   });
 
   test('kubectl rollout restart and rollout status --timeout=30s', async () => {
@@ -118,4 +118,35 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
     const fresh = await kubectl(kube.kubeconfigFile(CLUSTER), ['get', 'nodes']);
     assert.equal(fresh.code, 0, fresh.stderr);
   });
+});
+
+// kubectl here may be a dispatcher that runs the client version matching the server's minor version
+// (it ships 1.27 to 1.33), so every LKE version the fleet generator uses is exercised once.
+const VERSIONS = ['1.26', '1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'];
+
+describe('kubectl against every simulated LKE version', { skip: missing }, () => {
+  let kube: TestKube;
+  before(async () => {
+    kube = await startTestKube({
+      clusterIds: VERSIONS.map((_, i) => 400 + i), k8sVersion: (id) => VERSIONS[id - 400], timeScale: 0.01, rolloutStepMs: 5_000,
+      appNamespaces: 1,
+    });
+  });
+  after(async () => { await kube.stop(); });
+
+  for (const [i, version] of VERSIONS.entries()) {
+    test(`LKE ${version}: version, token Secrets, rollout restart and status`, async () => {
+      const kubeconfig = kube.kubeconfigFile(400 + i);
+      const info = await kubectl(kubeconfig, ['version', '-o', 'json']);
+      assert.equal(info.code, 0, info.stderr);
+      assert.match((JSON.parse(info.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion, new RegExp(`^v${version.replace('.', '\\.')}\\.\\d+$`));
+      const secrets = await kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'secrets', `--field-selector=type=${SERVICE_ACCOUNT_TOKEN_TYPE}`, '-o', 'name']);
+      assert.equal(secrets.code, 0, secrets.stderr);
+      assert.equal(secrets.stdout.trim().split('\n').length, lkeTokenServiceAccounts(version).length);
+      assert.equal((await kubectl(kubeconfig, ['rollout', 'restart', 'deployment/coredns', '-n', 'kube-system'])).code, 0);
+      const status = await kubectl(kubeconfig, ['rollout', 'status', 'deployment/coredns', '-n', 'kube-system', '--timeout=30s']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /successfully rolled out/);
+    });
+  }
 });

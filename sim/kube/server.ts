@@ -118,7 +118,7 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
     }
 
     if (reply === 'watch') {
-      startWatch(cluster, path, url.searchParams, res);
+      startWatch(cluster, path, url.searchParams, res, /as=Table/.test(req.headers.accept ?? ''));
       return;
     }
     if (decision.failAfter === 'drop') {
@@ -150,7 +150,7 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
     }
   }
 
-  function startWatch(cluster: KubeCluster, path: string, query: URLSearchParams, res: ServerResponse): void {
+  function startWatch(cluster: KubeCluster, path: string, query: URLSearchParams, res: ServerResponse, asTable: boolean): void {
     const target = parseResourcePath(path)!;
     const fieldMatch = parseFieldSelector(query.get('fieldSelector'), target.type);
     const labelMatch = parseLabelSelector(query.get('labelSelector'));
@@ -159,7 +159,17 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     // clients wait for the headers before they count the watch as established
     res.flushHeaders();
-    const write = (type: string, object: KubeObject) => res.write(`${JSON.stringify({ type, object })}\n`);
+    // `kubectl get -w` asks for Table events: the first carries the column definitions, later ones only rows
+    let columnsSent = false;
+    const write = (type: string, object: KubeObject) => {
+      let payload: unknown = object;
+      if (asTable) {
+        const table = toTable(target.type.name, [object], { resourceVersion: object.metadata.resourceVersion });
+        payload = columnsSent ? { ...table, columnDefinitions: [] } : table;
+        columnsSent = true;
+      }
+      res.write(`${JSON.stringify({ type, object: payload })}\n`);
+    };
 
     const since = query.get('resourceVersion');
     const existing = cluster.store.list(target.type.name, target.namespace).filter(matches);

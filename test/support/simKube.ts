@@ -26,7 +26,8 @@ export interface TestKube {
 
 export interface TestKubeOptions {
   clusterIds?: number[];
-  k8sVersion?: string;
+  /** LKE minor version, for all clusters or per cluster id; default 1.31 */
+  k8sVersion?: string | ((clusterId: number) => string);
   nodes?: number;
   timeScale?: number;
   tokenCacheMs?: number;
@@ -45,7 +46,9 @@ export async function startTestKube(options: TestKubeOptions = {}): Promise<Test
       providerID: `linode://${70_000_000 + clusterId * 10 + i}`,
     }));
     clusters.set(clusterId, KubeCluster.seed({
-      clusterId, k8sVersion: options.k8sVersion ?? '1.31', nodes, random: seededRandom(clusterId),
+      clusterId,
+      k8sVersion: typeof options.k8sVersion === 'function' ? options.k8sVersion(clusterId) : options.k8sVersion ?? '1.31',
+      nodes, random: seededRandom(clusterId),
       appNamespaces: options.appNamespaces ?? 2, rolloutStepMs: options.rolloutStepMs,
     }, clock));
   }

@@ -22,8 +22,10 @@ import type {
 import { startDevServer, type DevServer } from '../engine/devServer.js';
 import { allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleet/state.js';
 import { FLEET_ROTATION_ID } from '../workflows/searchAttributes.js';
+import { createLinodePort } from '../activities/linode/adapter.js';
 import { createRotationWorker } from '../worker/worker.js';
 import { FakeCluster } from './support/fakeActivities.js';
+import { withSimulator } from './support/sim.js';
 import { SILENT_CLUSTER_MODULUS } from './support/fleetStubWorkflows.js';
 
 // ---- A Linode API with a paged cluster list, in memory.
@@ -191,6 +193,29 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     await assert.rejects(selectClusters(api, { clusterIds: [5, 99_999] }), /clusters 99999 not found/);
     await assert.rejects(selectClusters(api, { labelPattern: '/(/' }), /not a valid regular expression/);
     assert.equal(linodeFilterFor({ clusterIds: [1] }), undefined, 'ids are not a Linode filter field');
+  });
+
+  test('selection through the real Linode adapter: the simulator accepts and applies the X-Filter', async () => {
+    await withSimulator({ clusters: 80, seed: 7 }, async (sim) => {
+      const port = createLinodePort({ apiUrl: sim.linodeApiUrl, token: sim.linodeToken });
+      const { data: all } = await port.listClusters({ pageSize: 500 });
+      const served: number[] = [];
+      const counting = {
+        listClusters: async (options?: ListClustersOptions) => {
+          const page = await port.listClusters(options);
+          served.push(page.results);
+          return page;
+        },
+      };
+      const selector = { tags: ['env:prod', 'pci'], regions: ['us-iad', 'us-ord', 'eu-west'], labelPattern: '{payments,search}-*' };
+      const expected = all.filter((c) =>
+        c.tags.some((tag) => selector.tags.includes(tag)) && selector.regions.includes(c.region) && /^(payments|search)-/.test(c.label));
+      const picked = await selectClusters(counting, selector);
+      assert.ok(expected.length > 0, 'the seed gives a non-empty selection');
+      assert.deepEqual(picked.map((c) => c.id), expected.map((c) => c.id).sort((a, b) => a - b));
+      const filteredByServer = all.filter((c) => c.tags.some((tag) => selector.tags.includes(tag)) && selector.regions.includes(c.region));
+      assert.deepEqual(served, [filteredByServer.length], 'the server filtered on tags and regions in one page');
+    });
   });
 
   test('canary wave, approval gate, then the rest; children carry the fleet id and no per-cluster delete gate', async () => {

@@ -46,6 +46,17 @@ export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 export interface ClassifyOptions {
   /** multiplies Retry-After delays (after clamping), so time-scaled tests do not wait seconds */
   retryAfterScale?: number;
+  /**
+   * the caller's cancellation (live: the running activity's cancellationSignal): requests abort with
+   * it, and an error after it fired is rethrown as its reason (Temporal's CancelledFailure), not classified
+   */
+  cancellation?: () => AbortSignal | undefined;
+}
+
+/** Throws the cancellation's reason if the caller was cancelled, so a cancelled activity ends as cancelled. */
+export function rethrowIfCancelled(options: ClassifyOptions): void {
+  const signal = options.cancellation?.();
+  if (signal?.aborted) throw signal.reason;
 }
 
 // Linode's Go client (linodego) clamps Retry-After to this range before it waits.
@@ -148,6 +159,7 @@ function linodeReasons(data: unknown): string {
 
 export function linodeFailure(err: unknown, action: string, options: ClassifyOptions = {}): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
+  rethrowIfCancelled(options);
   if (Array.isArray(err)) {
     return nonRetryable(FailureType.linodeBadRequest, `${action}: rejected before sending: ${linodeReasons(err)}`);
   }
@@ -208,6 +220,7 @@ export function kubeStatusCode(err: unknown): number | null {
 
 export function kubeFailure(err: unknown, action: string, options: ClassifyOptions = {}): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
+  rethrowIfCancelled(options);
   const status = kubeStatusCode(err);
   if (status === null) {
     const code = transientCode(err);

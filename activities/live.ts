@@ -2,6 +2,7 @@
 // kubeconfig, and the kubeconfig directory. The Linode client is process-global (see
 // activities/linode/adapter.ts): one worker process rotates the clusters of one Linode account.
 import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
 import { createKubeconfigCache } from './cache.js';
 import type { ActivityDeps } from './index.js';
 import { kubePortFactory } from './kube/adapter.js';
@@ -21,12 +22,23 @@ export interface LiveConfig {
   requestTimeoutMs?: number;
 }
 
+/** The running activity's cancellation, so a cancelled activity stops waiting on the network too. */
+function activityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not inside an activity (the API, a script)
+  }
+}
+
 export function createLiveDependencies(config: LiveConfig): ActivityDeps {
-  const classify = { retryAfterScale: config.retryAfterScale, timeoutMs: config.requestTimeoutMs };
+  const classify = {
+    retryAfterScale: config.retryAfterScale, timeoutMs: config.requestTimeoutMs, cancellation: activityCancellation,
+  };
   return {
     linode: createLinodePort({
       apiUrl: config.linodeApiUrl, token: config.linodeToken, timeoutMs: config.requestTimeoutMs,
-      retryAfterScale: config.retryAfterScale,
+      retryAfterScale: config.retryAfterScale, cancellation: activityCancellation,
     }),
     kube: kubePortFactory(classify),
     sink: createDirectorySink(config.kubeconfigDir),

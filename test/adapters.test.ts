@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createActivities } from '../activities/index.js';
 import { createLiveDependencies } from '../activities/live.js';
 import { createLinodePort } from '../activities/linode/adapter.js';
@@ -227,6 +227,33 @@ describe('Kubernetes adapter on @kubernetes/client-node', () => {
     assert.equal(slow.nonRetryable, false);
     assert.match(slow.message, /timeout/);
   });
+});
+
+describe('cancellation reaches requests in flight', () => {
+  const sim = useSimulator({ clusters: 2, timeScale: 0.001, seed: 7 });
+
+  for (const api of ['linode', 'kube'] as const) {
+    test(`a cancelled activity abandons a slow ${api} request and ends as cancelled`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'adapters-cancel-'));
+      try {
+        const deps = createLiveDependencies({
+          linodeApiUrl: sim().linodeApiUrl, linodeToken: sim().linodeToken, kubeconfigDir: dir, pollIntervalMs: 10,
+        });
+        const activities = createActivities(deps);
+        const clusterId = sim().state.list()[api === 'linode' ? 0 : 1].cluster.id;
+        const removeLatency = sim().faults.add({ api, clusterId, kind: 'latency', ms: 5_000 });
+        const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 60_000 }, { logger: new DefaultLogger('ERROR') });
+        const started = Date.now();
+        const running = env.run(activities.snapshotCluster, { clusterId, restartScope: 'none' as const });
+        setTimeout(() => env.cancel('CANCELLED'), 100);
+        await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+        assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms: the request was not aborted`);
+        removeLatency();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('the whole activity sequence through the real adapters', () => {

@@ -12,7 +12,7 @@ import type { KubeNodeRef, RestartScope, WorkloadKind, WorkloadRef } from '../..
 import {
   RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE,
 } from '../../common/names.js';
-import { type ClassifyOptions, FailureType, kubeFailure, kubeStatusCode, nonRetryable } from '../errors.js';
+import { type ClassifyOptions, FailureType, kubeFailure, kubeStatusCode, nonRetryable, rethrowIfCancelled } from '../errors.js';
 import { tokenFingerprint } from '../kubeconfig.js';
 import type {
   AccessCheck, DaemonSetState, DeleteOutcome, DeploymentState, KubePort, KubePortFactory, StatefulSetState,
@@ -24,10 +24,12 @@ export interface KubeClientOptions extends ClassifyOptions {
   timeoutMs?: number;
 }
 
-function timeoutOptions(timeoutMs: number): ConfigurationOptions<ObservableMiddleware> {
+function requestOptions(timeoutMs: number, cancellation?: () => AbortSignal | undefined): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre: (request) => {
-      request.setSignal(AbortSignal.timeout(timeoutMs));
+      const cancelled = cancellation?.();
+      const timeout = AbortSignal.timeout(timeoutMs);
+      request.setSignal(cancelled ? AbortSignal.any([timeout, cancelled]) : timeout);
       return of(request);
     },
     post: (response) => of(response),
@@ -102,7 +104,7 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
   if (!config.getCurrentCluster()) throw nonRetryable(FailureType.badKubeconfig, 'kubeconfig has no current cluster');
   const core = config.makeApiClient(CoreV1Api);
   const apps = config.makeApiClient(AppsV1Api);
-  const perRequest = timeoutOptions(options.timeoutMs ?? 30_000);
+  const perRequest = requestOptions(options.timeoutMs ?? 30_000, options.cancellation);
   const guard = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -153,6 +155,7 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
         await core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid } } }, perRequest);
         return 'deleted';
       } catch (err) {
+        rethrowIfCancelled(options);
         const status = kubeStatusCode(err);
         if (status === 404) return 'notFound';
         if (status === 409) return 'conflict';
@@ -206,6 +209,7 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
         await core.listNode({ limit: 1 }, perRequest);
         return 'ok';
       } catch (err) {
+        rethrowIfCancelled(options);
         if (kubeStatusCode(err) === 401) return 'unauthorized';
         throw kubeFailure(err, 'check access (list Nodes)', options);
       }

@@ -7,7 +7,7 @@ import * as linodeApi from '@linode/api-v4';
 import type { AxiosRequestConfig, InternalAxiosRequestConfig } from 'axios';
 import type { LinodePage, LkeCluster, LkePool, LkePoolNode } from '../../common/types.js';
 import { DEFAULT_LINODE_API_URL } from '../../common/names.js';
-import { type ClassifyOptions, FailureType, linodeFailure, nonRetryable } from '../errors.js';
+import { type ClassifyOptions, FailureType, linodeFailure, nonRetryable, rethrowIfCancelled } from '../errors.js';
 import type { KubeconfigFetch, LinodePort, ListClustersOptions, RegenerateRequest } from '../ports.js';
 
 export interface LinodeClientConfig {
@@ -17,6 +17,8 @@ export interface LinodeClientConfig {
   /** per-request timeout; default 30 s */
   timeoutMs?: number;
   retryAfterScale?: number;
+  /** aborts in-flight requests (live: the running activity's cancellationSignal) */
+  cancellation?: () => AbortSignal | undefined;
 }
 
 // The library's own API root; its functions (and ours below, for the endpoints it lacks) use it.
@@ -37,7 +39,7 @@ const LIBRARY_ORIGIN = 'https://api.linode.com';
 const V4 = `${LIBRARY_ORIGIN}/v4`;
 const POOL_PAGE_SIZE = 500;
 
-let active: { origin: string; token: string } | null = null;
+let active: { origin: string; token: string; cancellation?: () => AbortSignal | undefined } | null = null;
 let interceptorInstalled = false;
 
 function rewriteAndAuthorize(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
@@ -46,12 +48,14 @@ function rewriteAndAuthorize(config: InternalAxiosRequestConfig): InternalAxiosR
     config.url = active.origin + config.url.slice(LIBRARY_ORIGIN.length);
   }
   config.headers.set('Authorization', `Bearer ${active.token}`);
+  const signal = active.cancellation?.();
+  if (signal) config.signal = signal;
   return config;
 }
 
 function configureClient(config: LinodeClientConfig): void {
   const origin = (config.apiUrl || DEFAULT_LINODE_API_URL).replace(/\/+$/, '').replace(/\/v4(beta)?$/, '');
-  active = { origin, token: config.token };
+  active = { origin, token: config.token, cancellation: config.cancellation };
   baseRequest.defaults.timeout = config.timeoutMs ?? 30_000;
   if (!interceptorInstalled) {
     baseRequest.interceptors.request.use(rewriteAndAuthorize);
@@ -87,7 +91,7 @@ function isNotYetAvailable(err: unknown): boolean {
 
 export function createLinodePort(config: LinodeClientConfig): LinodePort {
   configureClient(config);
-  const classify: ClassifyOptions = { retryAfterScale: config.retryAfterScale };
+  const classify: ClassifyOptions = { retryAfterScale: config.retryAfterScale, cancellation: config.cancellation };
   const guard = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -123,6 +127,7 @@ export function createLinodePort(config: LinodeClientConfig): LinodePort {
         encoded = (await getKubeConfig(clusterId)).kubeconfig;
       } catch (err) {
         if (isNotYetAvailable(err)) return { status: 'notReady' };
+        rethrowIfCancelled(classify);
         throw linodeFailure(err, `GET kubeconfig of cluster ${clusterId}`, classify);
       }
       return { status: 'ready', kubeconfig: decodeKubeconfig(encoded) };

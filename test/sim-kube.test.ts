@@ -272,6 +272,28 @@ describe('simulated Kubernetes API through @kubernetes/client-node', () => {
     assert.ok(!rolloutDone('Deployment', later));
   });
 
+  test('controllers follow scaling and pod deletion; deleting a workload or namespace takes its pods along', async () => {
+    const { apps, core } = clients(kube.kubeConfig(101));
+    const [deployment] = (await apps.listDeploymentForAllNamespaces({ labelSelector: 'app.kubernetes.io/name' })).items;
+    const { name, namespace } = deployment.metadata as { name: string; namespace: string };
+    const scaled = await apps.patchNamespacedDeployment({ name, namespace, body: { spec: { replicas: 4 } } }, mergePatch);
+    assert.equal(scaled.metadata!.generation, deployment.metadata!.generation! + 1);
+    await waitFor('4 replicas', () => apps.readNamespacedDeployment({ name, namespace }),
+      (d) => d.status!.availableReplicas === 4 && rolloutDone('Deployment', d));
+    const selector = `app.kubernetes.io/name=${name}`;
+    const [victim] = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+    await core.deleteNamespacedPod({ name: victim.metadata!.name!, namespace });
+    const replaced = await waitFor('a replacement pod', () => core.listNamespacedPod({ namespace, labelSelector: selector }),
+      (list) => list.items.length === 4 && list.items.every((p) => p.status!.phase === 'Running'));
+    assert.ok(!replaced.items.some((p) => p.metadata!.name === victim.metadata!.name));
+
+    await apps.deleteNamespacedDeployment({ name, namespace });
+    assert.equal((await core.listNamespacedPod({ namespace, labelSelector: selector })).items.length, 0);
+    await core.deleteNamespace({ name: namespace });
+    assert.equal((await core.listNamespacedPod({ namespace })).items.length, 0);
+    assert.equal((await apiError(core.readNamespace({ name: namespace }))).code, 404);
+  });
+
   test('bad selectors get 400 BadRequest Status objects, as the apiserver words them', async () => {
     const { core } = clients(kube.kubeConfig(101));
     const field = await apiError(core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: 'spec.foo=bar' }));

@@ -1,0 +1,24 @@
+// `npm run bench`: every benchmark in turn, printing its figures. Each runs on its own servers and
+// stops them; `npm run bench -- sim rotation` runs only the named ones.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runRotationBench } from './rotation.bench.js';
+import { runSimBench } from './sim.bench.js';
+
+const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, number>> }> = {
+  sim: { what: 'simulator: 1000 clusters start-up, memory, requests per second', run: runSimBench },
+  rotation: { what: 'one cluster rotation with near-zero simulated waits: orchestration overhead, history size', run: runRotationBench },
+};
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark: ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(2);
+}
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`\n## ${name}: ${bench.what}\n`);
+  const figures = await bench.run();
+  for (const [figure, value] of Object.entries(figures)) process.stdout.write(`${figure.padEnd(34)} ${value}\n`);
+}

@@ -21,7 +21,6 @@ export interface LinodeClientConfig {
   cancellation?: () => AbortSignal | undefined;
 }
 
-// The library's own API root; its functions (and ours below, for the endpoints it lacks) use it.
 // The package's typings re-export its LKE functions from directory indexes ('./kubernetes'), which
 // NodeNext resolution does not follow; these are the signatures of node_modules/@linode/api-v4/lib/kubernetes.
 interface LinodeLkeFunctions {
@@ -35,6 +34,8 @@ const { baseRequest } = linodeApi;
 const { getKubernetesCluster, getKubernetesClusters, getNodePools, getKubeConfig, recycleNode } =
   linodeApi as unknown as LinodeLkeFunctions;
 
+// The library's own API origin; its functions (and ours below, for the endpoints it lacks) use it.
+// It exports no setURL/setMethod/setData, only its axios instance (baseRequest), which we call directly.
 const LIBRARY_ORIGIN = 'https://api.linode.com';
 const V4 = `${LIBRARY_ORIGIN}/v4`;
 const POOL_PAGE_SIZE = 500;

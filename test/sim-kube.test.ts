@@ -333,6 +333,11 @@ describe('simulated Kubernetes API through @kubernetes/client-node', () => {
     const badPatch = await rawRequest(kube, '/k8s/clusters/101/api/v1/namespaces/kube-system/serviceaccounts/default',
       { method: 'PATCH', token, body: '{}', contentType: 'text/plain' });
     assert.equal(badPatch.status, 415);
+    const strict = await rawRequest(kube, '/k8s/clusters/101/api/v1/namespaces/default/secrets?fieldValidation=Strict',
+      { method: 'POST', token, body: '{"metadata":{"name":"typo","lables":{}},"strinData":{}}', contentType: 'application/json' });
+    assert.equal(strict.status, 400);
+    assert.equal((JSON.parse(strict.body) as { message: string }).message,
+      'strict decoding error: unknown field "strinData", unknown field "metadata.lables"');
     const missingNamespace = await rawRequest(kube, '/k8s/clusters/101/api/v1/namespaces/nope/secrets',
       { method: 'POST', token, body: '{"metadata":{"name":"x"}}', contentType: 'application/json' });
     assert.equal(missingNamespace.status, 404);

@@ -24,6 +24,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeApiError, failureStatus } from './status.js';
 import type { ChangeListener, KubeObject } from './store.js';
 import { toTable } from './tables.js';
+import { checkFields, parseFieldValidation } from './validation.js';
 
 export interface KubeServerOptions {
   host?: string;
@@ -50,7 +51,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const DEFAULT_WATCH_SECONDS = 1800;
 
-interface Reply { status: number; body: unknown }
+interface Reply { status: number; body: unknown; warnings?: string[] }
 
 class Unauthorized extends KubeApiError {
   constructor() { super(401, 'Unauthorized', 'Unauthorized'); }
@@ -132,7 +133,7 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
       return;
     }
     audit(reply.status, applied && reply.status < 400);
-    send(res, reply.status, reply.body);
+    send(res, reply.status, reply.body, reply.warnings?.length ? { Warning: reply.warnings } : {});
   }
 
   function authenticate(cluster: KubeCluster, header: string | undefined): void {
@@ -221,7 +222,7 @@ function injectedMessage(status: number): string {
   return `injected fault: ${status}`;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -311,8 +312,11 @@ function route(cluster: KubeCluster, method: string, path: string, query: URLSea
         const list = listObjects(cluster, type, listQuery());
         return { status: 200, body: wantsTable ? toTable(type.name, list.items, list) : listBody(type, list) };
       }
-      case 'POST':
-        return { status: 201, body: createObject(cluster, type, namespace, parseJson(body, type.kind), dryRun) };
+      case 'POST': {
+        const object = parseJson(body, type.kind);
+        const warnings = checkFields(type, object, parseFieldValidation(query.get('fieldValidation')));
+        return { status: 201, body: createObject(cluster, type, namespace, object, dryRun), warnings };
+      }
       case 'DELETE':
         return { status: 200, body: listBody(type, deleteCollection(cluster, type, listQuery(), deleteOptions(body, dryRun))) };
       default:
@@ -326,15 +330,20 @@ function route(cluster: KubeCluster, method: string, path: string, query: URLSea
       const object = getObject(cluster, type, namespace, name);
       return { status: 200, body: wantsTable ? toTable(type.name, [object], { resourceVersion: object.metadata.resourceVersion }) : object };
     }
-    case 'PUT':
-      return { status: 200, body: replaceObject(cluster, type, namespace, name, parseJson(body, type.kind), dryRun, status) };
-    case 'PATCH':
+    case 'PUT': {
+      const object = parseJson(body, type.kind);
+      const warnings = checkFields(type, object, parseFieldValidation(query.get('fieldValidation')));
+      return { status: 200, body: replaceObject(cluster, type, namespace, name, object, dryRun, status), warnings };
+    }
+    case 'PATCH': {
+      const patch = parseJson(body, type.kind);
+      const warnings = checkFields(type, patch, parseFieldValidation(query.get('fieldValidation')));
       return {
         status: 200,
-        body: patchObject(cluster, type, namespace, name, {
-          contentType: headers['content-type'] ?? '', patch: parseJson(body, type.kind), dryRun, subresource: status,
-        }),
+        body: patchObject(cluster, type, namespace, name, { contentType: headers['content-type'] ?? '', patch, dryRun, subresource: status }),
+        warnings,
       };
+    }
     case 'DELETE':
       if (status) throw new KubeApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
       return { status: 200, body: deleteObject(cluster, type, namespace, name, deleteOptions(body, dryRun)) };

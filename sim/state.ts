@@ -73,6 +73,8 @@ export interface NewCluster<K extends KubeClusterHandle = KubeClusterHandle> {
 /** K: the Kubernetes side's cluster type (sim/kube's KubeCluster in the real simulator) */
 export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
   private readonly clusters = new Map<number, SimCluster<K>>();
+  /** clusters ordered by id, rebuilt only when one is added: list calls are the hot path */
+  private ordered: SimCluster<K>[] | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextInstanceId: number;
   private stopped = false;
@@ -110,6 +112,7 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
       recycling: null,
     };
     this.clusters.set(entry.cluster.id, sim);
+    this.ordered = null;
     return sim;
   }
 
@@ -122,8 +125,9 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
   }
 
   /** all clusters, ordered by id (the Linode API lists them that way) */
-  list(): SimCluster<K>[] {
-    return [...this.clusters.values()].sort((a, b) => a.cluster.id - b.cluster.id);
+  list(): readonly SimCluster<K>[] {
+    this.ordered ??= [...this.clusters.values()].sort((a, b) => a.cluster.id - b.cluster.id);
+    return this.ordered;
   }
 
   get size(): number {

@@ -3,6 +3,8 @@
 // the activities' business). The Kubernetes side is a recording stand-in, so these tests pin what the
 // Linode side asks of it; the end-to-end kubeconfig test uses the whole startSimulator when present.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import * as linodeApi from '@linode/api-v4';
@@ -537,6 +539,22 @@ describe('Linode API through @linode/api-v4', () => {
     assert.equal(h.audit.count({ clusterId: id, path: '/recycle', applied: true }), 1);
   });
 
+  it('errorRate faults fail matching calls only, with the Linode error shape', async () => {
+    const [faulty, healthy] = h.state.list().slice(15, 17).map((c) => c.cluster.id);
+    const remove = h.faults.add({ api: 'linode', clusterId: faulty, kind: 'errorRate', rate: 1, status: 502 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const error = await httpError(getKubernetesCluster(faulty));
+        assert.equal(error.status, 502);
+        assert.deepEqual(error.data, linodeError('Bad gateway'));
+      }
+      assert.equal((await getKubernetesCluster(healthy)).id, healthy);
+    } finally {
+      remove();
+    }
+    assert.equal((await getKubernetesCluster(faulty)).id, faulty);
+  });
+
   it('adds injected latency', async () => {
     const id = h.state.list()[13].cluster.id;
     const remove = h.faults.add({ api: 'linode', clusterId: id, kind: 'latency', ms: 150 });
@@ -702,5 +720,31 @@ describe('whole simulator: the served kubeconfig works with @kubernetes/client-n
     const name = [...(await readyNodes(core)).entries()].find(([, n]) => n.providerID === `linode://${node.instance_id}`)?.[0] ?? assert.fail('no Node');
     assert.equal((await readyNodes(core)).get(name)?.ready, false);
     assert.equal((await baseRequest.get(v4beta(`/lke/clusters/${id}/nodes/${node.id}`))).data.status, 'not_ready');
+  });
+});
+
+describe('npm run sim (standalone)', () => {
+  it('prints the API URL and token, serves the fleet, and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--clusters', '3', '--seed', '7', '--time-scale', '0.01'], {
+      cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => { output += chunk; });
+      await waitFor('the banner', () => output.includes('Ctrl-C'), 30_000);
+      const url = /LINODE_API_URL=(\S+)/.exec(output)?.[1] ?? assert.fail(output);
+      const token = /LINODE_TOKEN=([0-9a-f]{64})/.exec(output)?.[1] ?? assert.fail(output);
+      const reply = await fetch(`${url}/v4/lke/clusters`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(reply.status, 200);
+      assert.equal(((await reply.json()) as { results: number }).results, 3);
+
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });

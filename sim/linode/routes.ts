@@ -127,12 +127,20 @@ function deleteKubeconfig(ctx: RouteContext): Record<string, never> {
   return {};
 }
 
+// Rotations poll this endpoint; the YAML only changes with the admin token, so it is built once per token.
+const servedKubeconfigs = new WeakMap<SimCluster, { token: string; kube: KubeEndpoint; encoded: string }>();
+
 function getKubeconfig(ctx: RouteContext): { kubeconfig: string } {
   const sim = findCluster(ctx);
   // LKE answers 503 here for minutes after a regenerate although the cluster's status is "ready".
   if (!sim.kubeconfigReady) throw new LinodeApiError(503, KUBECONFIG_NOT_READY);
-  const yaml = buildKubeconfig(sim.cluster.id, ctx.kube, sim.kube.adminToken());
-  return { kubeconfig: Buffer.from(yaml).toString('base64') };
+  const token = sim.kube.adminToken();
+  let served = servedKubeconfigs.get(sim);
+  if (served?.token !== token || served.kube !== ctx.kube) {
+    served = { token, kube: ctx.kube, encoded: Buffer.from(buildKubeconfig(sim.cluster.id, ctx.kube, token)).toString('base64') };
+    servedKubeconfigs.set(sim, served);
+  }
+  return { kubeconfig: served.encoded };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ const RECORD = process.env.RECORD_HISTORIES === '1';
 // Worker state chatter drowns the test report; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const harness = useTemporal();
+// The Java test server skips timers while a result is awaited: the real 24 h gate default, in seconds.
+const skipping = useTemporal({ timeSkipping: true });
 let client: Client;
 
 /** Runs `body` with a worker serving the fake cluster on its own task queue (stopped when the test ends). */
@@ -478,5 +480,19 @@ describe('clusterRotation', { concurrency: false }, () => {
       replayed += 1;
     }
     assert.equal(replayed, files.length);
+  });
+});
+
+describe('clusterRotation on the time-skipping server', () => {
+  test('the default 24 h gate timeout ends the rotation Rejected with nothing changed', async (t) => {
+    const cluster = new FakeCluster(15);
+    const { taskQueue } = await skipping.startWorker(t, { activities: cluster.activities() });
+    const handle = await startRotation(skipping.client, input(cluster), { taskQueue });
+    const report = await handle.result();
+    assert.equal(report.phase, 'Rejected');
+    assert.equal(destructiveCalls(cluster), 0);
+    const timedOut = report.timeline.find((e) => /gate timed out/.test(e.event));
+    assert.ok(timedOut);
+    assert.match(timedOut.event, /after 86400000 ms/);
   });
 });

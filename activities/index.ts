@@ -210,8 +210,6 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       const ordered: TokenSecretRef[] = [
         ...secrets.filter((s) => !ownUids.has(s.uid)), ...secrets.filter((s) => ownUids.has(s.uid)),
       ];
-      // No cancellation check between deletes: stopping halfway leaves some old tokens alive and the
-      // rotation's compensation has to finish the job anyway; a batch of deletes takes seconds.
       for (const secret of ordered) {
         const outcome = await kube.deleteSecret(secret.namespace, secret.name, secret.uid);
         if (outcome === 'deleted') result.deleted.push(secret.name);

@@ -6,7 +6,7 @@ import { applyPatch } from './patch.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeApiError, alreadyExists, badRequest, notFound, successStatus, type KubeStatus } from './status.js';
-import type { KubeObject, NewObject } from './store.js';
+import { timestamp, type KubeObject, type NewObject } from './store.js';
 import { isWorkloadResource } from './workloads.js';
 
 export interface ListQuery {
@@ -86,7 +86,7 @@ export function createObject(cluster: KubeCluster, type: ResourceType, namespace
     delete object.status;
   }
   if (type.name === 'secrets') prepareSecret(cluster, object as KubeObject, namespace!);
-  if (dryRun) return { ...object, metadata: { ...object.metadata, uid: cluster.store.newUid(), resourceVersion: '', creationTimestamp: new Date().toISOString() } } as KubeObject;
+  if (dryRun) return { ...object, metadata: { ...object.metadata, uid: cluster.store.newUid(), resourceVersion: '', creationTimestamp: timestamp() } } as KubeObject;
 
   const stored = cluster.store.create(type.name, object);
   if (isWorkloadResource(type.name)) cluster.controller.schedule(type.name, namespace!, name);

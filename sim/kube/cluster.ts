@@ -7,7 +7,7 @@ import type { WorkloadKind } from '../../common/types.js';
 import { nameSuffix, serviceAccountToken } from './random.js';
 import { patchLevel } from './resources.js';
 import { seedObjects } from './seed.js';
-import { ObjectStore, type KubeObject } from './store.js';
+import { ObjectStore, timestamp, type KubeObject } from './store.js';
 import { WORKLOAD_RESOURCES, WorkloadController, type WorkloadResource } from './workloads.js';
 
 export interface KubeSeed {
@@ -35,7 +35,6 @@ export function lkeTokenServiceAccounts(k8sVersion: string): string[] {
 export const ADMIN_SERVICE_ACCOUNT = 'lke-admin';
 const KUBE_SYSTEM = 'kube-system';
 const minorOf = (version: string) => Number(version.split('.')[1] ?? 0);
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 export class KubeCluster {
   readonly store: ObjectStore;
@@ -220,7 +219,7 @@ function secretToken(secret: KubeObject): string | undefined {
 }
 
 function readyCondition(ready: boolean) {
-  const at = now();
+  const at = timestamp();
   return ready
     ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: at, lastTransitionTime: at }
     : { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready', lastHeartbeatTime: at, lastTransitionTime: at };

@@ -31,6 +31,22 @@ export type ChangeListener = (resource: ResourceName, type: WatchEventType, obje
 
 export type NewObject = Omit<KubeObject, 'metadata'> & { metadata: Omit<ObjectMeta, 'uid' | 'resourceVersion' | 'creationTimestamp'> & Partial<ObjectMeta> };
 
+let stampSecond = -1;
+let stamp = '';
+
+/**
+ * RFC 3339 to the second, as Kubernetes timestamps are; one string per second, shared by every object
+ * stamped in it (tens of thousands of seeded objects would otherwise each carry their own copy)
+ */
+export function timestamp(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return stamp;
+}
+
 const byName = (a: KubeObject, b: KubeObject) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
 
 export class ObjectStore {
@@ -81,7 +97,7 @@ export class ObjectStore {
   create(resource: ResourceName, object: NewObject): KubeObject {
     const stored = object as KubeObject;
     stored.metadata.uid ??= this.newUid();
-    stored.metadata.creationTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    stored.metadata.creationTimestamp ??= timestamp();
     stored.metadata.resourceVersion = String(++this.revision);
     this.namespaceMap(resource, stored.metadata.namespace).set(stored.metadata.name, stored);
     this.emit(resource, 'ADDED', stored);

@@ -7,7 +7,7 @@ import type { SimClock } from '../clock.js';
 import { nameSuffix, templateHash } from './random.js';
 import { apiVersionOf, resourceByKind, type ResourceName } from './resources.js';
 import { matchesLabels } from './selectors.js';
-import type { KubeObject, ObjectStore } from './store.js';
+import { timestamp, type KubeObject, type ObjectStore } from './store.js';
 
 export type WorkloadResource = 'deployments' | 'statefulsets' | 'daemonsets';
 export const WORKLOAD_RESOURCES: readonly WorkloadResource[] = ['deployments', 'statefulsets', 'daemonsets'];
@@ -24,7 +24,6 @@ interface WorkloadSpec {
 }
 interface Condition { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string }
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const specOf = (workload: KubeObject) => (workload.spec ?? {}) as WorkloadSpec;
 const isReady = (pod: KubeObject) =>
   ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -289,7 +288,7 @@ export class WorkloadController {
 
 function condition(previous: Condition[] | undefined, type: string, status: string, reason: string, message: string): Condition {
   const before = previous?.find((c) => c.type === type);
-  const at = now();
+  const at = timestamp();
   const transitioned = !before || before.status !== status;
   const unchanged = before && !transitioned && before.reason === reason && before.message === message;
   return {
@@ -301,7 +300,7 @@ function condition(previous: Condition[] | undefined, type: string, status: stri
 }
 
 function podStatus(ready: boolean): Record<string, unknown> {
-  const at = now();
+  const at = timestamp();
   return ready
     ? { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }], startTime: at }
     : { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: at }] };

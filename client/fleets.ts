@@ -77,9 +77,12 @@ const CHILD_QUERY_BATCH = 20;
 export async function getFleetStatus(
   client: Client, nameOrId: string, options: { withRotationPhases?: boolean } = {},
 ): Promise<FleetStatusView | null> {
+  const handle = fleetHandle(client, nameOrId);
   let status: FleetStatus;
   try {
-    status = await fleetHandle(client, nameOrId).query<FleetStatus>(STATUS_QUERY);
+    // A finished fleet's report is its final status: reading it needs no worker and no replay of a long history.
+    const { status: execution } = await handle.describe();
+    status = execution.name === 'COMPLETED' ? await handle.result() : await handle.query<FleetStatus>(STATUS_QUERY);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return null;
     throw error;

@@ -10,7 +10,9 @@ import { ApiError, errorBody, toApiError } from './errors.js';
 import { createApiLogger } from './logging.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { healthRoutes } from './routes/health.js';
+import { fleetRoutes } from './routes/fleets.js';
 import { rotationRoutes } from './routes/rotations.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { strictValidatorCompiler } from './validation.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -63,6 +65,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       },
       tags: [
         { name: 'rotations', description: 'Single-cluster rotations' },
+        { name: 'fleet-rotations', description: 'Fleet rotations in waves' },
+        { name: 'schedules', description: 'Fleet rotations on a schedule' },
         { name: 'clusters', description: 'LKE clusters from the Linode API' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
@@ -78,6 +82,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
     await v1.register(rotationRoutes, { deps, webLink });
     await v1.register(clusterRoutes, { clusters: deps.clusters });
+    if (deps.fleets) await v1.register(fleetRoutes, { fleets: deps.fleets, fourEyes: deps.fourEyes ?? true, webLink });
+    if (deps.schedules) await v1.register(scheduleRoutes, { schedules: deps.schedules });
   }, { prefix: '/v1' });
 
   return app;

@@ -4,8 +4,9 @@ import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RotationPhase, UpdateName } from '../common/names.js';
 import type {
-  ClusterRotationInput, LinodePage, LkeCluster, RotationStatus,
+  ClusterRotationInput, FleetRotationInput, FleetStatus, LinodePage, LkeCluster, RotationStatus,
 } from '../common/types.js';
+import type { FleetControl, FleetScheduleSummary, FleetStatusView } from '../client/fleets.js';
 import type { ApiToken } from './auth.js';
 
 export interface StartedRun {
@@ -75,8 +76,63 @@ export interface ClusterService {
   list(filter: ClusterFilter, page: { page: number; pageSize: number }): Promise<LinodePage<LkeCluster>>;
 }
 
+export interface FleetSummary extends StartedRun {
+  name: string;
+  requestedBy: string | null;
+  execution: ExecutionStatusName;
+  startTime: string;
+  closeTime: string | null;
+}
+
+export interface FleetListPage {
+  fleets: FleetSummary[];
+  nextPageToken: string | null;
+}
+
+export interface FleetView extends StartedRun {
+  execution: ExecutionStatusName;
+  /** the fleet's status Query with each running child's phase; null when no worker could answer */
+  status: FleetStatusView | null;
+}
+
+export interface FleetService {
+  /** throws WorkflowExecutionAlreadyStartedError when a fleet of that name is running */
+  start(input: FleetRotationInput): Promise<StartedRun>;
+  /** by name or workflow id; null when there is no such fleet rotation */
+  get(nameOrId: string): Promise<FleetView | null>;
+  list(query: { pageSize: number; nextPageToken?: string }): Promise<FleetListPage>;
+  /** a refusal surfaces as WorkflowUpdateFailedError (409) */
+  control(nameOrId: string, control: FleetControl): Promise<FleetStatus>;
+}
+
+/** When a schedule fires: an interval such as "30 days", or cron expressions. */
+export type ScheduleTiming = { every: string } | { cron: string };
+
+export interface CreateSchedule {
+  scheduleId: string;
+  fleet: FleetRotationInput;
+  timing: ScheduleTiming;
+  paused?: boolean;
+  note?: string;
+}
+
+export interface ScheduleService {
+  /** throws ScheduleAlreadyRunning (409) when the id is taken */
+  create(request: CreateSchedule): Promise<{ scheduleId: string }>;
+  list(): Promise<FleetScheduleSummary[]>;
+  /** these throw ScheduleNotFoundError (404) for an unknown id */
+  pause(scheduleId: string, note?: string): Promise<void>;
+  unpause(scheduleId: string, note?: string): Promise<void>;
+  trigger(scheduleId: string): Promise<void>;
+  delete(scheduleId: string): Promise<void>;
+}
+
 export interface ApiDeps {
   rotations: RotationService;
+  /** /v1/fleet-rotations; absent: those routes are not served */
+  fleets?: FleetService;
+  /** /v1/schedules; absent: those routes are not served */
+  schedules?: ScheduleService;
   clusters: ClusterService;
   /** true when the Temporal frontend answers */
   temporalHealth(): Promise<boolean>;

@@ -3,7 +3,9 @@
 // never see a stack trace, an internal message or a secret.
 import type { FastifyError } from 'fastify';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  isGrpcServiceError, ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { Type } from 'typebox';
 import { ControlRefusedError, RotationNotResumableError } from '../client/rotations.js';
 
@@ -63,6 +65,7 @@ export const conflict = (message: string): ApiError => new ApiError('conflict', 
 interface ValidationIssue {
   keyword: string;
   instancePath: string;
+  schemaPath: string;
   message?: string;
   params?: Record<string, unknown>;
 }
@@ -72,29 +75,64 @@ const pathToField = (instancePath: string): string =>
 
 const joinField = (parent: string, child: string): string => (parent ? `${parent}.${child}` : child);
 
+const isUnion = (i: ValidationIssue): boolean => i.keyword === 'anyOf' || i.keyword === 'oneOf';
+const UNKNOWN_FIELD_KEYWORDS = new Set(['additionalProperties', 'boolean']);
+
 /**
- * Picks the issue a person can act on: an unknown or missing field beats a type error, and for a
- * union (anyOf) the union's own path beats the noise of every branch that did not match.
+ * Of a union's branches, the one the value was meant for: the only branch whose errors all lie
+ * deeper than the union (its shape matched, a value inside did not), or failing that the only one
+ * whose errors are all unknown fields. Null when that is ambiguous.
+ */
+function intendedBranch(union: ValidationIssue, issues: ValidationIssue[]): ValidationIssue[] | null {
+  const prefix = `${union.schemaPath}/${union.keyword}/`;
+  const branches = new Map<string, ValidationIssue[]>();
+  for (const issue of issues) {
+    if (!issue.schemaPath.startsWith(prefix)) continue;
+    const branch = issue.schemaPath.slice(prefix.length).split('/')[0];
+    branches.set(branch, [...(branches.get(branch) ?? []), issue]);
+  }
+  const candidates = [...branches.values()];
+  const deeper = candidates.filter((b) => b.every((i) => i.instancePath.length > union.instancePath.length));
+  if (deeper.length === 1) return deeper[0];
+  const unknownOnly = candidates.filter((b) => b.every((i) => UNKNOWN_FIELD_KEYWORDS.has(i.keyword)));
+  return unknownOnly.length === 1 ? unknownOnly[0] : null;
+}
+
+/**
+ * Picks the issue a person can act on: an unknown or missing field beats a type error; for a union
+ * (anyOf), the branch the value was evidently meant for, else the union's own path.
  */
 export function describeValidation(issues: ValidationIssue[], context: string): { message: string; field: string } {
-  const unknown = issues.find((i) => i.keyword === 'additionalProperties');
+  const unions = issues.filter(isUnion);
+  const inBranch = (i: ValidationIssue) => unions.some((u) => i.schemaPath.startsWith(`${u.schemaPath}/${u.keyword}/`));
+  const plain = issues.filter((i) => !isUnion(i) && !inBranch(i));
+
+  const unknown = plain.find((i) => i.keyword === 'additionalProperties');
   if (unknown) {
     const names = (unknown.params?.additionalProperties as string[] | undefined) ?? [];
     const field = joinField(pathToField(unknown.instancePath), String(names[0] ?? ''));
     return { field, message: `${context}: unknown field '${field}' is not allowed` };
   }
-  const missing = issues.find((i) => i.keyword === 'required');
+  const missing = plain.find((i) => i.keyword === 'required');
   if (missing) {
     const names = (missing.params?.requiredProperties as string[] | undefined)
       ?? [missing.params?.missingProperty as string];
     const field = joinField(pathToField(missing.instancePath), String(names[0] ?? ''));
     return { field, message: `${context}: required field '${field}' is missing` };
   }
-  const union = issues.find((i) => i.keyword === 'anyOf' || i.keyword === 'oneOf');
-  const issue = union ?? issues[0];
-  const field = pathToField(issue?.instancePath ?? '');
-  const what = union ? 'does not match any allowed form' : (issue?.message ?? 'is invalid');
-  return { field, message: `${context}: ${field ? `'${field}' ` : ''}${what}` };
+  const issue = plain.find((i) => i.keyword !== 'boolean');
+  if (issue) {
+    const field = pathToField(issue.instancePath);
+    return { field, message: `${context}: ${field ? `'${field}' ` : ''}${issue.message ?? 'is invalid'}` };
+  }
+  // Only union failures are left: the outermost one decides.
+  const union = unions.reduce<ValidationIssue | undefined>(
+    (outer, u) => (!outer || u.schemaPath.length < outer.schemaPath.length ? u : outer), undefined);
+  if (!union) return { field: '', message: `${context}: is invalid` };
+  const branch = intendedBranch(union, issues);
+  if (branch) return describeValidation(branch, context);
+  const field = pathToField(union.instancePath);
+  return { field, message: `${context}: ${field ? `'${field}' ` : ''}does not match any allowed form` };
 }
 
 const CONTEXT_NAME: Record<string, string> = {
@@ -142,6 +180,8 @@ function fromFastifyError(err: FastifyError): ApiError | null {
   return null;
 }
 
+const GRPC_INVALID_ARGUMENT = 3;
+
 /** Temporal's errors: duplicates, missing workflows and refused Updates are the caller's to fix. */
 function fromTemporalError(err: unknown): ApiError | null {
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -150,6 +190,11 @@ function fromTemporalError(err: unknown): ApiError | null {
   if (err instanceof WorkflowNotFoundError) {
     return notFound('no such rotation');
   }
+  if (err instanceof ScheduleNotFoundError) return notFound('no such schedule');
+  if (err instanceof ScheduleAlreadyRunning) return conflict(`schedule '${err.scheduleId}' already exists`);
+  // The server's own input check (e.g. a schedule's cron expression); its message names the problem.
+  const grpc = err instanceof Error && isGrpcServiceError(err.cause) ? err.cause : isGrpcServiceError(err) ? err : null;
+  if (grpc && grpc.code === GRPC_INVALID_ARGUMENT) return new ApiError('invalid_request', grpc.details || 'invalid request');
   if (err instanceof ControlRefusedError) return conflict(err.reason);
   if (err instanceof RotationNotResumableError) return conflict(err.message);
   if (err instanceof WorkflowUpdateFailedError) {

@@ -86,3 +86,28 @@ export const ExecutionStatus = Type.Enum([
 
 export const PageSize = Type.Integer({ minimum: 1, maximum: 1000, default: 50 });
 export const PageToken = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' });
+
+const NamespaceName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+
+/** The per-cluster options of ClusterRotationInput, as a single rotation and a fleet take them. */
+export const RotationOptions = Type.Object({
+  approvals: Type.Optional(Type.Object({
+    beforeDelete: Type.Optional(Type.Boolean({ default: true })),
+    beforeRecycle: Type.Optional(Type.Boolean({ default: true })),
+  }, { additionalProperties: false })),
+  restart: Type.Optional(Type.Object({
+    scope: Type.Union([
+      Type.Enum(['none', 'kube-system', 'all']),
+      Type.Object({ namespaces: Type.Array(NamespaceName, { minItems: 1, maxItems: 100, uniqueItems: true }) },
+        { additionalProperties: false }),
+    ]),
+  }, { additionalProperties: false })),
+  recycle: Type.Optional(Type.Object({ mode: Type.Enum(['none', 'rolling']) }, { additionalProperties: false })),
+  dryRun: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+
+export const NoBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()], {
+  description: 'no body, or an empty object',
+});
+export const ApproveBody = Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false });
+export const ReasonBody = Type.Object({ reason: Comment }, { additionalProperties: false });

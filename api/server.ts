@@ -11,7 +11,9 @@ import { loadApiTokens, type ApiToken } from './auth.js';
 import type { ClusterService } from './deps.js';
 import { ApiError } from './errors.js';
 import { createApiLogger } from './logging.js';
-import { createClusterService, createRotationService, temporalHealthCheck } from './services.js';
+import {
+  createClusterService, createFleetService, createRotationService, createScheduleService, temporalHealthCheck,
+} from './services.js';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -46,6 +48,8 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
 
   const app = await buildApp({
     rotations: createRotationService(client, { linode }),
+    fleets: createFleetService(client),
+    schedules: createScheduleService(client),
     clusters: linode ? createClusterService(linode) : noLinodeToken,
     temporalHealth: temporalHealthCheck(client),
     tokens,

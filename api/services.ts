@@ -3,18 +3,23 @@
 // cluster's latest run with its status, paged visibility listings, the cluster check on start).
 import type { Client, WorkflowExecutionInfo, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { clusterRotationWorkflowId, WORKFLOW_TYPES, type RotationPhase } from '../common/names.js';
-import type { RotationStatus } from '../common/types.js';
+import { ApplicationFailure, WorkflowNotFoundError, type Duration } from '@temporalio/common';
+import {
+  clusterRotationWorkflowId, fleetRotationWorkflowId, WORKFLOW_TYPES, type RotationPhase,
+} from '../common/names.js';
 import { FailureType } from '../activities/errors.js';
 import type { LinodePort } from '../activities/ports.js';
+import {
+  createFleetSchedule, deleteFleetSchedule, fleetWorkflowIdOf, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
+  sendFleetControl, startFleetRotation, triggerFleetSchedule, unpauseFleetSchedule,
+} from '../client/fleets.js';
 import { resumeRotation, sendControl, startRotation, type RotationHandle } from '../client/rotations.js';
 import { statusQuery } from '../workflows/definitions.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
 } from '../workflows/searchAttributes.js';
 import type {
-  ClusterFilter, ClusterService, RotationListPage, RotationListQuery, RotationService, RotationSummary, RotationView,
+  ClusterFilter, ClusterService, ExecutionStatusName, FleetService, RotationListPage, ScheduleService, RotationListQuery, RotationService, RotationSummary, RotationView,
   StartedRun,
 } from './deps.js';
 import { ApiError, notFound } from './errors.js';
@@ -50,40 +55,53 @@ function toSummary(info: WorkflowExecutionInfo): RotationSummary {
   };
 }
 
-/** One page of rotations from Temporal visibility, newest first. */
-export async function listRotations(client: Client, query: RotationListQuery): Promise<RotationListPage> {
+/** One page of a visibility query, newest first; page tokens travel as base64url text. */
+async function visibilityPage(
+  client: Client, query: string, page: { pageSize: number; nextPageToken?: string },
+): Promise<{ executions: WorkflowExecutionInfo[]; nextPageToken: string | null }> {
   const response = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
-    query: rotationVisibilityQuery(query),
-    pageSize: query.pageSize,
-    nextPageToken: query.nextPageToken ? Buffer.from(query.nextPageToken, 'base64url') : undefined,
+    query,
+    pageSize: page.pageSize,
+    nextPageToken: page.nextPageToken ? Buffer.from(page.nextPageToken, 'base64url') : undefined,
   });
-  const rotations: RotationSummary[] = [];
+  const executions: WorkflowExecutionInfo[] = [];
   for (const raw of response.executions ?? []) {
-    rotations.push(toSummary(await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace)));
+    executions.push(await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace));
   }
   const token = response.nextPageToken;
-  return { rotations, nextPageToken: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  return { executions, nextPageToken: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
 }
 
-/** The cluster's latest rotation run and its status, or null when it never had one. */
-export async function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
-  const handle = client.workflow.getHandle(clusterRotationWorkflowId(clusterId));
+export async function listRotations(client: Client, query: RotationListQuery): Promise<RotationListPage> {
+  const page = await visibilityPage(client, rotationVisibilityQuery(query), query);
+  return { rotations: page.executions.map(toSummary), nextPageToken: page.nextPageToken };
+}
+
+/** The latest run of a workflow id and its status Query's answer (null when none could answer in time). */
+async function describeWithStatus<S>(
+  client: Client, workflowId: string, query: (runId: string) => Promise<S>,
+): Promise<{ workflowId: string; runId: string; execution: ExecutionStatusName; status: S | null } | null> {
   let description;
   try {
-    description = await handle.describe();
+    description = await client.workflow.getHandle(workflowId).describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
   }
-  const latest = client.workflow.getHandle(description.workflowId, description.runId);
-  let status: RotationStatus | null;
+  let status: S | null;
   try {
-    status = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => latest.query(statusQuery));
+    status = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => query(description.runId));
   } catch {
     status = null;
   }
   return { workflowId: description.workflowId, runId: description.runId, execution: description.status.name, status };
+}
+
+/** The cluster's latest rotation run and its status, or null when it never had one. */
+export function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
+  const workflowId = clusterRotationWorkflowId(clusterId);
+  return describeWithStatus(client, workflowId, (runId) => client.workflow.getHandle(workflowId, runId).query(statusQuery));
 }
 
 export interface RotationServiceOptions {
@@ -167,5 +185,52 @@ export function temporalHealthCheck(client: Client): () => Promise<boolean> {
     } catch {
       return false;
     }
+  };
+}
+
+const fleetNameOf = (workflowId: string): string => workflowId.slice(fleetRotationWorkflowId('').length);
+
+export function createFleetService(client: Client, options: { taskQueue?: string } = {}): FleetService {
+  const startOptions = options.taskQueue ? { taskQueue: options.taskQueue } : {};
+  return {
+    start: (input) => startFleetRotation(client, input, startOptions),
+    async get(nameOrId) {
+      return describeWithStatus(client, fleetWorkflowIdOf(nameOrId), () =>
+        getFleetStatus(client, nameOrId, { withRotationPhases: true }));
+    },
+    async list(query) {
+      const page = await visibilityPage(client, `WorkflowType = ${quote(WORKFLOW_TYPES.fleetRotation)}`, query);
+      return {
+        fleets: page.executions.map((info) => ({
+          workflowId: info.workflowId,
+          runId: info.runId,
+          name: fleetNameOf(info.workflowId),
+          requestedBy: info.typedSearchAttributes.get(REQUESTED_BY) ?? null,
+          execution: info.status.name,
+          startTime: info.startTime.toISOString(),
+          closeTime: info.closeTime?.toISOString() ?? null,
+        })),
+        nextPageToken: page.nextPageToken,
+      };
+    },
+    control: (nameOrId, control) => sendFleetControl(client, nameOrId, control),
+  };
+}
+
+export function createScheduleService(client: Client, options: { taskQueue?: string } = {}): ScheduleService {
+  return {
+    create: ({ scheduleId, fleet, timing, paused, note }) => createFleetSchedule(client, {
+      scheduleId,
+      input: fleet,
+      spec: 'every' in timing ? { intervals: [{ every: timing.every as Duration }] } : { cronExpressions: [timing.cron] },
+      ...(paused !== undefined ? { paused } : {}),
+      ...(note ? { note } : {}),
+      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+    }),
+    list: () => listFleetSchedules(client),
+    pause: (scheduleId, note) => pauseFleetSchedule(client, scheduleId, note),
+    unpause: (scheduleId, note) => unpauseFleetSchedule(client, scheduleId, note),
+    trigger: (scheduleId) => triggerFleetSchedule(client, scheduleId),
+    delete: (scheduleId) => deleteFleetSchedule(client, scheduleId),
   };
 }

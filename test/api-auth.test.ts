@@ -59,7 +59,11 @@ describe('API authentication', () => {
 describe('API roles', () => {
   const f = useFakeApp();
   // a running rotation requested by someone else, so every control route reaches its role check
-  before(() => f.deps.rotations.start({ clusterId: 7, requestedBy: 'someone-else' }));
+  before(async () => {
+    await f.deps.rotations.start({ clusterId: 7, requestedBy: 'someone-else' });
+    await f.deps.fleets.start({ name: 'fleet-7', requestedBy: 'someone-else', selector: {} });
+    await f.deps.schedules.create({ scheduleId: 'sched-7', fleet: { name: 'x', requestedBy: 'y', selector: {} }, timing: { every: '1d' } });
+  });
 
   const cases: { method: 'GET' | 'POST'; url: string; payload?: object; allowed: (keyof typeof TOKENS)[] }[] = [
     { method: 'GET', url: '/v1/rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
@@ -71,6 +75,16 @@ describe('API roles', () => {
     { method: 'POST', url: '/v1/rotations/7/abort', payload: { reason: 'test' }, allowed: ['operator', 'opsApprover'] },
     { method: 'POST', url: '/v1/rotations/7/approve', payload: {}, allowed: ['approver', 'opsApprover'] },
     { method: 'POST', url: '/v1/rotations/7/reject', payload: { reason: 'no' }, allowed: ['approver', 'opsApprover'] },
+    { method: 'GET', url: '/v1/fleet-rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
+    { method: 'GET', url: '/v1/fleet-rotations/fleet-7', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
+    ...(['pause', 'resume', 'skip', 'retry'] as const).map((action) => (
+      { method: 'POST' as const, url: `/v1/fleet-rotations/fleet-7/${action}`, allowed: ['operator', 'opsApprover'] as (keyof typeof TOKENS)[] })),
+    { method: 'POST', url: '/v1/fleet-rotations/fleet-7/abort', payload: { reason: 'test' }, allowed: ['operator', 'opsApprover'] },
+    { method: 'POST', url: '/v1/fleet-rotations/fleet-7/approve', payload: {}, allowed: ['approver', 'opsApprover'] },
+    { method: 'POST', url: '/v1/fleet-rotations/fleet-7/reject', payload: { reason: 'no' }, allowed: ['approver', 'opsApprover'] },
+    { method: 'GET', url: '/v1/schedules', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
+    ...(['pause', 'unpause', 'trigger'] as const).map((action) => (
+      { method: 'POST' as const, url: `/v1/schedules/sched-7/${action}`, allowed: ['operator', 'opsApprover'] as (keyof typeof TOKENS)[] })),
   ];
 
   for (const c of cases) {
@@ -127,6 +141,39 @@ describe('API identity and four-eyes', () => {
       // rejecting one's own request is safe and allowed
       const rejected = await app.inject({ method: 'POST', url: '/v1/rotations/12/reject', headers: bearer(TOKENS.opsApprover), payload: { reason: 'changed my mind' } });
       assert.equal(rejected.statusCode, 200);
+    });
+  });
+
+  it('applies four-eyes to fleet rotations too, with the caller recorded on start and approval', async () => {
+    await withFakeApp({}, async ({ app, deps }) => {
+      const started = await app.inject({
+        method: 'POST', url: '/v1/fleet-rotations', headers: bearer(TOKENS.opsApprover), payload: { name: 'weekly', selector: { tags: ['prod'] } },
+      });
+      assert.equal(started.statusCode, 202, started.body);
+      assert.equal(deps.fleets.started[0].requestedBy, 'sam');
+      const own = await app.inject({ method: 'POST', url: '/v1/fleet-rotations/weekly/approve', headers: bearer(TOKENS.opsApprover), payload: {} });
+      assert.equal(own.statusCode, 403);
+      assert.match(own.json().error.message, /four-eyes/);
+      const other = await app.inject({ method: 'POST', url: '/v1/fleet-rotations/weekly/approve', headers: bearer(TOKENS.approver), payload: { comment: 'canary fine' } });
+      assert.equal(other.statusCode, 200, other.body);
+      assert.deepEqual(deps.fleets.controls, [{ fleet: 'rotate-fleet-weekly', control: { update: 'approve', input: { by: 'ana', comment: 'canary fine' } } }]);
+    });
+  });
+
+  it('records the caller as the requester of scheduled fleet runs', async () => {
+    await withFakeApp({}, async ({ app, deps }) => {
+      const res = await app.inject({
+        method: 'POST', url: '/v1/schedules', headers: bearer(TOKENS.operator),
+        payload: { scheduleId: 'monthly', fleet: { name: 'monthly', selector: {} }, timing: { cron: '0 3 1 * *' } },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(deps.schedules.created[0].fleet.requestedBy, 'olga');
+      const spoofed = await app.inject({
+        method: 'POST', url: '/v1/schedules', headers: bearer(TOKENS.operator),
+        payload: { scheduleId: 'other', fleet: { name: 'other', selector: {}, requestedBy: 'ana' }, timing: { every: '1d' } },
+      });
+      assert.equal(spoofed.statusCode, 400);
+      assert.equal(spoofed.json().error.field, 'fleet.requestedBy');
     });
   });
 

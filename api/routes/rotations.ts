@@ -6,10 +6,11 @@ import type { UpdateName } from '../../common/names.js';
 import type { ClusterRotationInput } from '../../common/types.js';
 import { callerOf, type Permission } from '../auth.js';
 import type { ApiDeps, ControlPayload, RotationView } from '../deps.js';
-import { ApiError, conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
+import { assertNotOwnRequest } from '../fourEyes.js';
 import {
-  ClusterId, ClusterIdParams, Comment, ExecutionStatus, FleetName, PageSize, PageToken, Phase,
-  RotationStatusSchema, StartedRunResponse, WebUrl,
+  ApproveBody, ClusterId, ClusterIdParams, ExecutionStatus, FleetName, NoBody, PageSize, PageToken, Phase, ReasonBody,
+  RotationOptions, RotationStatusSchema, StartedRunResponse, WebUrl,
 } from '../schemas.js';
 import { errorResponses } from './errorResponses.js';
 
@@ -18,23 +19,9 @@ export interface RotationRoutesOptions {
   webLink(workflowId: string, runId: string): string | null;
 }
 
-const NamespaceName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
-
 const StartRotationBody = Type.Object({
   clusterId: ClusterId,
-  approvals: Type.Optional(Type.Object({
-    beforeDelete: Type.Optional(Type.Boolean({ default: true })),
-    beforeRecycle: Type.Optional(Type.Boolean({ default: true })),
-  }, { additionalProperties: false })),
-  restart: Type.Optional(Type.Object({
-    scope: Type.Union([
-      Type.Enum(['none', 'kube-system', 'all']),
-      Type.Object({ namespaces: Type.Array(NamespaceName, { minItems: 1, maxItems: 100, uniqueItems: true }) },
-        { additionalProperties: false }),
-    ]),
-  }, { additionalProperties: false })),
-  recycle: Type.Optional(Type.Object({ mode: Type.Enum(['none', 'rolling']) }, { additionalProperties: false })),
-  dryRun: Type.Optional(Type.Boolean()),
+  ...RotationOptions.properties,
 }, {
   additionalProperties: false,
   description: 'The requester is the caller (its token name); it cannot be set in the body.',
@@ -75,11 +62,6 @@ const ListResponse = Type.Object({
   nextPageToken: Type.Union([Type.String(), Type.Null()]),
 });
 
-const NoBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()], {
-  description: 'no body, or an empty object',
-});
-const ApproveBody = Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false });
-const ReasonBody = Type.Object({ reason: Comment }, { additionalProperties: false });
 
 interface ControlRoute {
   update: UpdateName;
@@ -195,12 +177,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
       const caller = callerOf(request);
       const view = await requireView(clusterId);
 
-      if (route.update === 'approve' && fourEyes) {
-        if (!view.status) throw new ApiError('unavailable', 'the rotation status cannot be read to check who requested it');
-        if (view.status.requestedBy === caller.name) {
-          throw new ApiError('forbidden', `four-eyes rule: '${caller.name}' requested this rotation and cannot approve it`);
-        }
-      }
+      if (route.update === 'approve' && fourEyes) assertNotOwnRequest(caller.name, view.status?.requestedBy ?? null);
 
       if (view.execution !== 'RUNNING') {
         if (route.update === 'resume' && RESUMABLE_EXECUTIONS.has(view.execution)) {

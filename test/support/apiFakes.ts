@@ -4,15 +4,17 @@
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildApp } from '../../api/app.js';
 import type { ApiToken } from '../../api/auth.js';
 import type {
-  ApiDeps, ClusterService, ControlPayload, RotationListQuery, RotationService, RotationView, StartedRun,
+  ApiDeps, ClusterService, ControlPayload, CreateSchedule, FleetService, FleetView, RotationListQuery, RotationService,
+  RotationView, ScheduleService, StartedRun,
 } from '../../api/deps.js';
-import { clusterRotationWorkflowId } from '../../common/names.js';
-import type { ClusterRotationInput, LkeCluster, RotationStatus } from '../../common/types.js';
+import type { FleetControl, FleetStatusView } from '../../client/fleets.js';
+import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
+import type { ClusterRotationInput, FleetRotationInput, FleetStatus, LkeCluster, RotationStatus } from '../../common/types.js';
 
 export const TOKENS = {
   viewer: 'viewer-token-0123456789abcdef',
@@ -101,15 +103,91 @@ export class FakeClusters implements ClusterService {
   }
 }
 
-export function fakeDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & { rotations: FakeRotations; clusters: FakeClusters } {
+export function fleetStatusFor(input: FleetRotationInput): FleetStatusView {
+  return {
+    fleetRotationId: fleetRotationWorkflowId(input.name), name: input.name, requestedBy: input.requestedBy,
+    phase: 'AwaitingApproval', paused: false, halted: false, haltReason: null, aborted: null, error: null,
+    concurrency: input.concurrency ?? 5, errorBudget: { allowed: 0, failed: 0, accepted: 0 }, waveCount: 2, currentWave: 0,
+    pendingGate: { gate: 'canary', since: '2026-01-01T00:00:00Z', timeoutAt: '2026-01-02T00:00:00Z' }, soakUntil: null,
+    counts: { Pending: 1, Running: 0, Completed: 1, Rejected: 0, Cancelled: 0, Failed: 0, Skipped: 0, NotStarted: 0 },
+    clusters: [{
+      id: 101, label: 'prod-a', region: 'us-iad', k8sVersion: '1.31', wave: 0, phase: 'Completed', rotationPhase: null,
+      workflowId: 'rotate-cluster-101', runId: 'r', attached: false, startedAt: null, finishedAt: null, error: null,
+    }],
+    approvals: [], runs: 1, timeline: [],
+  };
+}
+
+export class FakeFleets implements FleetService {
+  readonly started: FleetRotationInput[] = [];
+  readonly controls: { fleet: string; control: FleetControl }[] = [];
+  readonly views = new Map<string, FleetView>();
+
+  async start(input: FleetRotationInput): Promise<StartedRun> {
+    const workflowId = fleetRotationWorkflowId(input.name);
+    if (this.views.get(workflowId)?.execution === 'RUNNING') {
+      throw new WorkflowExecutionAlreadyStartedError('already started', workflowId, 'fleetRotation');
+    }
+    this.started.push(input);
+    this.views.set(workflowId, { workflowId, runId: `fleet-run-${this.started.length}`, execution: 'RUNNING', status: fleetStatusFor(input) });
+    return { workflowId, runId: `fleet-run-${this.started.length}` };
+  }
+
+  async get(nameOrId: string): Promise<FleetView | null> {
+    return this.views.get(nameOrId.startsWith('rotate-fleet-') ? nameOrId : fleetRotationWorkflowId(nameOrId)) ?? null;
+  }
+
+  async list() {
+    return { fleets: [], nextPageToken: null };
+  }
+
+  async control(fleet: string, control: FleetControl): Promise<FleetStatus> {
+    this.controls.push({ fleet, control });
+    return (await this.get(fleet))!.status!;
+  }
+}
+
+export class FakeSchedules implements ScheduleService {
+  readonly created: CreateSchedule[] = [];
+  readonly actions: string[] = [];
+
+  async create(request: CreateSchedule) {
+    if (this.created.some((c) => c.scheduleId === request.scheduleId)) {
+      throw new ScheduleAlreadyRunning('exists', request.scheduleId);
+    }
+    this.created.push(request);
+    return { scheduleId: request.scheduleId };
+  }
+
+  async list() {
+    return this.created.map((c) => ({
+      scheduleId: c.scheduleId, fleetName: c.fleet.name, paused: c.paused ?? false, note: c.note ?? null, nextRunAt: null, recentRuns: [],
+    }));
+  }
+
+  private known(id: string): void {
+    if (!this.created.some((c) => c.scheduleId === id)) throw new ScheduleNotFoundError('not found', id);
+  }
+
+  async pause(id: string) { this.known(id); this.actions.push(`pause ${id}`); }
+  async unpause(id: string) { this.known(id); this.actions.push(`unpause ${id}`); }
+  async trigger(id: string) { this.known(id); this.actions.push(`trigger ${id}`); }
+  async delete(id: string) { this.known(id); this.actions.push(`delete ${id}`); }
+}
+
+type FakeServices = { rotations: FakeRotations; clusters: FakeClusters; fleets: FakeFleets; schedules: FakeSchedules };
+
+export function fakeDeps(overrides: Partial<ApiDeps> = {}): ApiDeps & FakeServices {
   return {
     rotations: new FakeRotations(),
     clusters: new FakeClusters(),
+    fleets: new FakeFleets(),
+    schedules: new FakeSchedules(),
     temporalHealth: async () => true,
     tokens: API_TOKENS,
     webUrl: 'http://127.0.0.1:8233',
     ...overrides,
-  } as ApiDeps & { rotations: FakeRotations; clusters: FakeClusters };
+  } as ApiDeps & FakeServices;
 }
 
 export type FakeDeps = ReturnType<typeof fakeDeps>;

@@ -57,6 +57,8 @@ export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   instanceLabels: Map<string, string | null>;
   kubeconfigReady: boolean;
   kubeconfigNeverReady: boolean;
+  /** bumped by every kubeconfig regeneration, so only the latest one's delay makes it ready */
+  kubeconfigGeneration: number;
   /** Linode node ids whose Kubernetes Node never becomes Ready (survives recycles) */
   neverReadyNodes: Set<string>;
   recycleQueue: string[];
@@ -107,6 +109,7 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
       instanceLabels,
       kubeconfigReady: true,
       kubeconfigNeverReady: false,
+      kubeconfigGeneration: 0,
       neverReadyNodes: new Set(),
       recycleQueue: [],
       recycling: null,
@@ -159,8 +162,9 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
     this.touch(sim);
     if (what.kubeconfig) {
       sim.kubeconfigReady = false;
+      const generation = ++sim.kubeconfigGeneration;
       this.schedule(this.delays.kubeconfigReadyMs, () => {
-        if (!sim.kubeconfigNeverReady) sim.kubeconfigReady = true;
+        if (!sim.kubeconfigNeverReady && sim.kubeconfigGeneration === generation) sim.kubeconfigReady = true;
       });
     }
     if (what.servicetoken || what.kubeconfig) {
@@ -171,8 +175,12 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
   setKubeconfigNeverReady(clusterId: number, neverReady: boolean): void {
     const sim = this.require(clusterId);
     sim.kubeconfigNeverReady = neverReady;
-    if (neverReady) sim.kubeconfigReady = false;
-    else this.schedule(0, () => { sim.kubeconfigReady = true; });
+    if (neverReady) {
+      sim.kubeconfigReady = false;
+    } else {
+      const generation = sim.kubeconfigGeneration;
+      this.schedule(0, () => { if (sim.kubeconfigGeneration === generation) sim.kubeconfigReady = true; });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -218,6 +218,22 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
+  test('cancellation during the snapshot, without a gate: Cancelled, nothing changed, no compensation', async (t) => {
+    const cluster = new FakeCluster(16);
+    const held = cluster.hold('snapshotCluster');
+    await withWorker(t, cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      await held.entered;
+      await handle.cancel();
+      await waitFor(16, (s) => s.timeline.some((e) => e.event === 'cancellation requested'), 'cancel seen');
+      held.release();
+      const report = await handle.result();
+      assert.equal(report.phase, 'Cancelled');
+      assert.equal(destructiveCalls(cluster), 0);
+      assert.ok(!report.timeline.some((e) => e.phase === 'Compensating'));
+    });
+  });
+
   test('rejecting node recycling still completes the credential rotation', async (t) => {
     const cluster = new FakeCluster(12, 'c12', 'us-ord', { workloads: 0, nodes: 2 });
     await withWorker(t, cluster, async (taskQueue) => {

@@ -277,7 +277,11 @@ class ClusterRotation {
       }
     }
 
-    if (!this.done('verify')) this.compensations.push(() => this.rollForward());
+    if (!this.done('verify')) {
+      // Until the deletes start nothing has changed, so a stop arriving before them just ends the run.
+      if (!this.done('deleteTokens')) await this.checkpoint();
+      this.compensations.push(() => this.rollForward());
+    }
     if (!this.done('deleteTokens')) await this.deleteTokens(snapshot);
     if (!this.done('regenerate')) await this.regenerate();
     if (!this.done('awaitKubeconfig')) await this.awaitKubeconfig(snapshot);

@@ -294,6 +294,32 @@ describe('simulated Kubernetes API through @kubernetes/client-node', () => {
     assert.equal((await apiError(core.readNamespace({ name: namespace }))).code, 404);
   });
 
+  test('a watch from a list\'s resourceVersion reports what changed since, deletions included', async () => {
+    const config = kube.kubeConfig(102);
+    const { core } = clients(config);
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'watched-a' } } });
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'watched-b' } } });
+    const list = await core.listNamespacedSecret({ namespace: 'default' });
+    await core.deleteNamespacedSecret({ name: 'watched-a', namespace: 'default' });
+    await core.patchNamespacedSecret({ name: 'watched-b', namespace: 'default', body: { metadata: { labels: { seen: 'yes' } } } }, mergePatch);
+
+    const events: string[] = [];
+    const watching = await new Watch(config).watch('/api/v1/namespaces/default/secrets',
+      { resourceVersion: list.metadata!.resourceVersion }, (type: string, object: { metadata: { name: string } }) => {
+        events.push(`${type} ${object.metadata.name}`);
+      }, () => undefined);
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'watched-c' } } });
+    await waitFor('the watch events', async () => events.length, (n) => n >= 3, 2_000);
+    watching.abort();
+    assert.deepEqual(events.sort(), ['ADDED watched-c', 'DELETED watched-a', 'MODIFIED watched-b']);
+
+    const streamed = await rawRequest(kube, '/k8s/clusters/102/api/v1/namespaces/default/secrets?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1',
+      { token: kube.clusters.get(102)!.adminToken() });
+    const lines = streamed.body.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: { metadata: { name?: string; annotations?: Record<string, string> } } });
+    assert.deepEqual(lines.map((l) => l.type), ['ADDED', 'ADDED', 'BOOKMARK']);
+    assert.equal(lines[2].object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
+  });
+
   test('bad selectors get 400 BadRequest Status objects, as the apiserver words them', async () => {
     const { core } = clients(kube.kubeConfig(101));
     const field = await apiError(core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: 'spec.foo=bar' }));

@@ -174,10 +174,22 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
 
     const since = query.get('resourceVersion');
     const existing = cluster.store.list(target.type.name, target.namespace).filter(matches);
+    const fromNow = !since || since === '0' || query.get('sendInitialEvents') === 'true';
     for (const object of existing) {
       // from "0" or no version the watch starts with the current state; from a version, with what changed since
-      if (!since || since === '0') write('ADDED', object);
+      if (fromNow) write('ADDED', object);
       else if (Number(object.metadata.resourceVersion) > Number(since)) write('MODIFIED', object);
+    }
+    if (!fromNow) for (const object of cluster.store.deletedSince(target.type.name, Number(since)).filter(matches)) write('DELETED', object);
+    if (query.get('sendInitialEvents') === 'true') {
+      // a streaming list (client-go's WatchList) waits for this bookmark to know the initial state is complete
+      res.write(`${JSON.stringify({
+        type: 'BOOKMARK',
+        object: {
+          kind: target.type.kind, apiVersion: apiVersionOf(target.type),
+          metadata: { resourceVersion: cluster.store.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
+        },
+      })}\n`);
     }
 
     const listener: ChangeListener = (resource, type, object) => {

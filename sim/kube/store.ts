@@ -31,6 +31,9 @@ export type ChangeListener = (resource: ResourceName, type: WatchEventType, obje
 
 export type NewObject = Omit<KubeObject, 'metadata'> & { metadata: Omit<ObjectMeta, 'uid' | 'resourceVersion' | 'creationTimestamp'> & Partial<ObjectMeta> };
 
+/** enough for a watch started right after a list to learn what was deleted in between */
+const RECENT_DELETIONS = 32;
+
 let stampSecond = -1;
 let stamp = '';
 
@@ -53,6 +56,7 @@ export class ObjectStore {
   /** resource -> namespace ('' for cluster-scoped) -> name -> object */
   private readonly objects = new Map<ResourceName, Map<string, Map<string, KubeObject>>>();
   private revision = 0;
+  private readonly recentDeletions: { resource: ResourceName; object: KubeObject }[] = [];
   readonly listeners = new Set<ChangeListener>();
 
   constructor(private readonly random: () => number) {}
@@ -119,8 +123,17 @@ export class ObjectStore {
     inNamespace!.delete(name);
     if (inNamespace!.size === 0) this.objects.get(resource)!.delete(namespace ?? '');
     object.metadata.resourceVersion = String(++this.revision);
+    this.recentDeletions.push({ resource, object });
+    if (this.recentDeletions.length > RECENT_DELETIONS) this.recentDeletions.shift();
     this.emit(resource, 'DELETED', object);
     return object;
+  }
+
+  /** deletions after a resourceVersion, for a watch that starts from it (only the most recent are kept) */
+  deletedSince(resource: ResourceName, resourceVersion: number): KubeObject[] {
+    return this.recentDeletions
+      .filter((d) => d.resource === resource && Number(d.object.metadata.resourceVersion) > resourceVersion)
+      .map((d) => d.object);
   }
 
   private namespaceMap(resource: ResourceName, namespace: string | undefined): Map<string, KubeObject> {

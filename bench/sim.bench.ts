@@ -123,6 +123,7 @@ export async function runSimBench(): Promise<Record<string, number>> {
     const secrets = await load(listSecrets);
     const clusterList = await load(async () => (await linodeGet('/v4beta/lke/clusters?page_size=100')).status);
     const clusterGet = await load(async () => (await linodeGet(`/v4beta/lke/clusters/${clusterId}`)).status);
+    const kubeconfigGet = await load(async () => (await linodeGet(`/v4beta/lke/clusters/${clusterId}/kubeconfig`)).status);
     httpAgent.destroy();
     httpsAgent.destroy();
 
@@ -145,7 +146,8 @@ export async function runSimBench(): Promise<Record<string, number>> {
       linodeListClustersP99Ms: clusterList.p99Ms,
       linodeGetClusterRps: clusterGet.requestsPerSecond,
       linodeGetClusterP99Ms: clusterGet.p99Ms,
-      linodeErrors: clusterList.errors + clusterGet.errors,
+      linodeGetKubeconfigRps: kubeconfigGet.requestsPerSecond,
+      linodeErrors: clusterList.errors + clusterGet.errors + kubeconfigGet.errors,
     };
   } finally {
     await sim.stop();

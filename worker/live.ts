@@ -1,6 +1,7 @@
 // The production worker: connects to Temporal from the configuration, registers the search
 // attributes (a real cluster does not have them until someone adds them), and runs the rotation
 // and fleet workflows with the live activities against the Linode API and the clusters.
+import { Client } from '@temporalio/client';
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
@@ -13,8 +14,9 @@ import { createRotationWorker } from './worker.js';
 
 export interface LiveWorker {
   worker: Worker;
-  /** the client-side connection, also usable by an API in the same process */
+  /** the client-side connection and a client on the configured namespace, for an API in the same process */
   connection: Connection;
+  client: Client;
   /** search attributes this start-up added to the namespace */
   addedSearchAttributes: string[];
   /** closes both connections; call after worker.run() has returned */
@@ -42,6 +44,7 @@ export async function createLiveWorker(config: Config): Promise<LiveWorker> {
     return {
       worker,
       connection,
+      client: new Client({ connection, namespace: config.temporal.namespace }),
       addedSearchAttributes,
       async close() {
         await native.close();

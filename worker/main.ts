@@ -21,5 +21,6 @@ try {
   log.info('worker stopped');
 } catch (err) {
   log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'worker failed');
-  process.exitCode = 1;
+  // A native worker or connection that failed half-way can keep the event loop alive.
+  process.exit(1);
 }

@@ -1,0 +1,39 @@
+// `npm start`: the worker and the HTTP API in one process, configured by the environment
+// (ROTATION.md section 5). The API starts first so a bad API_TOKENS_FILE fails before a worker
+// polls. SIGINT/SIGTERM stop the worker gracefully (the SDK's runtime drains it), then the API
+// closes (in-flight requests finish), then the connections.
+import pino from 'pino';
+import { startApiServer } from '../api/server.js';
+import { TASK_QUEUE } from '../common/names.js';
+import { connectClient } from '../engine/client.js';
+import { loadConfig } from '../engine/config.js';
+import { createLiveWorker } from './live.js';
+
+const log = pino({ name: 'lke-rotator' });
+
+try {
+  const config = loadConfig();
+  const { connection, client } = await connectClient(config.temporal);
+  try {
+    const api = await startApiServer({ config, client, logger: log.child({ component: 'api' }) });
+    try {
+      const live = await createLiveWorker(config);
+      log.info({ api: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker and API running');
+      try {
+        await live.worker.run();
+      } finally {
+        await live.close();
+      }
+    } finally {
+      await api.close();
+    }
+  } finally {
+    await connection.close();
+  }
+  log.info('stopped');
+} catch (err) {
+  // The message only: configuration errors name variables, never their secret values.
+  log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'lke-rotator failed');
+  // A native worker or connection that failed half-way can keep the event loop alive.
+  process.exit(1);
+}

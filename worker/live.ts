@@ -4,6 +4,7 @@
 import { Client } from '@temporalio/client';
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
 import { createFleetActivities } from '../activities/fleet.js';
 import { createLiveDependencies } from '../activities/live.js';
@@ -56,4 +57,14 @@ export async function createLiveWorker(config: Config): Promise<LiveWorker> {
     await connection.close();
     throw err;
   }
+}
+
+/**
+ * Ends an entry point that failed: logs the message only (configuration errors name variables,
+ * never their secret values) and exits, since a native worker or connection that failed half-way
+ * can keep the event loop alive.
+ */
+export function exitOnFailure(log: Logger, what: string, err: unknown): never {
+  log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, `${what} failed`);
+  process.exit(1);
 }

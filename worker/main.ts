@@ -4,7 +4,7 @@
 import pino from 'pino';
 import { TASK_QUEUE } from '../common/names.js';
 import { loadConfig } from '../engine/config.js';
-import { createLiveWorker } from './live.js';
+import { createLiveWorker, exitOnFailure } from './live.js';
 
 const log = pino({ name: 'lke-rotator-worker' });
 
@@ -20,7 +20,5 @@ try {
   }
   log.info('worker stopped');
 } catch (err) {
-  log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'worker failed');
-  // A native worker or connection that failed half-way can keep the event loop alive.
-  process.exit(1);
+  exitOnFailure(log, 'worker', err);
 }

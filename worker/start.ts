@@ -7,7 +7,7 @@ import { startApiServer } from '../api/server.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { connectClient } from '../engine/client.js';
 import { loadConfig } from '../engine/config.js';
-import { createLiveWorker } from './live.js';
+import { createLiveWorker, exitOnFailure } from './live.js';
 
 const log = pino({ name: 'lke-rotator' });
 
@@ -32,8 +32,5 @@ try {
   }
   log.info('stopped');
 } catch (err) {
-  // The message only: configuration errors name variables, never their secret values.
-  log.error({ err: { message: (err as Error).message, name: (err as Error).name } }, 'lke-rotator failed');
-  // A native worker or connection that failed half-way can keep the event loop alive.
-  process.exit(1);
+  exitOnFailure(log, 'lke-rotator', err);
 }

@@ -80,6 +80,8 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextInstanceId: number;
   private stopped = false;
+  /** while true the whole Linode API answers 503 with X-Maintenance-Mode (clients must not retry those) */
+  maintenanceMode = false;
 
   constructor(
     readonly clock: SimClock,

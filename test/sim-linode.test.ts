@@ -568,6 +568,24 @@ describe('Linode API through @linode/api-v4', () => {
     assert.equal((await getKubernetesCluster(faulty)).id, faulty);
   });
 
+  it('maintenance mode answers every call 503 with X-Maintenance-Mode, and nothing is applied', async () => {
+    const id = h.state.list()[18].cluster.id;
+    h.state.maintenanceMode = true;
+    try {
+      for (const call of [getKubernetesClusters(), getKubeConfig(id), recycleClusterNodes(id)]) {
+        const error = await httpError(call);
+        assert.equal(error.status, 503);
+        assert.ok(error.headers['x-maintenance-mode'] !== undefined);
+        assert.deepEqual(error.data, linodeError('Service unavailable'));
+      }
+    } finally {
+      h.state.maintenanceMode = false;
+    }
+    assert.equal(h.state.isRecycling(id), false);
+    assert.equal(h.audit.count({ clusterId: id, applied: true }), 0);
+    assert.ok((await getKubeConfig(id)).kubeconfig);
+  });
+
   it('adds injected latency', async () => {
     const id = h.state.list()[13].cluster.id;
     const remove = h.faults.add({ api: 'linode', clusterId: id, kind: 'latency', ms: 150 });

@@ -1,6 +1,6 @@
 // The Linode API v4 listener: node:http with a small route table, because a fleet of a thousand
 // clusters is served from one process and the hot path should be just parse, look up, serialize.
-// Order per request: route -> faults -> auth -> rate limit -> method -> scope -> body -> handler.
+// Order per request: route -> faults -> maintenance -> auth -> rate limit -> method -> scope -> body -> handler.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,6 +73,12 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       const { status, retryAfterSeconds } = decision.failBefore;
       reply(status, new LinodeApiError(status, reasonFor(status)).body(),
         retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) });
+      return;
+    }
+
+    if (opts.state.maintenanceMode) {
+      drain(req);
+      reply(503, new LinodeApiError(503, reasonFor(503)).body(), { 'X-Maintenance-Mode': 'true' });
       return;
     }
 

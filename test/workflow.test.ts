@@ -370,6 +370,24 @@ describe('clusterRotation', { concurrency: false }, () => {
     });
   });
 
+  test('cancellation during verify still delivers the new kubeconfig, then stops', async (t) => {
+    const cluster = new FakeCluster(17, 'c17', 'us-ord', { workloads: 2, nodes: 0 });
+    const held = cluster.hold('verifyRotation');
+    await withWorker(t, cluster, async (taskQueue) => {
+      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      await held.entered;
+      await handle.cancel();
+      await waitFor(17, (s) => s.timeline.some((e) => e.event === 'cancellation requested'), 'cancel seen');
+      held.release();
+      const report = await handle.result();
+      assert.equal(report.phase, 'Cancelled');
+      assert.equal(cluster.count('regenerateCredentials'), 1, 'verify passed: nothing to regenerate again');
+      assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
+      assert.equal(cluster.count('restartWorkload'), 0);
+      assert.equal(report.notDone.length, 2);
+    });
+  });
+
   test('cancellation during restarts lets the one in flight settle and reports what was not done', async (t) => {
     const cluster = new FakeCluster(7, 'c7', 'us-ord', { workloads: 3, nodes: 2 });
     const held = cluster.hold('restartWorkload');

@@ -277,7 +277,7 @@ class ClusterRotation {
       }
     }
 
-    if (!this.done('verify')) {
+    if (!this.done('deliverKubeconfig')) {
       // Until the deletes start nothing has changed, so a stop arriving before them just ends the run.
       if (!this.done('deleteTokens')) await this.checkpoint();
       this.compensations.push(() => this.rollForward());
@@ -286,9 +286,10 @@ class ClusterRotation {
     if (!this.done('regenerate')) await this.regenerate();
     if (!this.done('awaitKubeconfig')) await this.awaitKubeconfig(snapshot);
     if (!this.done('verify')) await this.verify(snapshot);
+    // Delivery stays inside the roll-forward: a stop now must still hand over the new kubeconfig.
+    if (!this.done('deliverKubeconfig')) await this.deliver(snapshot);
     this.compensations = [];
 
-    if (!this.done('deliverKubeconfig')) await this.deliver(snapshot);
     await this.restartWorkloads(snapshot, plan);
     await this.recycleNodes(plan);
     this.finish('Completed');

@@ -12,6 +12,7 @@ import type {
   AbortInput, ApproveInput, ControlInput, FleetCluster, FleetReport, FleetRotationInput, FleetSkipInput, FleetStatus,
   RejectInput, RotationStatus,
 } from '../common/types.js';
+import { describeSelector } from '../workflows/fleet/state.js';
 import { FLEET_ROTATION_ID, REQUESTED_BY } from '../workflows/searchAttributes.js';
 
 const FLEET_ID_PREFIX = fleetRotationWorkflowId('');
@@ -31,16 +32,7 @@ function searchAttributesOf(input: FleetRotationInput, workflowId: string): Sear
   ];
 }
 
-function summaryOf(input: FleetRotationInput): string {
-  const { clusterIds, tags, regions, labelPattern } = input.selector;
-  const criteria = [
-    clusterIds?.length ? `clusters ${clusterIds.join(', ')}` : null,
-    tags?.length ? `tags ${tags.join('|')}` : null,
-    regions?.length ? `regions ${regions.join('|')}` : null,
-    labelPattern ? `label ${labelPattern}` : null,
-  ].filter(Boolean);
-  return `Rotate LKE fleet ${input.name}: ${criteria.length ? criteria.join('; ') : 'every cluster'}`;
-}
+const summaryOf = (input: FleetRotationInput): string => `Rotate LKE fleet ${input.name}: ${describeSelector(input.selector)}`;
 
 /** Where the workflow runs; its children run on the same task queue. Default `lke-rotation`. */
 export interface FleetStartOptions { taskQueue?: string }

@@ -17,7 +17,7 @@ import type {
 import { clusterFinishedSignal } from './fleet/reportToFleet.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from './searchAttributes.js';
 import {
-  DEFAULTS, addTimeline, budgetOf, countByPhase, initialState, isFailed, overBudget, planWaves,
+  DEFAULTS, addTimeline, budgetOf, countByPhase, describeSelector, initialState, isFailed, overBudget, planWaves,
 } from './fleet/state.js';
 
 export const fleetStatusQuery = defineQuery<FleetStatus>(STATUS_QUERY);
@@ -157,7 +157,11 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
   function watch(cluster: FleetCluster): void {
     const scope = new CancellationScope();
     watchers.set(cluster.id, scope);
-    scope.run(() => awaitRotation({ workflowId: cluster.workflowId!, runId: cluster.runId }))
+    const why = cluster.attached ? 'attached: it was already running' : 'started by an earlier run of this fleet';
+    scope.run(() => awaitRotation.executeWithOptions(
+      { summary: `Follow ${cluster.workflowId} (${why})` },
+      [{ workflowId: cluster.workflowId!, runId: cluster.runId }],
+    ))
       .then((result) => finish(cluster, clusterPhaseOf(result.phase), result.error))
       .catch((err: unknown) => {
         if (!isCancellation(err)) finish(cluster, 'Failed', describeChildFailure(err).message);
@@ -336,7 +340,7 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
     ]);
     showDetails();
     try {
-      const selected = await selectClusters(input.selector);
+      const selected = await selectClusters.executeWithOptions({ summary: `Select clusters: ${describeSelector(input.selector)}` }, [input.selector]);
       const plan = planWaves(selected, input.waves?.canary ?? DEFAULTS.canary);
       state.clusters = plan.clusters;
       state.waveCount = plan.waveCount;

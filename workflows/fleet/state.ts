@@ -2,7 +2,7 @@
 // scheduler and the rules (waves, budget, phases) can be read in one place.
 import {
   FLEET_CLUSTER_PHASES,
-  type ErrorBudget, type FleetCarriedState, type FleetCluster, type FleetClusterPhase, type FleetRotationInput,
+  type ErrorBudget, type FleetCarriedState, type FleetSelector, type FleetCluster, type FleetClusterPhase, type FleetRotationInput,
   type FleetTimelineEntry, type SelectedCluster,
 } from '../../common/types.js';
 
@@ -69,4 +69,15 @@ export function addTimeline(state: FleetCarriedState, event: string, detail?: st
   const entry: FleetTimelineEntry = { at: new Date().toISOString(), event, ...(detail === undefined ? {} : { detail }) };
   state.timeline.push(entry);
   if (state.timeline.length > TIMELINE_LIMIT) state.timeline.splice(0, state.timeline.length - TIMELINE_LIMIT);
+}
+
+/** One line for Temporal Web summaries. */
+export function describeSelector({ clusterIds, tags, regions, labelPattern }: FleetSelector): string {
+  const criteria = [
+    clusterIds?.length ? `ids ${clusterIds.join(', ')}` : null,
+    tags?.length ? `tags ${tags.join(' | ')}` : null,
+    regions?.length ? `regions ${regions.join(' | ')}` : null,
+    labelPattern ? `label ${labelPattern}` : null,
+  ].filter(Boolean);
+  return criteria.length ? criteria.join('; ') : 'every cluster';
 }

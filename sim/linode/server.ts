@@ -92,22 +92,22 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
 
     const rate = limiter?.take(token);
     // Linode reports the token's scopes and the ones the endpoint accepts on every authenticated reply.
-    const rateHeaders = {
+    const replyHeaders = {
       ...rate?.headers,
       'X-OAuth-Scopes': readOnly ? 'lke:read_only' : '*',
       'X-Accepted-OAuth-Scopes': mutating ? 'lke:read_write' : 'lke:read_only',
     };
-    if (rate && !rate.allowed) { drain(req); reply(429, new LinodeApiError(429, 'Too many requests').body(), rateHeaders); return; }
+    if (rate && !rate.allowed) { drain(req); reply(429, new LinodeApiError(429, 'Too many requests').body(), replyHeaders); return; }
 
     const handler = matched.route.methods[method as Method];
     if (!handler) {
       drain(req);
-      reply(405, new LinodeApiError(405, reasonFor(405)).body(), { ...rateHeaders, Allow: Object.keys(matched.route.methods).join(', ') });
+      reply(405, new LinodeApiError(405, reasonFor(405)).body(), { ...replyHeaders, Allow: Object.keys(matched.route.methods).join(', ') });
       return;
     }
     // Linode answers a token whose scopes do not cover the call with 401 (not 403) and this reason, as
     // reported in linode/linode-cli#142 and trailofbits/algo#14348.
-    if (mutating && readOnly) { drain(req); reply(401, new LinodeApiError(401, INSUFFICIENT_SCOPE).body(), rateHeaders); return; }
+    if (mutating && readOnly) { drain(req); reply(401, new LinodeApiError(401, INSUFFICIENT_SCOPE).body(), replyHeaders); return; }
 
     let result: unknown;
     try {
@@ -115,7 +115,7 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       result = handler({ state: opts.state, kube: opts.kube, params: matched.params, query: url.searchParams, headers: req.headers, body });
     } catch (err) {
       const error = err instanceof LinodeApiError ? err : new LinodeApiError(500, reasonFor(500));
-      reply(error.status, error.body(), rateHeaders);
+      reply(error.status, error.body(), replyHeaders);
       return;
     }
 
@@ -127,11 +127,11 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
     if (decision.failAfter !== undefined) {
       const status = decision.failAfter;
       audit(status, mutating);
-      send(res, status, new LinodeApiError(status, reasonFor(status)).body(), rateHeaders);
+      send(res, status, new LinodeApiError(status, reasonFor(status)).body(), replyHeaders);
       return;
     }
     audit(200, true);
-    send(res, 200, result, rateHeaders);
+    send(res, 200, result, replyHeaders);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -17,6 +17,7 @@ import {
   sendFleetControl, startFleetRotation, triggerFleetSchedule,
 } from '../client/fleets.js';
 import type { RotationActivities, SnapshotInput } from '../common/activities.js';
+import type { AwaitRotationInput } from '../common/fleetActivities.js';
 import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../common/names.js';
 import type {
   ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
@@ -145,6 +146,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
   let worker: Worker;
   let workerRun: Promise<void>;
   let stubBundle: WorkflowBundleWithSourceMap;
+  let awaitRotationCalls = 0;
 
   const statusOf = async (name: string): Promise<FleetStatus> => {
     const status = await getFleetStatus(client, name);
@@ -164,6 +166,8 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
   before(async () => {
     server = await startDevServer();
     client = server.client;
+    // No client passed: awaitRotation uses the worker's own, as in production.
+    const fleetActivities = createFleetActivities({ linode, heartbeatEveryMs: 500 });
     stubBundle = await bundleWorkflowCode({ workflowsPath: STUB_WORKFLOWS, logger: new DefaultLogger('WARN') });
     worker = await Worker.create({
       connection: server.nativeConnection,
@@ -171,7 +175,11 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
       taskQueue: TASK_QUEUE,
       workflowBundle: stubBundle,
       activities: {
-        ...createFleetActivities({ linode, client, heartbeatEveryMs: 500 }),
+        ...fleetActivities,
+        awaitRotation: (request: AwaitRotationInput) => {
+          awaitRotationCalls++;
+          return fleetActivities.awaitRotation(request);
+        },
         snapshotCluster: work.snapshotCluster,
       },
     });
@@ -373,6 +381,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
 
   test('a fleet that continues as new finishes with every cluster accounted for and a bounded history', async (t) => {
     work.reset();
+    awaitRotationCalls = 0;
     const ids = range(500, 40);
     linode.add('big', ids);
     for (const id of ids) work.behaviour.set(id, { ms: 40 + (id % 7) * 20 });
@@ -386,6 +395,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.ok(report.runs >= 2, `continued as new (${report.runs} runs)`);
     assert.equal(work.callsFor(ids), 40, 'no cluster rotated twice across runs');
     assert.ok(ids.some((id) => id % SILENT_CLUSTER_MODULUS === 0), 'some children never signal: the watch found them');
+    assert.ok(awaitRotationCalls > 0, 'rotations running at continue-as-new were followed by the next run');
 
     let longest = 0;
     let replayed = 0;

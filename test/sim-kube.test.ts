@@ -462,10 +462,24 @@ describe('simulated Kubernetes API through @kubernetes/client-node', () => {
     const node = await core.readNode({ name: 'lke102-new' });
     assert.equal(node.spec!.providerID, 'linode://123');
     assert.equal(node.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'False');
+    await waitFor('kube-proxy scheduled on the NotReady node', () => apps.readNamespacedDaemonSet({ name: 'kube-proxy', namespace: 'kube-system' }),
+      (d) => d.status!.desiredNumberScheduled === 4 && d.status!.currentNumberScheduled === 4);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waiting = await apps.readNamespacedDaemonSet({ name: 'kube-proxy', namespace: 'kube-system' });
+    assert.equal(waiting.status!.numberAvailable, 3, 'no pod becomes Ready on a NotReady node');
+    const pending = await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=lke102-new' });
+    assert.ok(pending.items.length > 0 && pending.items.every((p) => p.metadata!.ownerReferences![0].kind === 'DaemonSet'),
+      'only DaemonSet pods land on a NotReady node');
     cluster.setNodeReady('lke102-new', true);
     assert.ok(cluster.isNodeReady('lke102-new'));
     await waitFor('kube-proxy on the new node', () => apps.readNamespacedDaemonSet({ name: 'kube-proxy', namespace: 'kube-system' }),
       (d) => d.status!.desiredNumberScheduled === 4 && d.status!.numberAvailable === 4);
+    cluster.setNodeReady('lke102-new', false);
+    await waitFor('kube-proxy unavailable on the NotReady node', () => apps.readNamespacedDaemonSet({ name: 'kube-proxy', namespace: 'kube-system' }),
+      (d) => d.status!.numberAvailable === 3);
+    assert.ok((await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=lke102-new' })).items
+      .every((p) => p.status!.conditions!.find((c) => c.type === 'Ready')!.status === 'False'));
+    cluster.setNodeReady('lke102-new', true);
 
     const victim = cluster.nodeNames()[0];
     cluster.removeNode(victim);

@@ -175,6 +175,8 @@ export class KubeCluster {
     const status = node.status as { conditions: { type: string }[] };
     const conditions = status.conditions.map((c) => c.type === 'Ready' ? readyCondition(ready) : c);
     this.store.update('nodes', { ...node, status: { ...status, conditions } });
+    if (!ready) this.controller.markNodePodsNotReady(name);
+    this.controller.scheduleAll();
   }
 
   nodeNames(): string[] {

@@ -25,6 +25,8 @@ interface WorkloadSpec {
 interface Condition { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string }
 
 const specOf = (workload: KubeObject) => (workload.spec ?? {}) as WorkloadSpec;
+const nodeOf = (pod: KubeObject) => (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+/** the Ready condition of a pod or a node */
 const isReady = (pod: KubeObject) =>
   ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
@@ -126,9 +128,17 @@ export class WorkloadController {
   /** does one action (create, make Ready or delete one pod); false when nothing was left to do */
   private act(resource: WorkloadResource, workload: KubeObject, instant: boolean): boolean {
     const pods = this.podsOf(resource, workload);
-    const waiting = pods.find((pod) => !isReady(pod) && (pod.spec as { nodeName?: string }).nodeName);
+    // a pod becomes Ready only on a Ready node (the kubelet of a NotReady node runs nothing)
+    const readyNodes = this.readyNodeNames();
+    const waiting = pods.find((pod) => !isReady(pod) && readyNodes.has(nodeOf(pod) ?? ''));
     if (waiting) {
       this.markReady(waiting);
+      return true;
+    }
+    const unscheduled = pods.find((pod) => nodeOf(pod) === undefined);
+    const target = unscheduled && this.pickNode();
+    if (unscheduled && target) {
+      this.ctx.store.update('pods', { ...unscheduled, spec: { ...(unscheduled.spec as object), nodeName: target } });
       return true;
     }
     const hash = templateHash(specOf(workload).template);
@@ -191,9 +201,25 @@ export class WorkloadController {
     return true;
   }
 
+  /** the scheduler places pods on Ready nodes only (NotReady nodes carry the not-ready taint) */
   private pickNode(): string | undefined {
-    const nodes = this.ctx.store.list('nodes');
-    return nodes.length ? nodes[Math.floor(this.ctx.random() * nodes.length)].metadata.name : undefined;
+    const nodes = [...this.readyNodeNames()].sort();
+    return nodes.length ? nodes[Math.floor(this.ctx.random() * nodes.length)] : undefined;
+  }
+
+  private readyNodeNames(): Set<string> {
+    const names = new Set<string>();
+    for (const node of this.ctx.store.inNamespace('nodes', undefined)) if (isReady(node)) names.add(node.metadata.name);
+    return names;
+  }
+
+  /** the node controller marks the pods of a NotReady node not Ready */
+  markNodePodsNotReady(nodeName: string): void {
+    for (const pod of [...this.ctx.store.values('pods')]) {
+      if (nodeOf(pod) === nodeName && isReady(pod)) {
+        this.ctx.store.update('pods', { ...pod, metadata: { ...pod.metadata }, status: podStatus(false, 'Running') });
+      }
+    }
   }
 
   private createPod(resource: WorkloadResource, workload: KubeObject, name: string, revisionLabel: string,
@@ -202,7 +228,7 @@ export class WorkloadController {
     const owner = resource === 'deployments'
       ? { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${workload.metadata.name}-${revision}` }
       : { apiVersion: apiVersionOf(resourceByKind(workload.kind)), kind: workload.kind, name: workload.metadata.name };
-    const scheduled = ready && nodeName !== undefined;
+    const scheduled = ready && nodeName !== undefined && this.readyNodeNames().has(nodeName);
     this.ctx.store.create('pods', {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -299,9 +325,9 @@ function condition(previous: Condition[] | undefined, type: string, status: stri
   };
 }
 
-function podStatus(ready: boolean): Record<string, unknown> {
+function podStatus(ready: boolean, phase = ready ? 'Running' : 'Pending'): Record<string, unknown> {
   const at = timestamp();
   return ready
-    ? { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }], startTime: at }
-    : { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: at }] };
+    ? { phase, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }], startTime: at }
+    : { phase, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: at }] };
 }

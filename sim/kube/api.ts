@@ -3,6 +3,7 @@
 import { SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../../common/names.js';
 import type { KubeCluster } from './cluster.js';
 import { applyPatch } from './patch.js';
+import { nameSuffix } from './random.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeApiError, alreadyExists, badRequest, notFound, successStatus, type KubeStatus } from './status.js';
@@ -67,7 +68,7 @@ export function createObject(cluster: KubeCluster, type: ResourceType, namespace
   }
   let name = typeof metadata.name === 'string' ? metadata.name : '';
   if (!name && typeof metadata.generateName === 'string' && metadata.generateName) {
-    name = `${metadata.generateName}${cluster.store.newUid().slice(0, 5)}`;
+    name = `${metadata.generateName}${nameSuffix(cluster.random)}`;
   }
   if (!name) throw invalid(type, '', 'metadata.name: Required value: name or generateName is required');
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {

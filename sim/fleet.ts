@@ -22,6 +22,8 @@ export interface FleetOptions {
   /** app namespaces per cluster, passed to the Kubernetes side */
   appNamespaces?: number;
   firstClusterId?: number;
+  /** regions to spread the clusters over; default all of REGIONS */
+  regions?: readonly string[];
 }
 
 export const REGIONS = ['us-east', 'us-iad', 'us-ord', 'us-sea', 'eu-west', 'eu-central', 'ap-south', 'ap-northeast', 'ca-central'];
@@ -38,12 +40,13 @@ export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, o
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const hex = (length: number): string => randomHex(random, length);
   const firstClusterId = options.firstClusterId ?? 100_000;
+  const regions = options.regions?.length ? options.regions : REGIONS;
   let nextPoolId = 200_000;
   let nextInstanceId = 50_000_000;
 
   for (let i = 0; i < options.clusters; i++) {
     const id = firstClusterId + i;
-    const region = pick(REGIONS);
+    const region = pick(regions);
     const env = pick(ENVIRONMENTS);
     const team = pick(TEAMS);
     const created = new Date(FLEET_EPOCH + Math.floor(random() * 600) * DAY_MS + Math.floor(random() * DAY_MS));

@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   tokenCacheMs?: number;
   /** app namespaces per cluster; default chosen per cluster by the seed */
   appNamespaces?: number;
+  /** regions the generated clusters are spread over; default nine LKE regions */
+  regions?: string[];
 }
 
 export interface Simulator {
@@ -54,7 +56,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultInjector(seed);
   const audit = new AuditLog();
   const state = new SimState<KubeCluster>(clock, { ...DEFAULT_DELAYS, ...options.delays }, seededRandom(seed ^ 0x5eed));
-  generateFleet(state, { clusters: options.clusters ?? 10, seed, appNamespaces: options.appNamespaces },
+  generateFleet(state, { clusters: options.clusters ?? 10, seed, appNamespaces: options.appNamespaces, regions: options.regions },
     (kubeSeed) => KubeCluster.seed(kubeSeed, clock));
 
   const kube = await startKubeServer({

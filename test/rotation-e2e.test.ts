@@ -14,6 +14,7 @@ import { getRotationStatus, resumeRotation, sendControl, startRotation } from '.
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, WorkloadKind } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../engine/localStack.js';
+import type { KubeObject } from '../sim/kube/store.js';
 
 // Every log line the worker writes is kept, to prove no token reaches a log.
 const logs: LogEntry[] = [];
@@ -55,7 +56,7 @@ function kubeOf(clusterId: number) {
   return kube;
 }
 
-function tokenOfSecret(secret: { data?: unknown }): string {
+function tokenOfSecret(secret: KubeObject): string {
   const data = secret.data as { token?: string } | undefined;
   return Buffer.from(data?.token ?? '', 'base64').toString('utf8');
 }

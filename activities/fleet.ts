@@ -1,10 +1,11 @@
 // Fleet rotation's activities (contract: common/fleetActivities.ts): choosing the clusters through
-// the Linode API, and following a rotation the fleet did not start in its current run.
+// the Linode API, and looking at rotations the fleet follows without a child handle.
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import picomatch from 'picomatch';
-import type { AwaitRotationInput, AwaitRotationResult, FleetActivities } from '../common/fleetActivities.js';
+import type { FleetActivities, RotationOutcome, RotationRef } from '../common/fleetActivities.js';
+import type { RotationPhase } from '../common/names.js';
 import type { FleetSelector, LkeCluster, RotationReport, SelectedCluster } from '../common/types.js';
 import type { LinodeFilter, LinodePort } from './ports.js';
 
@@ -12,8 +13,6 @@ export interface FleetActivityDeps {
   linode: Pick<LinodePort, 'listClusters'>;
   /** defaults to the worker's own client (Context.current().client) */
   client?: Client;
-  /** how often awaitRotation heartbeats while it waits; default 10 s */
-  heartbeatEveryMs?: number;
 }
 
 /** The Linode API's largest page: a thousand clusters take two calls. */
@@ -87,41 +86,52 @@ export async function selectClusters(linode: Pick<LinodePort, 'listClusters'>, s
   return found.sort((a, b) => a.id - b.id);
 }
 
-/** A rotation that ended without a report (failed, terminated, timed out, cancelled) as an outcome. */
-function outcomeOfFailure(input: AwaitRotationInput, error: WorkflowFailedError): AwaitRotationResult {
-  const cause = error.cause;
-  const phase = cause instanceof CancelledFailure ? 'Cancelled' : 'Failed';
-  const what = cause instanceof TerminatedFailure ? 'terminated'
-    : cause instanceof TimeoutFailure ? 'timed out'
-      : cause?.message ?? error.message;
-  return { workflowId: input.workflowId, runId: input.runId ?? null, phase, error: `rotation ${what}` };
+/** The outcome of a closed rotation run, or null while it runs. */
+async function outcomeOf(client: Client, ref: RotationRef): Promise<RotationOutcome | null> {
+  let handle = client.workflow.getHandle<(i: unknown) => Promise<RotationReport>>(ref.workflowId, ref.runId ?? undefined);
+  let { status } = await handle.describe();
+  if (status.name === 'CONTINUED_AS_NEW') {
+    handle = client.workflow.getHandle(ref.workflowId);
+    ({ status } = await handle.describe());
+  }
+  const ended = (phase: RotationPhase, error?: string): RotationOutcome =>
+    ({ workflowId: ref.workflowId, phase, ...(error ? { error } : {}) });
+  switch (status.name) {
+    case 'RUNNING':
+    case 'CONTINUED_AS_NEW':
+      return null;
+    case 'COMPLETED':
+      return ended((await handle.result()).phase);
+    case 'CANCELLED':
+      return ended('Cancelled', 'rotation cancelled');
+    case 'TERMINATED':
+      return ended('Failed', 'rotation terminated');
+    case 'TIMED_OUT':
+      return ended('Failed', 'rotation timed out');
+    default:
+      return ended('Failed', `rotation ${status.name.toLowerCase()}`);
+  }
 }
 
 export function createFleetActivities(deps: FleetActivityDeps): FleetActivities {
-  const heartbeatEveryMs = deps.heartbeatEveryMs ?? 10_000;
   return {
     selectClusters: (selector) => selectClusters(deps.linode, selector),
 
-    async awaitRotation(input) {
-      const context = Context.current();
-      const client = deps.client ?? context.client;
-      const handle = client.workflow.getHandle<(i: unknown) => Promise<RotationReport>>(input.workflowId, input.runId ?? undefined);
-      // The wait is one long poll on the server; heartbeats only tell Temporal this worker is alive
-      // and let a cancelled fleet stop the wait.
-      const beat = setInterval(() => context.heartbeat(), heartbeatEveryMs);
-      try {
-        const report = await Promise.race([handle.result(), context.cancelled]);
-        return { workflowId: input.workflowId, runId: input.runId ?? null, phase: report.phase };
-      } catch (error) {
-        if (error instanceof WorkflowFailedError) return outcomeOfFailure(input, error);
-        // Retrying cannot make a rotation appear (expired from retention, or never started): the fleet counts it as failed.
-        if (error instanceof WorkflowNotFoundError) {
-          return { workflowId: input.workflowId, runId: input.runId ?? null, phase: 'Failed', error: 'rotation not found' };
+    async checkRotations(refs) {
+      const client = deps.client ?? Context.current().client;
+      const outcomes: RotationOutcome[] = [];
+      for (const ref of refs) {
+        try {
+          const outcome = await outcomeOf(client, ref);
+          if (outcome) outcomes.push(outcome);
+        } catch (error) {
+          // Waiting cannot make a rotation appear (expired from retention, or never started): count it as failed.
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          outcomes.push({ workflowId: ref.workflowId, phase: 'Failed', error: 'rotation not found' });
         }
-        throw error;
-      } finally {
-        clearInterval(beat);
+        heartbeat();
       }
+      return outcomes;
     },
   };
 }

@@ -3,13 +3,18 @@
 import type { RotationPhase } from './names.js';
 import type { FleetSelector, SelectedCluster } from './types.js';
 
-export interface AwaitRotationInput { workflowId: string; runId?: string | null }
+export interface RotationRef { workflowId: string; runId?: string | null }
 
-export interface AwaitRotationResult { workflowId: string; runId: string | null; phase: RotationPhase; error?: string }
+/** How a followed rotation ended. */
+export interface RotationOutcome { workflowId: string; phase: RotationPhase; error?: string }
 
 export interface FleetActivities {
   /** pages through GET /lke/clusters with X-Filter on tags and regions; ids and label pattern applied here */
   selectClusters(selector: FleetSelector): Promise<SelectedCluster[]>;
-  /** heartbeating: waits for a rotation the fleet did not start in this run (attached, or carried over continue-as-new) */
-  awaitRotation(input: AwaitRotationInput): Promise<AwaitRotationResult>;
+  /**
+   * One look at rotations the fleet follows without a child handle (attached to, or started by an
+   * earlier run): the outcomes of those that have ended; running ones are left out. A short call, so
+   * following hundreds of rotations never holds hundreds of activity slots.
+   */
+  checkRotations(refs: RotationRef[]): Promise<RotationOutcome[]>;
 }

@@ -294,6 +294,11 @@ export interface RotationTuning {
   activityRetryInitialIntervalMs?: number;
   activityRetryMaximumIntervalMs?: number;
   activityMaximumAttempts?: number;
+  /**
+   * multiplies every activity's start-to-close and heartbeat timeout: a simulator whose minutes take
+   * milliseconds lets a wait that never ends give up (and the rotation block) in seconds
+   */
+  activityTimeoutScale?: number;
 }
 
 /** The clusterRotation workflow's argument: the section 5 input plus optional tuning. */
@@ -336,8 +341,10 @@ export interface FleetRotationInput {
   soakMs?: number;
   /** the canary gate's timeout (default 24 h), after which the fleet ends Rejected */
   approvalTimeoutMs?: number;
-  /** continue-as-new once the run's history passes this many events (default 10000, or when the server suggests it) */
+  /** continue-as-new once the run's history passes this many events (default 10000, at least 100, or when the server suggests it) */
   maxHistoryEvents?: number;
+  /** how often rotations the fleet follows without a child handle (attached, or carried over continue-as-new) are looked at; default 60 s */
+  watchIntervalMs?: number;
   /** set by the workflow itself when it continues as new */
   carried?: FleetCarriedState;
 }

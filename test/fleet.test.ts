@@ -17,7 +17,7 @@ import {
   sendFleetControl, startFleetRotation, triggerFleetSchedule,
 } from '../client/fleets.js';
 import type { RotationActivities, SnapshotInput } from '../common/activities.js';
-import type { AwaitRotationInput } from '../common/fleetActivities.js';
+import type { RotationRef } from '../common/fleetActivities.js';
 import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../common/names.js';
 import type {
   ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
@@ -146,7 +146,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
   let worker: Worker;
   let workerRun: Promise<void>;
   let stubBundle: WorkflowBundleWithSourceMap;
-  let awaitRotationCalls = 0;
+  let checkedRotations = 0;
 
   const statusOf = async (name: string): Promise<FleetStatus> => {
     const status = await getFleetStatus(client, name);
@@ -161,13 +161,13 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
   const resultOf = (name: string): Promise<FleetReport> =>
     client.workflow.getHandle(fleetRotationWorkflowId(name)).result() as Promise<FleetReport>;
   const fleet = (name: string, tag: string, extra: Partial<FleetRotationInput> = {}): FleetRotationInput =>
-    ({ name, requestedBy: 'alice', selector: { tags: [tag] }, ...extra });
+    ({ name, requestedBy: 'alice', selector: { tags: [tag] }, watchIntervalMs: 300, ...extra });
 
   before(async () => {
     server = await startDevServer();
     client = server.client;
-    // No client passed: awaitRotation uses the worker's own, as in production.
-    const fleetActivities = createFleetActivities({ linode, heartbeatEveryMs: 500 });
+    // No client passed: checkRotations uses the worker's own, as in production.
+    const fleetActivities = createFleetActivities({ linode });
     stubBundle = await bundleWorkflowCode({ workflowsPath: STUB_WORKFLOWS, logger: new DefaultLogger('WARN') });
     worker = await Worker.create({
       connection: server.nativeConnection,
@@ -176,9 +176,9 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
       workflowBundle: stubBundle,
       activities: {
         ...fleetActivities,
-        awaitRotation: (request: AwaitRotationInput) => {
-          awaitRotationCalls++;
-          return fleetActivities.awaitRotation(request);
+        checkRotations: (refs: RotationRef[]) => {
+          checkedRotations += refs.length;
+          return fleetActivities.checkRotations(refs);
         },
         snapshotCluster: work.snapshotCluster,
       },
@@ -381,7 +381,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
 
   test('a fleet that continues as new finishes with every cluster accounted for and a bounded history', async (t) => {
     work.reset();
-    awaitRotationCalls = 0;
+    checkedRotations = 0;
     const ids = range(500, 40);
     linode.add('big', ids);
     for (const id of ids) work.behaviour.set(id, { ms: 40 + (id % 7) * 20 });
@@ -395,7 +395,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     assert.ok(report.runs >= 2, `continued as new (${report.runs} runs)`);
     assert.equal(work.callsFor(ids), 40, 'no cluster rotated twice across runs');
     assert.ok(ids.some((id) => id % SILENT_CLUSTER_MODULUS === 0), 'some children never signal: the watch found them');
-    assert.ok(awaitRotationCalls > 0, 'rotations running at continue-as-new were followed by the next run');
+    assert.ok(checkedRotations > 0, 'rotations running at continue-as-new were followed by the next run');
 
     let longest = 0;
     let replayed = 0;
@@ -469,7 +469,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     const taskQueue = `fleet-real-${Date.now()}`;
     const realWorker = await createRotationWorker({
       connection: server.nativeConnection, namespace: server.namespace, taskQueue,
-      activities: { ...rotationActivities, ...createFleetActivities({ linode, client, heartbeatEveryMs: 500 }) },
+      activities: { ...rotationActivities, ...createFleetActivities({ linode, client }) },
       workerOptions: { shutdownGraceTime: '1 second' },
     });
     const realRun = realWorker.run();

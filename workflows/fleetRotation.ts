@@ -3,10 +3,10 @@
 // its whole state across continue-as-new, so history stays bounded at any fleet size.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ActivityCancellationType, CancellationScope, ChildWorkflowCancellationType, ParentClosePolicy,
+  ChildWorkflowCancellationType, ParentClosePolicy,
   TerminatedFailure, TimeoutFailure,
   allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, isCancellation, proxyActivities,
-  setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  setCurrentDetails, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { FleetActivities } from '../common/fleetActivities.js';
 import { STATUS_QUERY, TERMINAL_PHASES, WORKFLOW_TYPES, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
@@ -17,7 +17,7 @@ import type {
 import { clusterFinishedSignal } from './fleet/reportToFleet.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from './searchAttributes.js';
 import {
-  DEFAULTS, addTimeline, budgetOf, countByPhase, describeSelector, initialState, isFailed, overBudget, planWaves,
+  DEFAULTS, MIN_HISTORY_EVENTS, addTimeline, budgetOf, countByPhase, describeSelector, initialState, isFailed, overBudget, planWaves,
 } from './fleet/state.js';
 
 export const fleetStatusQuery = defineQuery<FleetStatus>(STATUS_QUERY);
@@ -35,12 +35,11 @@ const { selectClusters } = proxyActivities<FleetActivities>({
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
 
-// Follows a rotation for as long as it runs; TRY_CANCEL so a report that arrives by signal ends the wait at once.
-const { awaitRotation } = proxyActivities<FleetActivities>({
-  startToCloseTimeout: '30 days',
+// A short look at followed rotations, repeated every watchIntervalMs while there are any.
+const { checkRotations } = proxyActivities<FleetActivities>({
+  startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
-  cancellationType: ActivityCancellationType.TRY_CANCEL,
 });
 
 type ChildRotation = (input: ClusterRotationInput) => Promise<RotationReport>;
@@ -61,17 +60,18 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
   const fleetId = workflowInfo().workflowId;
   const state = input.carried ?? initialState();
   const concurrency = Math.max(1, input.concurrency ?? DEFAULTS.concurrency);
-  const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULTS.maxHistoryEvents;
+  // A floor, so a tiny setting cannot make runs continue as new before they get anything done.
+  const maxHistoryEvents = Math.max(MIN_HISTORY_EVENTS, input.maxHistoryEvents ?? DEFAULTS.maxHistoryEvents);
   const byId = new Map<number, FleetCluster>(state.clusters.map((cluster) => [cluster.id, cluster]));
-  /** cancels the wait on a rotation this run did not start, when its report arrives by signal first */
-  const watchers = new Map<number, CancellationScope>();
+  const watchIntervalMs = input.watchIntervalMs ?? DEFAULTS.watchIntervalMs;
+  /** rotations this run has no child handle for (attached to, or started by an earlier run): looked at by checkRotations */
+  const followed = new Set<number>();
   let finalPhase: FleetPhase | null = null;
   let error: string | null = null;
   let gate: FleetStatus['pendingGate'] = null;
   let soakUntil: string | null = null;
   let rejected = false;
   let starting = 0;
-  let finishedThisRun = 0;
   // Every state change bumps this; the scheduler sleeps until it moves.
   let changes = 0;
   const changed = (): void => {
@@ -142,9 +142,7 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
     cluster.phase = outcome;
     cluster.finishedAt = new Date().toISOString();
     cluster.error = message ?? null;
-    finishedThisRun++;
-    watchers.get(cluster.id)?.cancel();
-    watchers.delete(cluster.id);
+    followed.delete(cluster.id);
     addTimeline(state, `cluster ${cluster.id} ${outcome}`, message);
     if (!state.halted && !state.aborted && hasPending() && overBudget(state, input)) {
       const budget = budgetOf(state, input);
@@ -153,19 +151,31 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
     changed();
   }
 
-  /** Waits on a rotation this run did not start: attached to, or started by an earlier run of this fleet. */
-  function watch(cluster: FleetCluster): void {
-    const scope = new CancellationScope();
-    watchers.set(cluster.id, scope);
-    const why = cluster.attached ? 'attached: it was already running' : 'started by an earlier run of this fleet';
-    scope.run(() => awaitRotation.executeWithOptions(
-      { summary: `Follow ${cluster.workflowId} (${why})` },
-      [{ workflowId: cluster.workflowId!, runId: cluster.runId }],
-    ))
-      .then((result) => finish(cluster, clusterPhaseOf(result.phase), result.error))
-      .catch((err: unknown) => {
-        if (!isCancellation(err)) finish(cluster, 'Failed', describeChildFailure(err).message);
-      });
+  /** Follows a rotation this run did not start: attached to, or started by an earlier run of this fleet. */
+  function follow(cluster: FleetCluster): void {
+    followed.add(cluster.id);
+    changed();
+  }
+
+  /**
+   * Rotations this fleet started report by signal; the look covers attached rotations (which do not
+   * know this fleet) and any rotation that ended without reporting (terminated, or without the hook).
+   */
+  async function watchFollowed(): Promise<void> {
+    for (;;) {
+      await condition(() => followed.size > 0);
+      await sleep(watchIntervalMs);
+      const refs = state.clusters
+        .filter((c) => followed.has(c.id) && c.phase === 'Running')
+        .map((c) => ({ workflowId: c.workflowId!, runId: c.runId }));
+      if (refs.length === 0) continue;
+      const outcomes = await checkRotations.executeWithOptions(
+        { summary: `Look at ${refs.length} followed rotation(s)` }, [refs]);
+      for (const outcome of outcomes) {
+        const cluster = state.clusters.find((c) => c.workflowId === outcome.workflowId && c.phase === 'Running');
+        if (cluster) finish(cluster, clusterPhaseOf(outcome.phase), outcome.error);
+      }
+    }
   }
 
   function childInput(cluster: FleetCluster): ClusterRotationInput {
@@ -207,7 +217,7 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         cluster.attached = true;
         addTimeline(state, `cluster ${cluster.id} attached`, 'a rotation of this cluster was already running');
-        watch(cluster);
+        follow(cluster);
       } else {
         finish(cluster, 'Failed', `could not start the rotation: ${describeChildFailure(err).message}`);
       }
@@ -355,15 +365,17 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
       return status();
     }
   } else {
-    // Rotations started by an earlier run report to this one by signal; the watch also covers
-    // one that ended without reporting (terminated, or a rotation without the hook).
-    for (const cluster of state.clusters) if (cluster.phase === 'Running') watch(cluster);
+    for (const cluster of state.clusters) if (cluster.phase === 'Running') follow(cluster);
   }
+  // Runs until the workflow ends; an activity or timer it leaves pending is simply dropped then.
+  void watchFollowed().catch((err: unknown) => {
+    // checkRotations retries without limit, so only a cancelled fleet gets here.
+    if (!isCancellation(err)) throw err;
+  });
 
   const shouldContinueAsNew = (): boolean => {
     const info = workflowInfo();
-    // Only after progress: a new run re-watches every running rotation, which costs events itself.
-    return finishedThisRun > 0 && (info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents);
+    return info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents;
   };
 
   // ---- The waves.

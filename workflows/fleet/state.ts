@@ -13,7 +13,11 @@ export const DEFAULTS = {
   errorBudget: { count: 0 } as ErrorBudget,
   approvalTimeoutMs: 24 * 60 * 60 * 1000,
   maxHistoryEvents: 10_000,
+  watchIntervalMs: 60_000,
 } as const;
+
+/** A new run starts with a handful of events; below this a run could continue as new without progress. */
+export const MIN_HISTORY_EVENTS = 100;
 
 /** The status keeps the latest entries only: the state rides along on every continue-as-new. */
 const TIMELINE_LIMIT = 50;

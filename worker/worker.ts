@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/names.js';
+import { cachedBundle } from './bundleCache.js';
 
 // Under tsx this file is worker.ts and the workflows are .ts sources; compiled into dist/ both are .js.
 export const WORKFLOWS_PATH = fileURLToPath(
@@ -27,11 +28,11 @@ export interface RotationWorkerOptions {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /**
- * The workflow bundle, built once per process: webpack takes seconds, and every worker of a process
- * (tests start many) runs the same workflow code.
+ * The workflow bundle, built once per process (every worker of a process runs the same workflow
+ * code) and cached on disk across processes while the sources stay the same: webpack takes seconds.
  */
 export function rotationWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }).catch((err: unknown) => {
+  bundle ??= cachedBundle(WORKFLOWS_PATH, () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger })).catch((err: unknown) => {
     bundle = undefined;
     throw err;
   });

@@ -318,8 +318,9 @@ export interface FleetSelector {
 
 export interface SelectedCluster { id: number; label: string; region: string; k8sVersion: string }
 
-/** The per-cluster rotation options a fleet passes to each child clusterRotation. */
-export type FleetClusterOptions = Pick<ClusterRotationInput, 'approvals' | 'restart' | 'recycle' | 'dryRun' | 'gateTimeoutMs'>;
+/** The per-cluster rotation options a fleet passes to each child clusterRotation (tuning: for the time-scaled simulator). */
+export type FleetClusterOptions =
+  Pick<ClusterRotationWorkflowInput, 'approvals' | 'restart' | 'recycle' | 'dryRun' | 'gateTimeoutMs' | 'tuning'>;
 
 /** Failures allowed before the fleet halts: an absolute count, or a percentage of the selected clusters. */
 export type ErrorBudget = { count: number } | { percent: number };

@@ -11,7 +11,7 @@ import {
 import type { FleetActivities } from '../common/fleetActivities.js';
 import { STATUS_QUERY, TERMINAL_PHASES, WORKFLOW_TYPES, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
 import type {
-  AbortInput, ApproveInput, ClusterRotationInput, ControlInput, FleetCluster, FleetClusterPhase, FleetPhase,
+  AbortInput, ApproveInput, ClusterRotationWorkflowInput, ControlInput, FleetCluster, FleetClusterPhase, FleetPhase,
   FleetReport, FleetRotationInput, FleetSkipInput, FleetStatus, RejectInput, RotationReport,
 } from '../common/types.js';
 import { clusterFinishedSignal } from './fleet/reportToFleet.js';
@@ -42,7 +42,7 @@ const { checkRotations } = proxyActivities<FleetActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
 });
 
-type ChildRotation = (input: ClusterRotationInput) => Promise<RotationReport>;
+type ChildRotation = (input: ClusterRotationWorkflowInput) => Promise<RotationReport>;
 
 const clusterPhaseOf = (phase: RotationPhase): FleetClusterPhase =>
   TERMINAL_PHASES.includes(phase) ? (phase as FleetClusterPhase) : 'Failed';
@@ -178,7 +178,7 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
     }
   }
 
-  function childInput(cluster: FleetCluster): ClusterRotationInput {
+  function childInput(cluster: FleetCluster): ClusterRotationWorkflowInput {
     const rotation = input.rotation ?? {};
     return {
       ...rotation,

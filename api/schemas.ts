@@ -15,6 +15,9 @@ export const Step = Type.Enum([...ROTATION_STEPS]);
 /** Fleet rotation names become workflow ids and visibility query values: keep them plain. */
 export const FleetName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' });
 
+/** A fleet rotation by name or by workflow id (scheduled runs' ids carry a time suffix, e.g. ...T03:00:00Z). */
+export const FleetRef = Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9][A-Za-z0-9:._-]*$' });
+
 export const Comment = Type.String({ minLength: 1, maxLength: 1000 });
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>

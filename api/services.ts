@@ -219,14 +219,22 @@ export function createFleetService(client: Client, options: { taskQueue?: string
 
 export function createScheduleService(client: Client, options: { taskQueue?: string } = {}): ScheduleService {
   return {
-    create: ({ scheduleId, fleet, timing, paused, note }) => createFleetSchedule(client, {
-      scheduleId,
-      input: fleet,
-      spec: 'every' in timing ? { intervals: [{ every: timing.every as Duration }] } : { cronExpressions: [timing.cron] },
-      ...(paused !== undefined ? { paused } : {}),
-      ...(note ? { note } : {}),
-      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-    }),
+    async create({ scheduleId, fleet, timing, paused, note }) {
+      try {
+        return await createFleetSchedule(client, {
+          scheduleId,
+          input: fleet,
+          spec: 'every' in timing ? { intervals: [{ every: timing.every as Duration }] } : { cronExpressions: [timing.cron] },
+          ...(paused !== undefined ? { paused } : {}),
+          ...(note ? { note } : {}),
+          ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+        });
+      } catch (err) {
+        // The SDK reports a spec the server refused ("Invalid schedule spec") as a TypeError.
+        if (err instanceof TypeError) throw new ApiError('invalid_request', `timing: ${err.message}`, 'timing');
+        throw err;
+      }
+    },
     list: () => listFleetSchedules(client),
     pause: (scheduleId, note) => pauseFleetSchedule(client, scheduleId, note),
     unpause: (scheduleId, note) => unpauseFleetSchedule(client, scheduleId, note),

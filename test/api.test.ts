@@ -10,7 +10,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createLiveDependencies } from '../activities/live.js';
 import { buildApp } from '../api/app.js';
-import { createClusterService, createRotationService, temporalHealthCheck } from '../api/services.js';
+import {
+  createClusterService, createFleetService, createRotationService, createScheduleService, temporalHealthCheck,
+} from '../api/services.js';
+import { createFleetActivities } from '../activities/fleet.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { useSimulator } from './support/sim.js';
 import { useTemporal } from './support/temporal.js';
@@ -356,10 +359,15 @@ describe('API driving a real rotation (dev server, worker with real activities, 
       linodeApiUrl: sim().linodeApiUrl, linodeToken: sim().linodeToken, kubeconfigDir,
       pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002,
     });
-    await temporal.startWorker(null, { activities: createActivities(live), taskQueue: TASK_QUEUE });
+    await temporal.startWorker(null, {
+      activities: { ...createActivities(live), ...createFleetActivities({ linode: live.linode }) },
+      taskQueue: TASK_QUEUE,
+    });
     const { client } = temporal;
     app = await buildApp({
       rotations: createRotationService(client, { linode: live.linode }),
+      fleets: createFleetService(client),
+      schedules: createScheduleService(client),
       clusters: createClusterService(live.linode),
       temporalHealth: temporalHealthCheck(client),
       tokens: API_TOKENS,
@@ -481,5 +489,74 @@ describe('API driving a real rotation (dev server, worker with real activities, 
       pages++;
     } while (token && pages < 10);
     assert.equal(seen.size, 3, [...seen].join(', '));
+    // finish the dry runs, so that a later fleet rotates these clusters rather than attaching to them
+    for (const { cluster } of sim().state.list().slice(1)) {
+      await waitUntil(`the dry run of ${cluster.id}`, async () => {
+        const res = await call('GET', `/v1/rotations/${cluster.id}`, TOKENS.viewer);
+        return res.body.execution === 'RUNNING' ? undefined : res.body;
+      });
+    }
+  });
+  it('rotates a fleet: canary, approval by a second identity, the rest; status per cluster', async () => {
+    const ids = sim().state.list().slice(1).map(({ cluster }) => cluster.id);
+    const started = await call('POST', '/v1/fleet-rotations', TOKENS.opsApprover, {
+      name: 'api-fleet', selector: { clusterIds: ids }, rotation: { restart: { scope: 'none' } }, waves: { canary: 1 }, concurrency: 2,
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal(started.body.workflowId, 'rotate-fleet-api-fleet');
+
+    await waitUntil('the canary gate', async () => {
+      const res = await call('GET', '/v1/fleet-rotations/api-fleet', TOKENS.viewer);
+      return res.body.status?.pendingGate?.gate === 'canary' ? res.body : undefined;
+    }, 120_000);
+    assert.equal((await call('POST', '/v1/fleet-rotations/api-fleet/approve', TOKENS.opsApprover, {})).status, 403);
+    const approved = await call('POST', '/v1/fleet-rotations/api-fleet/approve', TOKENS.approver, { comment: 'canary is healthy' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+
+    const done = await waitUntil('the fleet to finish', async () => {
+      const res = await call('GET', '/v1/fleet-rotations/api-fleet', TOKENS.viewer);
+      return res.body.execution !== 'RUNNING' ? res.body : undefined;
+    }, 120_000);
+    assert.equal(done.status.phase, 'Completed', JSON.stringify(done.status.timeline));
+    assert.equal(done.status.counts.Completed, 2);
+    assert.deepEqual(done.status.approvals.map((a: { by: string }) => a.by), ['ana']);
+    const children = await waitUntil('the children in visibility', async () => {
+      const res = await call('GET', '/v1/rotations?fleet=rotate-fleet-api-fleet&phase=Completed', TOKENS.viewer);
+      return res.body.rotations?.length === 2 ? res.body.rotations : undefined;
+    });
+    assert.deepEqual(children.map((r: { clusterId: number }) => r.clusterId).sort(), [...ids].sort());
+    const fleets = await call('GET', '/v1/fleet-rotations', TOKENS.viewer);
+    assert.ok(fleets.body.fleets.some((f: { name: string; requestedBy: string }) => f.name === 'api-fleet' && f.requestedBy === 'sam'));
+  });
+
+  it('creates a schedule that starts a fleet rotation when triggered, then pauses and deletes it', async () => {
+    const [first] = sim().state.list();
+    const body = {
+      scheduleId: 'api-monthly', timing: { cron: '0 3 1 * *' }, paused: true, note: 'from the API test',
+      fleet: { name: 'api-monthly', selector: { clusterIds: [first.cluster.id] }, rotation: { dryRun: true }, waves: { canary: 0 } },
+    };
+    const created = await call('POST', '/v1/schedules', TOKENS.operator, body);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await call('POST', '/v1/schedules', TOKENS.operator, body)).status, 409);
+    const badCron = await call('POST', '/v1/schedules', TOKENS.operator, { ...body, scheduleId: 'api-bad', timing: { cron: '99 99 * * *' } });
+    assert.equal(badCron.status, 400, JSON.stringify(badCron.body));
+
+    const listed = await call('GET', '/v1/schedules', TOKENS.viewer);
+    const mine = listed.body.schedules.find((x: { scheduleId: string }) => x.scheduleId === 'api-monthly');
+    assert.deepEqual([mine.fleetName, mine.paused, mine.note], ['api-monthly', true, 'from the API test']);
+
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/schedules/api-monthly/trigger', headers: operator })).statusCode, 204);
+    const run = await waitUntil('the scheduled fleet run to finish', async () => {
+      const res = await call('GET', '/v1/fleet-rotations', TOKENS.viewer);
+      const scheduled = res.body.fleets.find((f: { workflowId: string; execution: string }) =>
+        f.workflowId.startsWith('rotate-fleet-api-monthly') && f.execution !== 'RUNNING');
+      return scheduled;
+    }, 120_000);
+    assert.equal(run.execution, 'COMPLETED');
+    assert.equal(run.requestedBy, 'olga');
+
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/schedules/api-monthly/unpause', headers: operator })).statusCode, 204);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/schedules/api-monthly', headers: operator })).statusCode, 204);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/schedules/api-monthly', headers: operator })).statusCode, 404);
   });
 });

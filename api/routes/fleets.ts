@@ -9,7 +9,7 @@ import type { FleetService, FleetView } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
 import {
-  ApproveBody, ClusterId, ExecutionStatus, FleetName, NoBody, PageSize, PageToken, Phase, ReasonBody,
+  ApproveBody, ClusterId, ExecutionStatus, FleetName, FleetRef, NoBody, PageSize, PageToken, Phase, ReasonBody,
   RotationOptions, StartedRunResponse, WebUrl,
 } from '../schemas.js';
 import { errorResponses } from './errorResponses.js';
@@ -45,9 +45,7 @@ export const StartFleetBody = Type.Object({
 }, { additionalProperties: false, description: 'The requester is the caller (its token name).' });
 
 /** A fleet by name, or by workflow id (scheduled runs carry a time suffix). */
-const FleetParams = Type.Object({
-  fleet: Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9][A-Za-z0-9:._-]*$' }),
-}, { additionalProperties: false });
+const FleetParams = Type.Object({ fleet: FleetRef }, { additionalProperties: false });
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const ClusterPhase = Type.Enum([...FLEET_CLUSTER_PHASES]);

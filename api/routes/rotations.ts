@@ -9,7 +9,7 @@ import type { ApiDeps, ControlPayload, RotationView } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
 import {
-  ApproveBody, ClusterId, ClusterIdParams, ExecutionStatus, FleetName, NoBody, PageSize, PageToken, Phase, ReasonBody,
+  ApproveBody, ClusterId, ClusterIdParams, ExecutionStatus, FleetRef, NoBody, PageSize, PageToken, Phase, ReasonBody,
   RotationOptions, RotationStatusSchema, StartedRunResponse, WebUrl,
 } from '../schemas.js';
 import { errorResponses } from './errorResponses.js';
@@ -40,7 +40,7 @@ const RotationViewResponse = Type.Object({
 const ListQuery = Type.Object({
   phase: Type.Optional(Phase),
   clusterId: Type.Optional(ClusterId),
-  fleet: Type.Optional(FleetName),
+  fleet: Type.Optional(FleetRef),
   pageSize: Type.Optional(PageSize),
   nextPageToken: Type.Optional(PageToken),
 }, { additionalProperties: false });

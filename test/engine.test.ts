@@ -16,6 +16,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { RotationActivities } from '../common/activities.js';
 import { clusterRotationWorkflowId, TASK_QUEUE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, TokenSecretRef } from '../common/types.js';
+import { ensureSearchAttributes } from '../engine/client.js';
 import { ConfigError, loadConfig, requireLinodeToken } from '../engine/config.js';
 import { startDevServer, startTimeSkippingServer } from '../engine/devServer.js';
 import { createRotationWorker } from '../worker/worker.js';
@@ -117,6 +118,8 @@ test('the dev server has the rotation search attributes registered', async () =>
   for (const name of ['LkeClusterId', 'LkeRegion', 'RotationPhase', 'FleetRotationId', 'RequestedBy']) {
     assert.ok(name in customAttributes, `${name} registered`);
   }
+  // What a worker does at start-up against any server: here everything exists already.
+  assert.deepEqual(await ensureSearchAttributes(temporal.server.connection, temporal.server.namespace), []);
 });
 
 test('a clusterRotation on lke-rotation: Query shows the gate, the approve Update releases it, the run completes', { timeout: 60_000 }, async (t) => {

@@ -78,10 +78,15 @@ export async function listRotations(client: Client, query: RotationListQuery): P
   return { rotations: page.executions.map(toSummary), nextPageToken: page.nextPageToken };
 }
 
-/** The latest run of a workflow id and its status Query's answer (null when none could answer in time). */
+/**
+ * The latest run of a workflow id and its status Query's answer (null when none could answer in
+ * time). Both are asked at once: the Query is the slow part (a worker answers it), and the status
+ * endpoint is what dashboards poll.
+ */
 async function describeWithStatus<S>(
-  client: Client, workflowId: string, query: (runId: string) => Promise<S>,
+  client: Client, workflowId: string, query: () => Promise<S>,
 ): Promise<{ workflowId: string; runId: string; execution: ExecutionStatusName; status: S | null } | null> {
+  const status = client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query).catch(() => null);
   let description;
   try {
     description = await client.workflow.getHandle(workflowId).describe();
@@ -89,19 +94,13 @@ async function describeWithStatus<S>(
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
   }
-  let status: S | null;
-  try {
-    status = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => query(description.runId));
-  } catch {
-    status = null;
-  }
-  return { workflowId: description.workflowId, runId: description.runId, execution: description.status.name, status };
+  return { workflowId: description.workflowId, runId: description.runId, execution: description.status.name, status: await status };
 }
 
 /** The cluster's latest rotation run and its status, or null when it never had one. */
 export function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
   const workflowId = clusterRotationWorkflowId(clusterId);
-  return describeWithStatus(client, workflowId, (runId) => client.workflow.getHandle(workflowId, runId).query(statusQuery));
+  return describeWithStatus(client, workflowId, () => client.workflow.getHandle(workflowId).query(statusQuery));
 }
 
 export interface RotationServiceOptions {

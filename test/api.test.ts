@@ -176,7 +176,8 @@ describe('API responses', () => {
     f.deps.rotations.views.set(80, { ...view, execution: 'COMPLETED', status: { ...view.status!, phase: 'Completed' } });
     const error = assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/80/pause', headers: operator }), 409, 'conflict');
     assert.match(error.message, /not running.*COMPLETED.*Completed/);
-    assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/80/resume', headers: operator }), 409, 'conflict');
+    const notResumable = assertError(await f.app.inject({ method: 'POST', url: '/v1/rotations/80/resume', headers: operator }), 409, 'conflict');
+    assert.match(notResumable.message, /nothing to resume/);
     assert.equal(f.deps.rotations.resumed.length, 0);
 
     f.deps.rotations.views.set(80, { ...view, execution: 'TERMINATED' });
@@ -558,5 +559,35 @@ describe('API driving a real rotation (dev server, worker with real activities, 
     assert.equal((await app.inject({ method: 'POST', url: '/v1/schedules/api-monthly/unpause', headers: operator })).statusCode, 204);
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/schedules/api-monthly', headers: operator })).statusCode, 204);
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/schedules/api-monthly', headers: operator })).statusCode, 404);
+  });
+  it('resumes a terminated run in a new run through the API, and refuses to resume a finished one', async () => {
+    const [{ cluster }] = sim().state.list();
+    const started = await call('POST', '/v1/rotations', TOKENS.operator, { clusterId: cluster.id, restart: { scope: 'none' } });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await waitUntil('the approval gate', async () => {
+      const res = await call('GET', `/v1/rotations/${cluster.id}`, TOKENS.viewer);
+      return res.body.status?.phase === 'AwaitingApproval' ? true : undefined;
+    });
+    await temporal.client.workflow.getHandle(started.body.workflowId).terminate('test: the run dies');
+
+    const resumed = await call('POST', `/v1/rotations/${cluster.id}/resume`, TOKENS.operator);
+    assert.equal(resumed.status, 202, JSON.stringify(resumed.body));
+    assert.notEqual(resumed.body.runId, started.body.runId);
+    const gate = await waitUntil('the resumed run at its gate', async () => {
+      const res = await call('GET', `/v1/rotations/${cluster.id}`, TOKENS.viewer);
+      return res.body.runId === resumed.body.runId && res.body.status?.phase === 'AwaitingApproval' ? res.body : undefined;
+    });
+    assert.ok(gate.status.completedSteps.includes('snapshot'));
+    assert.deepEqual(sim().audit.list({ clusterId: cluster.id, path: /regenerate/ }).length, 1, 'only the first test regenerated');
+
+    const rejected = await call('POST', `/v1/rotations/${cluster.id}/reject`, TOKENS.approver, { reason: 'not today' });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    await waitUntil('the rejected run to end', async () => {
+      const res = await call('GET', `/v1/rotations/${cluster.id}`, TOKENS.viewer);
+      return res.body.execution === 'COMPLETED' ? res.body : undefined;
+    });
+    const again = await call('POST', `/v1/rotations/${cluster.id}/resume`, TOKENS.operator);
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.match(again.body.error.message, /Rejected/);
   });
 });

@@ -80,9 +80,6 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
   { update: 'abort', permission: 'operator', summary: 'Abort; compensates to a safe state when credentials were already touched', body: ReasonBody },
 ];
 
-/** Runs that ended without finishing their work: `resume` continues them in a new run. */
-const RESUMABLE_EXECUTIONS = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
-
 function controlPayload(update: UpdateName, by: string, body: unknown): ControlPayload {
   const fields = (body ?? {}) as { comment?: string; reason?: string };
   switch (update) {
@@ -180,7 +177,8 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
       if (route.update === 'approve' && fourEyes) assertNotOwnRequest(caller.name, view.status?.requestedBy ?? null);
 
       if (view.execution !== 'RUNNING') {
-        if (route.update === 'resume' && RESUMABLE_EXECUTIONS.has(view.execution)) {
+        // Which ended runs can be continued is resumeRotation's call; it refuses the rest (409).
+        if (route.update === 'resume') {
           const started = await deps.rotations.resume(clusterId, caller.name);
           request.log.info({ clusterId, workflowId: started.workflowId, by: caller.name }, 'rotation resumed in a new run');
           return reply.code(202).send({ ...started, webUrl: webLink(started.workflowId, started.runId) });

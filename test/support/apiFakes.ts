@@ -13,6 +13,7 @@ import type {
   RotationView, ScheduleService, StartedRun,
 } from '../../api/deps.js';
 import type { FleetControl, FleetStatusView } from '../../client/fleets.js';
+import { RotationNotResumableError } from '../../client/rotations.js';
 import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
 import type { ClusterRotationInput, FleetRotationInput, FleetStatus, LkeCluster, RotationStatus } from '../../common/types.js';
 
@@ -81,9 +82,13 @@ export class FakeRotations implements RotationService {
     this.controls.push({ clusterId, payload });
   }
 
+  /** like resumeRotation: runs that ended Completed or Rejected have nothing to resume */
   async resume(clusterId: number, requestedBy: string): Promise<StartedRun> {
-    this.resumed.push({ clusterId, requestedBy });
     const view = this.views.get(clusterId)!;
+    if (view.execution === 'COMPLETED' && !['Cancelled', 'Failed'].includes(view.status?.phase ?? '')) {
+      throw new RotationNotResumableError(`rotation ${view.workflowId} ended ${view.status?.phase}: nothing to resume; start a new rotation`);
+    }
+    this.resumed.push({ clusterId, requestedBy });
     const runId = `run-${++this.runs}`;
     this.views.set(clusterId, { ...view, runId, execution: 'RUNNING' });
     return { workflowId: view.workflowId, runId };

@@ -226,7 +226,18 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       return result;
     },
 
-    async regenerateCredentials({ clusterId }: RegenerateInput): Promise<void> {
+    async regenerateCredentials({ clusterId, previousFingerprint }: RegenerateInput): Promise<void> {
+      // An earlier attempt may have regenerated and lost the reply (a 5xx after the side effect, a
+      // dropped connection, a dead worker). LKE shows a regeneration under way as a 503 kubeconfig and
+      // a finished one as a kubeconfig with a new token; either way a second POST would only rotate
+      // again, so a retry looks first.
+      if (Context.current().info.attempt > 1 && typeof previousFingerprint === 'string') {
+        const fetched = await linode.getKubeconfig(clusterId);
+        if (fetched.status === 'notReady' || kubeconfigFingerprint(fetched.kubeconfig) !== previousFingerprint) {
+          Context.current().log.info('an earlier attempt already regenerated; not regenerating again', { clusterId });
+          return;
+        }
+      }
       await linode.regenerate(clusterId, { kubeconfig: true, servicetoken: true });
       Context.current().log.info('credentials regenerated', { clusterId });
     },

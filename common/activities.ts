@@ -10,7 +10,14 @@ export interface SnapshotInput { clusterId: number; restartScope: RestartScope }
 
 export interface DeleteTokensInput { clusterId: number; secrets: TokenSecretRef[] }
 
-export interface RegenerateInput { clusterId: number }
+export interface RegenerateInput {
+  clusterId: number;
+  /**
+   * the snapshot's admin-token fingerprint: a retried attempt that finds the kubeconfig regenerating
+   * (503) or already changed does not POST again
+   */
+  previousFingerprint?: string | null;
+}
 
 export interface AwaitKubeconfigInput {
   clusterId: number;

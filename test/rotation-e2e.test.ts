@@ -4,7 +4,9 @@
 // cluster's end state, and the exact number of destructive calls in the simulator's audit log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
+import { fileURLToPath } from 'node:url';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
@@ -105,6 +107,33 @@ function statusWithToken(clusterId: number, token: string): Promise<number> {
   });
 }
 
+const children = new Set<ChildProcess>();
+after(() => { for (const child of children) child.kill('SIGKILL'); });
+
+/** `npm run worker`'s entry in its own process, configured by the environment as in production. */
+function spawnWorker(): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../worker/main.ts', import.meta.url))], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_ADDRESS: stack.server.address,
+      TEMPORAL_NAMESPACE: stack.server.namespace,
+      LINODE_API_URL: stack.sim.linodeApiUrl,
+      LINODE_TOKEN: stack.sim.linodeToken,
+      KUBECONFIG_DIR: stack.kubeconfigDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  // its log lines are evidence too: no token may appear in them
+  const keep = (chunk: Buffer) => { workerProcessOutput.push(chunk.toString('utf8')); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+const workerProcessOutput: string[] = [];
+
 /** JSON with payload bytes decoded, so a token inside a payload would show */
 function asText(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
@@ -203,7 +232,8 @@ describe('clusterRotation against the simulator', () => {
     collectTokens(clusterId);
     assert.equal(report.phase, 'Completed', `last error: ${JSON.stringify(report.timeline.at(-1))}`);
     assert.equal(mutations(clusterId, 'DELETE', /\/secrets\//), secrets, 'each Secret deleted once: the retry after the drop found it gone (404)');
-    assert.ok(mutations(clusterId, 'POST', /\/regenerate$/) >= 1);
+    assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1,
+      'the retry saw the regeneration under way (503 kubeconfig) and did not regenerate again');
     assert.equal(await statusWithToken(clusterId, kubeOf(clusterId).adminToken()), 200);
   });
 
@@ -227,6 +257,75 @@ describe('clusterRotation against the simulator', () => {
     assert.equal(await statusWithToken(clusterId, kubeOf(clusterId).adminToken()), 200);
   });
 
+  // Waits give up just before their start-to-close timeout; scaled down, a kubeconfig that never
+  // comes blocks the rotation in seconds instead of 5 x 20 minutes.
+  const BLOCK_FAST = { ...FAST_RETRIES, activityMaximumAttempts: 2, activityTimeoutScale: 0.004 };
+
+  test('a kubeconfig that never becomes ready blocks the rotation; with the fault cleared, retry completes', async () => {
+    const clusterId = clusterIds()[5];
+    stack.sim.state.cluster(clusterId)!.kubeconfigNeverReady = true;
+    await startRotation(client, input(clusterId, { approvals: { beforeDelete: false }, tuning: BLOCK_FAST }));
+    const blocked = await waitForStatus(clusterId, (s) => s.phase === 'Blocked', 'Blocked', 60_000);
+    assert.equal(blocked.lastError?.step, 'awaitKubeconfig');
+    assert.match(blocked.lastError?.message ?? '', /kubeconfig/i);
+    await assert.rejects(sendControl(client, clusterId, 'skip', {}), /refused/, 'the kubeconfig wait cannot be skipped');
+
+    stack.sim.state.setKubeconfigNeverReady(clusterId, false);
+    await sendControl(client, clusterId, 'retry', { by: 'bob' });
+    const report = await resultOf(clusterId);
+    collectTokens(clusterId);
+    assert.equal(report.phase, 'Completed');
+    assert.equal(await statusWithToken(clusterId, kubeOf(clusterId).adminToken()), 200);
+    assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1);
+  });
+
+  test('abort while Blocked rolls forward: it regenerates again and ends Cancelled with working, delivered credentials', async () => {
+    const clusterId = clusterIds()[6];
+    const oldAdminToken = kubeOf(clusterId).adminToken();
+    stack.sim.state.cluster(clusterId)!.kubeconfigNeverReady = true;
+    await startRotation(client, input(clusterId, { approvals: { beforeDelete: false }, tuning: BLOCK_FAST }));
+    await waitForStatus(clusterId, (s) => s.phase === 'Blocked', 'Blocked', 60_000);
+    stack.sim.state.cluster(clusterId)!.kubeconfigNeverReady = false;
+    await sendControl(client, clusterId, 'abort', { by: 'bob', reason: 'LKE is having a bad day' });
+    const report = await resultOf(clusterId);
+    collectTokens(clusterId);
+    assert.equal(report.phase, 'Cancelled');
+    assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 2, 'the compensation regenerated once more');
+    assert.ok(report.delivered, 'the new kubeconfig was delivered');
+    assert.equal(await statusWithToken(clusterId, kubeOf(clusterId).adminToken()), 200, 'the new credentials work');
+    assert.equal(await statusWithToken(clusterId, oldAdminToken), 401, 'the old ones were not restored');
+  });
+
+  test('a worker killed (SIGKILL) right after the deletes and again during the kubeconfig wait: a new worker finishes', async () => {
+    const clusterId = clusterIds()[7];
+    const secrets = kubeOf(clusterId).tokenSecrets('kube-system').length;
+    stack.sim.state.cluster(clusterId)!.kubeconfigNeverReady = true;
+    await stack.stopWorker();
+    try {
+      const first = spawnWorker();
+      await startRotation(client, input(clusterId, {
+        approvals: { beforeDelete: false },
+        // a dead worker's activity is retried after its heartbeat (or start-to-close) timeout: seconds here
+        tuning: { ...FAST_RETRIES, activityTimeoutScale: 0.05 },
+      }));
+      await waitForStatus(clusterId, (s) => s.completedSteps.includes('deleteTokens'), 'the deletes', 90_000);
+      first.kill('SIGKILL');
+      const second = spawnWorker();
+      await waitForStatus(clusterId, (s) => s.phase === 'AwaitingKubeconfig', 'the kubeconfig wait on the second worker', 90_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      second.kill('SIGKILL');
+      stack.sim.state.setKubeconfigNeverReady(clusterId, false);
+    } finally {
+      await stack.startWorker();
+    }
+    const report = await resultOf(clusterId);
+    collectTokens(clusterId);
+    assert.equal(report.phase, 'Completed');
+    assert.equal(mutations(clusterId, 'DELETE', /\/secrets\//), secrets, 'no Secret deleted twice');
+    assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1, 'no second regeneration');
+    assert.equal(await statusWithToken(clusterId, kubeOf(clusterId).adminToken()), 200);
+  });
+
   test('no token the simulator issued appears in any history or worker log', async () => {
     assert.ok(issuedTokens.size > 10, 'tokens were collected');
     const histories: string[] = [];
@@ -235,7 +334,7 @@ describe('clusterRotation against the simulator', () => {
       histories.push(asText(history));
     }
     assert.ok(histories.length >= 1, `histories of this file's runs were read (${histories.length})`);
-    const haystacks = [...histories, asText(logs)];
+    const haystacks = [...histories, asText(logs), workerProcessOutput.join('')];
     for (const token of issuedTokens) {
       for (const text of haystacks) assert.ok(!text.includes(token), 'a token leaked into a history or a log');
     }

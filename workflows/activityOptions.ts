@@ -17,15 +17,17 @@ export const NON_RETRYABLE_ERROR_TYPES = [
 
 type ActivityName = keyof RotationActivities;
 
-const SHAPE: Record<ActivityName, { startToClose: string; heartbeat?: string; attempts: number }> = {
-  snapshotCluster: { startToClose: '3 minutes', attempts: 8 },
-  deleteTokenSecrets: { startToClose: '2 minutes', attempts: 8 },
-  regenerateCredentials: { startToClose: '1 minute', attempts: 8 },
-  awaitKubeconfig: { startToClose: '20 minutes', heartbeat: '1 minute', attempts: 5 },
-  verifyRotation: { startToClose: '15 minutes', heartbeat: '1 minute', attempts: 5 },
-  deliverKubeconfig: { startToClose: '1 minute', attempts: 8 },
-  restartWorkload: { startToClose: '30 minutes', heartbeat: '1 minute', attempts: 5 },
-  recycleNode: { startToClose: '60 minutes', heartbeat: '2 minutes', attempts: 5 },
+const MINUTE = 60_000;
+
+const SHAPE: Record<ActivityName, { startToCloseMs: number; heartbeatMs?: number; attempts: number }> = {
+  snapshotCluster: { startToCloseMs: 3 * MINUTE, attempts: 8 },
+  deleteTokenSecrets: { startToCloseMs: 2 * MINUTE, attempts: 8 },
+  regenerateCredentials: { startToCloseMs: 1 * MINUTE, attempts: 8 },
+  awaitKubeconfig: { startToCloseMs: 20 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },
+  verifyRotation: { startToCloseMs: 15 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },
+  deliverKubeconfig: { startToCloseMs: 1 * MINUTE, attempts: 8 },
+  restartWorkload: { startToCloseMs: 30 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },
+  recycleNode: { startToCloseMs: 60 * MINUTE, heartbeatMs: 2 * MINUTE, attempts: 5 },
 };
 
 export function activityOptions(name: ActivityName, tuning: RotationTuning | undefined): ActivityOptions {
@@ -37,9 +39,11 @@ export function activityOptions(name: ActivityName, tuning: RotationTuning | und
     maximumAttempts: tuning?.activityMaximumAttempts ?? shape.attempts,
     nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   };
+  // never below a second: the server and the SDK need room for a heartbeat round trip
+  const scaled = (ms: number) => Math.max(1_000, Math.round(ms * (tuning?.activityTimeoutScale ?? 1)));
   return {
-    startToCloseTimeout: shape.startToClose,
-    ...(shape.heartbeat ? { heartbeatTimeout: shape.heartbeat } : {}),
+    startToCloseTimeout: scaled(shape.startToCloseMs),
+    ...(shape.heartbeatMs ? { heartbeatTimeout: scaled(shape.heartbeatMs) } : {}),
     retry,
   };
 }

@@ -409,8 +409,9 @@ class ClusterRotation {
 
   private async regenerate(): Promise<void> {
     const { clusterId } = this.input;
+    const previousFingerprint = this.snapshot?.adminTokenFingerprint ?? null;
     await this.mustRun('regenerate', 'Regenerating', () =>
-      this.call('regenerateCredentials', 'Regenerate kubeconfig and service token', { clusterId }));
+      this.call('regenerateCredentials', 'Regenerate kubeconfig and service token', { clusterId, previousFingerprint }));
     this.complete('regenerate');
   }
 

@@ -1,12 +1,14 @@
 // `npm run bench`: every benchmark in turn, printing its figures. Each runs on its own servers and
 // stops them; `npm run bench -- sim rotation` runs only the named ones.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runFleetBench } from './fleet.bench.js';
 import { runRotationBench } from './rotation.bench.js';
 import { runSimBench } from './sim.bench.js';
 
 const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, number>> }> = {
   sim: { what: 'simulator: 1000 clusters start-up, memory, requests per second', run: runSimBench },
   rotation: { what: 'one cluster rotation with near-zero simulated waits: orchestration overhead, history size', run: runRotationBench },
+  fleet: { what: 'fleet of 1000 clusters at concurrency 50 and 200: wall vs floor, largest history, memory, API status load', run: runFleetBench },
 };
 
 Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -1,0 +1,162 @@
+// Fleet rotation at scale: N simulated clusters (default 1000) rotated by one fleetRotation with real
+// clusterRotation children and the live activities, at each concurrency (default 50 and 200), with
+// the simulator's waits scaled to almost nothing. Reports the wall time against the floor
+// (ceil(N / concurrency) x one cluster's wall time), the largest history of any run, and the memory
+// of the process that runs the worker (it also holds the simulator). Then the API's status endpoint
+// under concurrent load. BENCH_FLEET_CLUSTERS and BENCH_FLEET_CONCURRENCY (comma list) override.
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createApiLogger } from '../api/logging.js';
+import { startApiServer } from '../api/server.js';
+import { startRotation } from '../client/rotations.js';
+import { getFleetStatus, startFleetRotation } from '../client/fleets.js';
+import type { FleetClusterOptions, FleetStatus, RotationReport } from '../common/types.js';
+import { loadConfig } from '../engine/config.js';
+import { startDevServer } from '../engine/devServer.js';
+import { startLocalStack, type LocalStack } from '../engine/localStack.js';
+
+const CLUSTERS = Number(process.env.BENCH_FLEET_CLUSTERS ?? 1000);
+const CONCURRENCIES = (process.env.BENCH_FLEET_CONCURRENCY ?? '50,200').split(',').map(Number);
+const ROTATION: FleetClusterOptions = { restart: { scope: 'none' }, recycle: { mode: 'none' } };
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function largestHistory(stack: LocalStack, fleetWorkflowId: string): Promise<{ fleet: number; child: number }> {
+  let fleet = 0;
+  for await (const run of stack.client.workflow.list({ query: `WorkflowId = "${fleetWorkflowId}"` })) {
+    const history = await stack.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    fleet = Math.max(fleet, history.events?.length ?? 0);
+  }
+  // children are alike: the history length of a sample stands for all of them
+  let child = 0;
+  let sampled = 0;
+  for await (const run of stack.client.workflow.list({ query: `FleetRotationId = "${fleetWorkflowId}" AND WorkflowType = "clusterRotation"` })) {
+    const history = await stack.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    child = Math.max(child, history.events?.length ?? 0);
+    if (++sampled >= 20) break;
+  }
+  return { fleet, child };
+}
+
+async function oneFleet(concurrency: number): Promise<Record<string, number>> {
+  const server = await startDevServer();
+  const stack = await startLocalStack({
+    server,
+    simulator: { clusters: CLUSTERS + 1, seed: 5, timeScale: 0.0001 },
+    activities: { pollIntervalMs: 20, tokenCacheWindowMs: 200, retryAfterScale: 0.001 },
+    workerOptions: { maxConcurrentActivityTaskExecutions: Math.max(100, concurrency * 2), maxConcurrentWorkflowTaskExecutions: 100 },
+  });
+  try {
+    const ids = stack.sim.state.list().map(({ cluster }) => cluster.id);
+    // one cluster alone, after a warm-up, is the unit of the floor
+    const single = async (clusterId: number) => {
+      const t0 = performance.now();
+      const handle = await startRotation(stack.client, { clusterId, requestedBy: 'bench', approvals: { beforeDelete: false }, ...ROTATION });
+      const report = await handle.result() as RotationReport;
+      if (report.phase !== 'Completed') throw new Error(`cluster ${clusterId} ended ${report.phase}`);
+      return performance.now() - t0;
+    };
+    await single(ids[0]);
+    const singleMs = await single(ids[0]);
+
+    let peakRss = 0;
+    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 250);
+    const name = `bench-${concurrency}`;
+    const t0 = performance.now();
+    const { workflowId } = await startFleetRotation(stack.client, {
+      name,
+      requestedBy: 'bench',
+      selector: { clusterIds: ids.slice(1) },
+      rotation: ROTATION,
+      waves: { canary: 0 },
+      concurrency,
+      errorBudget: { percent: 100 },
+    });
+    let status: FleetStatus | null = null;
+    for (;;) {
+      status = await getFleetStatus(stack.client, workflowId);
+      if (status && ['Completed', 'CompletedWithFailures', 'Failed', 'Aborted', 'Rejected'].includes(status.phase)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const wallMs = performance.now() - t0;
+    clearInterval(sampler);
+    const floorMs = Math.ceil(CLUSTERS / concurrency) * singleMs;
+    const histories = await largestHistory(stack, workflowId);
+    const api = await statusEndpointLoad(stack, ids.slice(1, 51));
+    return {
+      clusters: CLUSTERS,
+      concurrency,
+      completed: status.counts.Completed,
+      fleetRuns: status.runs,
+      oneClusterMs: Math.round(singleMs),
+      wallMs: Math.round(wallMs),
+      floorMs: Math.round(floorMs),
+      wallOverFloor: Math.round((wallMs / floorMs) * 100) / 100,
+      largestFleetHistory: histories.fleet,
+      largestChildHistory: histories.child,
+      workerProcessPeakRssMb: Math.round(peakRss / 1048576),
+      ...api,
+    };
+  } finally {
+    await stack.stop();
+    await server.stop();
+  }
+}
+
+/** GET /v1/rotations/:clusterId, 32 callers at once for 10 s, against finished rotations. */
+async function statusEndpointLoad(stack: LocalStack, clusterIds: number[]): Promise<Record<string, number>> {
+  const token = randomBytes(24).toString('base64url');
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: stack.server.address,
+    LINODE_API_URL: stack.sim.linodeApiUrl,
+    LINODE_TOKEN: stack.sim.linodeToken,
+    API_PORT: '0',
+  });
+  const api = await startApiServer({
+    config, client: stack.client, port: 0, tokens: [{ name: 'bench', token, roles: ['viewer'] }],
+    logger: createApiLogger({ level: 'warn' }),
+  });
+  try {
+    const latencies: number[] = [];
+    let errors = 0;
+    const deadline = performance.now() + 10_000;
+    const caller = async (n: number) => {
+      for (let i = n; performance.now() < deadline; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${api.url}/v1/rotations/${clusterIds[i % clusterIds.length]}`, { headers: { authorization: `Bearer ${token}` } });
+        await res.arrayBuffer();
+        if (res.status !== 200) errors++;
+        latencies.push(performance.now() - t0);
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 32 }, (_, n) => caller(n)));
+    const seconds = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      apiStatusRps: Math.round(latencies.length / seconds),
+      apiStatusP50Ms: Math.round(percentile(latencies, 0.5)),
+      apiStatusP99Ms: Math.round(percentile(latencies, 0.99)),
+      apiStatusErrors: errors,
+    };
+  } finally {
+    await api.close();
+  }
+}
+
+export async function runFleetBench(): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  for (const concurrency of CONCURRENCIES) {
+    for (const [name, value] of Object.entries(await oneFleet(concurrency))) figures[`c${concurrency}.${name}`] = value;
+  }
+  return figures;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const figures = await runFleetBench();
+  for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name.padEnd(34)} ${value}\n`);
+}

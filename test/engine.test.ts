@@ -216,29 +216,38 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
     const script = [
       "import { startDevServer } from './engine/devServer.ts';",
       'const s = await startDevServer();',
-      'console.log(s.address);',
+      // marked: the server's own banner goes to the same stdout and also names an address
+      'console.log(`ADDRESS=${s.address}`);',
       'setInterval(() => {}, 1000);',
     ].join('\n');
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = out.split('\n').find((l) => /:\d+$/.test(l.trim()));
-        if (line) resolve(line.trim());
-      });
-      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
-    });
-    assert.ok(await accepts(address), 'server is up');
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill(signal);
-    await exited;
-    const deadline = Date.now() + 5_000;
-    while (await accepts(address)) {
-      assert.ok(Date.now() < deadline, `the server at ${address} still accepts connections after ${signal}`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /^ADDRESS=(\S+)$/m.exec(out);
+          if (match) resolve(match[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+      });
+      assert.ok(await accepts(address), `server is up at ${address}`);
+      child.kill(signal);
+      await exited;
+      const deadline = Date.now() + 5_000;
+      while (await accepts(address)) {
+        assert.ok(Date.now() < deadline, `the server at ${address} still accepts connections after ${signal}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      // a failed assertion must not leave the child (and its server) holding this test process open
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
   });
 }

@@ -258,6 +258,9 @@ try {
   if (opts.keep && stack) await keepRunning(stack);
   await shutdown(code);
 } catch (err) {
-  say(`demo failed: ${(err as Error).message}`);
-  await shutdown(1);
+  // after Ctrl-C the servers go away under the polling loop: that is not a failure to report
+  if (!stopping) {
+    say(`demo failed: ${(err as Error).message}`);
+    await shutdown(1);
+  }
 }

@@ -2,17 +2,11 @@
 // per-cluster random the Kubernetes side receives) the same Kubernetes objects.
 import type { LkeCluster, LkePool } from '../common/types.js';
 import { seededRandom } from './faults.js';
+import type { KubeSeed } from './kube/cluster.js';
 import { linodeTimestamp, randomHex, type KubeClusterHandle, type SimState } from './state.js';
 
-/** The seed sim/kube's KubeCluster.seed takes (its KubeSeed). */
-export interface KubeSeedInput {
-  clusterId: number;
-  k8sVersion: string;
-  nodes: { name: string; providerID: string }[];
-  random: () => number;
-  appNamespaces?: number;
-  rolloutStepMs?: number;
-}
+/** The seed sim/kube's KubeCluster.seed takes. */
+export type KubeSeedInput = KubeSeed;
 
 export type KubeClusterFactory<K extends KubeClusterHandle> = (seed: KubeSeedInput) => K;
 

@@ -21,6 +21,7 @@ import type {
   DeploymentState, KubePort, KubeconfigFetch, LinodePort, TokenSecretInfo, WorkloadState,
 } from '../activities/ports.js';
 import type { KubeNodeRef, LkeCluster, LkePool, LkePoolNode, WorkloadRef } from '../common/types.js';
+import { rejection } from './support/failures.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fakes
@@ -326,15 +327,6 @@ function assertNoSecrets(h: Harness, ...values: unknown[]): void {
   assert.ok(!text.includes('certificate-authority-data'), 'a kubeconfig leaked');
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 const sha16 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 

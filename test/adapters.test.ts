@@ -18,6 +18,7 @@ import { kubeconfigFingerprint } from '../activities/kubeconfig.js';
 import type { LinodePort } from '../activities/ports.js';
 import type { Simulator } from '../sim/index.js';
 import { useSimulator, withSimulator } from './support/sim.js';
+import { rejection } from './support/failures.js';
 
 const RETRY_AFTER_SCALE = 0.001;
 
@@ -31,15 +32,6 @@ async function kubeconfigOf(linode: LinodePort, clusterId: number): Promise<stri
   return fetched.kubeconfig;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-}
 
 /** Every token the simulator has issued so far: the Linode token and each token Secret's data.token. */
 function issuedTokens(sim: Simulator, into = new Set<string>()): Set<string> {

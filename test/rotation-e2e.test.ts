@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { getRotationStatus, resumeRotation, sendControl, startRotation } from '../client/rotations.js';
+import { resumeRotation, sendControl, startRotation } from '../client/rotations.js';
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, WorkloadKind } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../engine/localStack.js';
+import { waitForRotationStatus } from './support/rotationStatus.js';
 import type { KubeObject } from '../sim/kube/store.js';
 
 // Every log line the worker writes is kept, to prove no token reaches a log.
@@ -71,20 +72,8 @@ function mutations(clusterId: number, method: string, path: RegExp, applied = tr
   return stack.sim.audit.count({ clusterId, method, path, applied });
 }
 
-async function waitForStatus(clusterId: number, ready: (s: RotationStatus) => boolean, what: string, timeoutMs = 30_000): Promise<RotationStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RotationStatus | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await getRotationStatus(client, clusterId);
-      if (ready(last)) return last;
-    } catch {
-      // the first workflow task may not have run yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`cluster ${clusterId}: timed out waiting for ${what}; last phase ${last?.phase}, error ${last?.lastError?.message}`);
-}
+const waitForStatus = (clusterId: number, ready: (s: RotationStatus) => boolean, what: string, timeoutMs = 30_000): Promise<RotationStatus> =>
+  waitForRotationStatus(client, clusterId, ready, what, timeoutMs);
 
 function input(clusterId: number, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput {
   return { clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, ...extra };

@@ -18,6 +18,7 @@ import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } fro
 import { resolveTemporalCli } from '../engine/binaries.js';
 import { rotationWorkflowBundle } from '../worker/worker.js';
 import { FakeCluster } from './support/fakeActivities.js';
+import { waitForRotationStatus } from './support/rotationStatus.js';
 import { useTemporal } from './support/temporal.js';
 
 const execFileAsync = promisify(execFile);
@@ -50,22 +51,8 @@ function input(cluster: FakeCluster, extra: Partial<ClusterRotationWorkflowInput
   };
 }
 
-async function waitFor(
-  clusterId: number, ready: (s: RotationStatus) => boolean, what: string, timeoutMs = 15_000,
-): Promise<RotationStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RotationStatus | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await getRotationStatus(client, clusterId);
-      if (ready(last)) return last;
-    } catch {
-      // the first workflow task may not have run yet
-    }
-    await new Promise((r) => setTimeout(r, 40));
-  }
-  throw new Error(`timed out waiting for ${what}; last phase ${last?.phase}`);
-}
+const waitFor = (clusterId: number, ready: (s: RotationStatus) => boolean, what: string, timeoutMs?: number): Promise<RotationStatus> =>
+  waitForRotationStatus(client, clusterId, ready, what, timeoutMs);
 
 const waitForPhase = (clusterId: number, phase: RotationPhase): Promise<RotationStatus> =>
   waitFor(clusterId, (s) => s.phase === phase, `phase ${phase}`);

@@ -22,6 +22,7 @@ import type {
   ClusterFilter, ClusterService, ExecutionStatusName, FleetService, RotationListPage, ScheduleService, RotationListQuery, RotationService, RotationSummary, RotationView,
   StartedRun,
 } from './deps.js';
+import type { RotationReport, RotationStatus } from '../common/types.js';
 import { ApiError, notFound } from './errors.js';
 
 /** A status Query needs a worker (to replay a closed run); do not hang a request on a missing one. */
@@ -98,9 +99,35 @@ async function describeWithStatus<S>(
 }
 
 /** The cluster's latest rotation run and its status, or null when it never had one. */
-export function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
+export async function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
   const workflowId = clusterRotationWorkflowId(clusterId);
-  return describeWithStatus(client, workflowId, () => client.workflow.getHandle(workflowId).query(statusQuery));
+  let description;
+  try {
+    description = await client.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+  const { runId } = description;
+  const execution = description.status.name;
+  return { workflowId, runId, execution, status: await rotationStatusOf(client, workflowId, runId, execution) };
+}
+
+/**
+ * A completed run's status comes from its result (the last history event): a Query would make a
+ * worker replay the whole run, and dashboards poll finished rotations a lot. Open runs, and runs
+ * that ended without a result (terminated, timed out), are asked the `status` Query; null when no
+ * worker answers in time.
+ */
+async function rotationStatusOf(
+  client: Client, workflowId: string, runId: string, execution: ExecutionStatusName,
+): Promise<RotationStatus | null> {
+  if (execution === 'COMPLETED') {
+    const report = await client.workflow.getHandle(workflowId, runId).result() as RotationReport;
+    if (report.finalStatus) return report.finalStatus;
+  }
+  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(workflowId, runId).query(statusQuery))
+    .catch(() => null);
 }
 
 export interface RotationServiceOptions {

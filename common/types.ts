@@ -257,6 +257,11 @@ export interface RotationReport {
   skippedSteps: RotationStep[];
   notDone: string[];
   timeline: TimelineEntry[];
+  /**
+   * the `status` Query's answer at the end, so a closed run's status is read from its result
+   * instead of a Query that makes a worker replay the whole history (absent in older runs)
+   */
+  finalStatus?: RotationStatus;
 }
 
 /** Carried from an unfinished run into the run that resumes it. */

@@ -661,6 +661,7 @@ class ClusterRotation {
       skippedSteps: this.status.skippedSteps,
       notDone: this.notDone(),
       timeline: this.status.timeline,
+      finalStatus: this.status,
     };
   }
 }

@@ -1,7 +1,9 @@
 // The API's services over a Temporal client and the Linode API. Thin: starting, steering and
 // resuming rotations is client/rotations.ts's job; this file adds what only the API needs (a
 // cluster's latest run with its status, paged visibility listings, the cluster check on start).
-import type { Client, WorkflowExecutionInfo, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type {
+  Client, WorkflowExecutionDescription, WorkflowExecutionInfo, WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ApplicationFailure, WorkflowNotFoundError, type Duration } from '@temporalio/common';
 import {
@@ -79,35 +81,39 @@ export async function listRotations(client: Client, query: RotationListQuery): P
   return { rotations: page.executions.map(toSummary), nextPageToken: page.nextPageToken };
 }
 
-/**
- * The latest run of a workflow id and its status Query's answer (null when none could answer in
- * time). Both are asked at once: the Query is the slow part (a worker answers it), and the status
- * endpoint is what dashboards poll.
- */
-async function describeWithStatus<S>(
-  client: Client, workflowId: string, query: () => Promise<S>,
-): Promise<{ workflowId: string; runId: string; execution: ExecutionStatusName; status: S | null } | null> {
-  const status = client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query).catch(() => null);
-  let description;
+/** The latest run of a workflow id, or null when there never was one. */
+async function describeLatest(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | null> {
   try {
-    description = await client.workflow.getHandle(workflowId).describe();
+    return await client.workflow.getHandle(workflowId).describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
   }
+}
+
+/** A Query's answer, or null when no worker answered in time: a request never hangs on a missing worker. */
+function answerInTime<S>(client: Client, query: () => Promise<S>): Promise<S | null> {
+  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query).catch(() => null);
+}
+
+/**
+ * The latest run of a workflow id and its status Query's answer. Both are asked at once: the Query
+ * is the slow part (a worker answers it), and the status endpoint is what dashboards poll.
+ */
+async function describeWithStatus<S>(
+  client: Client, workflowId: string, query: () => Promise<S>,
+): Promise<{ workflowId: string; runId: string; execution: ExecutionStatusName; status: S | null } | null> {
+  const status = answerInTime(client, query);
+  const description = await describeLatest(client, workflowId);
+  if (!description) return null;
   return { workflowId: description.workflowId, runId: description.runId, execution: description.status.name, status: await status };
 }
 
 /** The cluster's latest rotation run and its status, or null when it never had one. */
 export async function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
   const workflowId = clusterRotationWorkflowId(clusterId);
-  let description;
-  try {
-    description = await client.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
+  const description = await describeLatest(client, workflowId);
+  if (!description) return null;
   const { runId } = description;
   const execution = description.status.name;
   return { workflowId, runId, execution, status: await rotationStatusOf(client, workflowId, runId, execution) };
@@ -126,8 +132,7 @@ async function rotationStatusOf(
     const report = await client.workflow.getHandle(workflowId, runId).result() as RotationReport;
     if (report.finalStatus) return report.finalStatus;
   }
-  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(workflowId, runId).query(statusQuery))
-    .catch(() => null);
+  return answerInTime(client, () => client.workflow.getHandle(workflowId, runId).query(statusQuery));
 }
 
 export interface RotationServiceOptions {

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
-import { createFleetActivities } from '../activities/fleet.js';
+import { createWorkerActivities } from '../activities/all.js';
 import { createLiveDependencies, type LiveConfig } from '../activities/live.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
@@ -66,7 +65,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       kubeconfigDir,
       ...options.activities,
     });
-    const activities = { ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }) };
+    const activities = createWorkerActivities(deps);
     const taskQueue = options.taskQueue ?? TASK_QUEUE;
 
     let running: { worker: Worker; done: Promise<void> } | null = null;

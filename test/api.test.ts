@@ -7,13 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { createWorkerActivities } from '../activities/all.js';
 import { createLiveDependencies } from '../activities/live.js';
 import { buildApp } from '../api/app.js';
 import {
   createClusterService, createFleetService, createRotationService, createScheduleService, temporalHealthCheck,
 } from '../api/services.js';
-import { createFleetActivities } from '../activities/fleet.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { useSimulator } from './support/sim.js';
 import { useTemporal } from './support/temporal.js';
@@ -361,7 +360,7 @@ describe('API driving a real rotation (dev server, worker with real activities, 
       pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002,
     });
     await temporal.startWorker(null, {
-      activities: { ...createActivities(live), ...createFleetActivities({ linode: live.linode }) },
+      activities: createWorkerActivities(live),
       taskQueue: TASK_QUEUE,
     });
     const { client } = temporal;

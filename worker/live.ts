@@ -5,8 +5,7 @@ import { Client } from '@temporalio/client';
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from '../activities/index.js';
-import { createFleetActivities } from '../activities/fleet.js';
+import { createWorkerActivities } from '../activities/all.js';
 import { createLiveDependencies } from '../activities/live.js';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../engine/client.js';
 import { requireLinodeToken } from '../engine/config.js';
@@ -39,7 +38,7 @@ export async function createLiveWorker(config: Config): Promise<LiveWorker> {
     const worker = await createRotationWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
-      activities: { ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }) },
+      activities: createWorkerActivities(deps),
     });
     const native = nativeConnection;
     return {

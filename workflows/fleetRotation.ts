@@ -5,29 +5,24 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ChildWorkflowCancellationType, ParentClosePolicy,
   TerminatedFailure, TimeoutFailure,
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, isCancellation, proxyActivities,
+  allHandlersFinished, condition, continueAsNew, isCancellation, proxyActivities,
   setCurrentDetails, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { FleetActivities } from '../common/fleetActivities.js';
-import { STATUS_QUERY, TERMINAL_PHASES, WORKFLOW_TYPES, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
+import { TERMINAL_PHASES, WORKFLOW_TYPES, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
 import type {
   AbortInput, ApproveInput, ClusterRotationWorkflowInput, ControlInput, FleetCluster, FleetClusterPhase, FleetPhase,
   FleetReport, FleetRotationInput, FleetSkipInput, FleetStatus, RejectInput, RotationReport,
 } from '../common/types.js';
-import { clusterFinishedSignal } from './fleet/reportToFleet.js';
+import {
+  clusterFinishedSignal, fleetAbortUpdate, fleetApproveUpdate, fleetPauseUpdate, fleetRejectUpdate, fleetResumeUpdate,
+  fleetRetryUpdate, fleetSkipUpdate, fleetStatusQuery,
+} from './definitions.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from './searchAttributes.js';
 import {
   DEFAULTS, MIN_HISTORY_EVENTS, addTimeline, budgetOf, countByPhase, describeSelector, initialState, isFailed, overBudget, planWaves,
 } from './fleet/state.js';
 
-export const fleetStatusQuery = defineQuery<FleetStatus>(STATUS_QUERY);
-export const fleetApproveUpdate = defineUpdate<FleetStatus, [ApproveInput]>('approve');
-export const fleetRejectUpdate = defineUpdate<FleetStatus, [RejectInput]>('reject');
-export const fleetPauseUpdate = defineUpdate<FleetStatus, [ControlInput?]>('pause');
-export const fleetResumeUpdate = defineUpdate<FleetStatus, [ControlInput?]>('resume');
-export const fleetRetryUpdate = defineUpdate<FleetStatus, [FleetSkipInput?]>('retry');
-export const fleetSkipUpdate = defineUpdate<FleetStatus, [FleetSkipInput?]>('skip');
-export const fleetAbortUpdate = defineUpdate<FleetStatus, [AbortInput]>('abort');
 
 const { selectClusters } = proxyActivities<FleetActivities>({
   startToCloseTimeout: '5 minutes',

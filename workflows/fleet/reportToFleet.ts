@@ -1,12 +1,11 @@
 // The hook a child rotation calls as it ends, so a fleet that has continued as new (and so no longer
 // receives the child's completion) still learns the outcome: the signal goes to the fleet's
 // workflow id, which every run of the fleet shares.
-import { defineSignal, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
-import { CLUSTER_FINISHED_SIGNAL } from '../../common/names.js';
+import { getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import type { RotationPhase } from '../../common/names.js';
-import type { ClusterFinishedSignal, ClusterRotationInput } from '../../common/types.js';
+import type { ClusterRotationInput } from '../../common/types.js';
+import { clusterFinishedSignal } from '../definitions.js';
 
-export const clusterFinishedSignal = defineSignal<[ClusterFinishedSignal]>(CLUSTER_FINISHED_SIGNAL);
 
 /** Tells the fleet that started this rotation (input.fleetRotationId) how it ended; a no-op without one. */
 export async function reportToFleet(input: ClusterRotationInput, phase: RotationPhase, error?: string): Promise<void> {

@@ -6,42 +6,8 @@
 // config (the Authorization header), and a failure lands in workflow history.
 import { ApplicationFailure } from '@temporalio/activity';
 
-export const FailureType = {
-  linodeBadRequest: 'LinodeBadRequest',
-  linodeUnauthorized: 'LinodeUnauthorized',
-  linodeForbidden: 'LinodeForbidden',
-  linodeNotFound: 'LinodeNotFound',
-  linodeConflict: 'LinodeConflict',
-  linodeUnprocessable: 'LinodeUnprocessable',
-  linodeRateLimited: 'LinodeRateLimited',
-  linodeServerError: 'LinodeServerError',
-  linodeMaintenance: 'LinodeMaintenance',
-  linodeUnavailable: 'LinodeUnavailable',
-  linodeBadResponse: 'LinodeBadResponse',
-  kubeBadRequest: 'KubeBadRequest',
-  kubeUnauthorized: 'KubeUnauthorized',
-  kubeForbidden: 'KubeForbidden',
-  kubeNotFound: 'KubeNotFound',
-  kubeConflict: 'KubeConflict',
-  kubeInvalid: 'KubeInvalid',
-  kubeRateLimited: 'KubeRateLimited',
-  kubeServerError: 'KubeServerError',
-  kubeUnavailable: 'KubeUnavailable',
-  kubeTlsFailed: 'KubeTlsFailed',
-  kubeBadResponse: 'KubeBadResponse',
-  badKubeconfig: 'BadKubeconfig',
-  kubeconfigNotReady: 'KubeconfigNotReady',
-  kubeconfigChanged: 'KubeconfigChanged',
-  kubeconfigRevoked: 'KubeconfigRevoked',
-  oldTokenStillAccepted: 'OldTokenStillAccepted',
-  verifyIncomplete: 'VerifyIncomplete',
-  rolloutNotDone: 'RolloutNotDone',
-  recycleNotDone: 'RecycleNotDone',
-  deploymentPaused: 'DeploymentPaused',
-  rolloutFailed: 'RolloutFailed',
-  sinkWriteFailed: 'SinkWriteFailed',
-} as const;
-export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+export { FailureType, type FailureTypeName } from '../common/failures.js';
+import { FailureType, type FailureTypeName } from '../common/failures.js';
 
 export interface ClassifyOptions {
   /** multiplies Retry-After delays (after clamping), so time-scaled tests do not wait seconds */

@@ -18,6 +18,7 @@ import { FailureType, type FailureTypeName, isFailureOfType, isTransient, nonRet
 import { kubeconfigFingerprint } from './kubeconfig.js';
 import type { KubeconfigCache, KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { rolloutStatus } from './rollout.js';
+import { KUBE_SYSTEM } from '../common/lke.js';
 
 export interface ActivityDeps {
   linode: LinodePort;
@@ -38,7 +39,7 @@ export interface ActivityDeps {
   maxConsecutiveTransientErrors?: number;
 }
 
-const ADMIN_NAMESPACE = 'kube-system';
+const ADMIN_NAMESPACE = KUBE_SYSTEM;
 
 interface AwaitProgress { attempts: number }
 interface VerifyProgress { attempts: number; oldTokenFirstAcceptedAt?: number }

@@ -22,6 +22,7 @@ import type {
 } from '../activities/ports.js';
 import type { KubeNodeRef, LkeCluster, LkePool, LkePoolNode, WorkloadRef } from '../common/types.js';
 import { rejection } from './support/failures.js';
+import { LKE_TOKEN_SERVICE_ACCOUNTS } from '../common/lke.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fakes
@@ -40,7 +41,7 @@ function kubeconfigFor(token: string): string {
 
 interface FakeSecret { namespace: string; name: string; uid: string; serviceAccount: string; token: string; created: string }
 
-const SERVICE_ACCOUNTS = ['ccm-user', 'cluster-autoscaler-user', 'kubernetes-dashboard-lke-user', 'lke-admin'];
+const SERVICE_ACCOUNTS = LKE_TOKEN_SERVICE_ACCOUNTS;
 
 class FakeLke {
   secrets: FakeSecret[] = [];

@@ -3,17 +3,10 @@
 // worker is noticed within the heartbeat timeout instead of the whole start-to-close window.
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { RotationActivities } from '../common/activities.js';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../common/failures.js';
 import type { RotationTuning } from '../common/types.js';
 
-/**
- * Failure types (activities/errors.ts FailureType) that a retry cannot fix: a bad request, bad
- * credentials, a missing cluster, a paused Deployment. The activities already mark them
- * nonRetryable; listing them here keeps the workflow from hammering the API if one slips through.
- */
-export const NON_RETRYABLE_ERROR_TYPES = [
-  'LinodeBadRequest', 'LinodeUnauthorized', 'LinodeForbidden', 'LinodeNotFound', 'LinodeUnprocessable',
-  'KubeBadRequest', 'KubeUnauthorized', 'KubeForbidden', 'BadKubeconfig', 'DeploymentPaused',
-];
+export const NON_RETRYABLE_ERROR_TYPES = [...NON_RETRYABLE_FAILURE_TYPES];
 
 type ActivityName = keyof RotationActivities;
 

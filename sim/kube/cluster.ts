@@ -3,6 +3,7 @@
 import type { SimClock } from '../clock.js';
 import { CLUSTER_CA_CRT } from '../tls.js';
 import { RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../../common/names.js';
+import { ADMIN_SERVICE_ACCOUNT, KUBE_SYSTEM, lkeTokenServiceAccounts } from '../../common/lke.js';
 import type { WorkloadKind } from '../../common/types.js';
 import { nameSuffix, serviceAccountToken } from './random.js';
 import { patchLevel } from './resources.js';
@@ -22,18 +23,7 @@ export interface KubeSeed {
   rolloutStepMs?: number;
 }
 
-/**
- * The service accounts whose legacy token Secrets LKE keeps in kube-system: the four the guide names,
- * plus two more on 1.26+ (the guide says newer clusters have more without naming them; these two are
- * plausible stand-ins).
- */
-export function lkeTokenServiceAccounts(k8sVersion: string): string[] {
-  const base = ['ccm-user', 'cluster-autoscaler-user', 'kubernetes-dashboard-lke-user', 'lke-admin'];
-  return minorOf(k8sVersion) >= 26 ? [...base, 'csi-controller-user', 'konnectivity-agent-user'] : base;
-}
-
-export const ADMIN_SERVICE_ACCOUNT = 'lke-admin';
-const KUBE_SYSTEM = 'kube-system';
+export { ADMIN_SERVICE_ACCOUNT, lkeTokenServiceAccounts };
 const minorOf = (version: string) => Number(version.split('.')[1] ?? 0);
 
 export class KubeCluster {

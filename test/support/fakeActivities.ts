@@ -8,6 +8,7 @@ import type { RotationActivities } from '../../common/activities.js';
 import type {
   ClusterSnapshot, KubeNodeRef, PoolNodeRef, RestartScope, TokenSecretRef, WorkloadRef,
 } from '../../common/types.js';
+import { LKE_TOKEN_SERVICE_ACCOUNTS } from '../../common/lke.js';
 
 export type ActivityName = keyof RotationActivities;
 
@@ -21,7 +22,7 @@ export interface FaultSpec {
   message?: string;
 }
 
-const SERVICE_ACCOUNTS = ['ccm-user', 'cluster-autoscaler-user', 'kubernetes-dashboard-lke-user', 'lke-admin'];
+const SERVICE_ACCOUNTS = LKE_TOKEN_SERVICE_ACCOUNTS;
 
 export const fingerprintOf = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16);
 

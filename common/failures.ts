@@ -1,0 +1,51 @@
+// The failure type names activities give their ApplicationFailures: the workflow decides retries
+// and Blocked messages on them, humans read them in Temporal Web. One list, shared by both sides.
+
+export const FailureType = {
+  linodeBadRequest: 'LinodeBadRequest',
+  linodeUnauthorized: 'LinodeUnauthorized',
+  linodeForbidden: 'LinodeForbidden',
+  linodeNotFound: 'LinodeNotFound',
+  linodeConflict: 'LinodeConflict',
+  linodeUnprocessable: 'LinodeUnprocessable',
+  linodeRateLimited: 'LinodeRateLimited',
+  linodeServerError: 'LinodeServerError',
+  linodeMaintenance: 'LinodeMaintenance',
+  linodeUnavailable: 'LinodeUnavailable',
+  linodeBadResponse: 'LinodeBadResponse',
+  kubeBadRequest: 'KubeBadRequest',
+  kubeUnauthorized: 'KubeUnauthorized',
+  kubeForbidden: 'KubeForbidden',
+  kubeNotFound: 'KubeNotFound',
+  kubeConflict: 'KubeConflict',
+  kubeInvalid: 'KubeInvalid',
+  kubeRateLimited: 'KubeRateLimited',
+  kubeServerError: 'KubeServerError',
+  kubeUnavailable: 'KubeUnavailable',
+  kubeTlsFailed: 'KubeTlsFailed',
+  kubeBadResponse: 'KubeBadResponse',
+  badKubeconfig: 'BadKubeconfig',
+  kubeconfigNotReady: 'KubeconfigNotReady',
+  kubeconfigChanged: 'KubeconfigChanged',
+  kubeconfigRevoked: 'KubeconfigRevoked',
+  oldTokenStillAccepted: 'OldTokenStillAccepted',
+  verifyIncomplete: 'VerifyIncomplete',
+  rolloutNotDone: 'RolloutNotDone',
+  recycleNotDone: 'RecycleNotDone',
+  deploymentPaused: 'DeploymentPaused',
+  rolloutFailed: 'RolloutFailed',
+  sinkWriteFailed: 'SinkWriteFailed',
+} as const;
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+/**
+ * Failure types a retry cannot fix: a bad request, bad credentials, a missing cluster, a paused
+ * Deployment. The activities already mark them nonRetryable; the workflow lists them in its retry
+ * policies too, so one that slips through does not hammer the API.
+ */
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
+  FailureType.linodeBadRequest, FailureType.linodeUnauthorized, FailureType.linodeForbidden,
+  FailureType.linodeNotFound, FailureType.linodeUnprocessable,
+  FailureType.kubeBadRequest, FailureType.kubeUnauthorized, FailureType.kubeForbidden,
+  FailureType.badKubeconfig, FailureType.deploymentPaused,
+];

@@ -19,7 +19,7 @@ import { resumeRotation, sendControl, startRotation, type RotationHandle } from 
 import { statusQuery } from '../workflows/definitions.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
-} from '../workflows/searchAttributes.js';
+} from '../common/searchAttributes.js';
 import type {
   ClusterFilter, ClusterService, ExecutionStatusName, FleetService, RotationListPage, ScheduleService, RotationListQuery, RotationService, RotationSummary, RotationView,
   StartedRun,

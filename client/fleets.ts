@@ -13,7 +13,7 @@ import type {
   RejectInput, RotationStatus,
 } from '../common/types.js';
 import { describeSelector } from '../workflows/fleet/state.js';
-import { FLEET_ROTATION_ID, REQUESTED_BY } from '../workflows/searchAttributes.js';
+import { FLEET_ROTATION_ID, REQUESTED_BY } from '../common/searchAttributes.js';
 
 const FLEET_ID_PREFIX = fleetRotationWorkflowId('');
 

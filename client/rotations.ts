@@ -16,7 +16,7 @@ import { statusQuery } from '../workflows/definitions.js';
 import { rotationSummary } from '../workflows/plan.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
-} from '../workflows/searchAttributes.js';
+} from '../common/searchAttributes.js';
 
 export type RotationHandle = WorkflowHandleWithFirstExecutionRunId<typeof clusterRotation>;
 

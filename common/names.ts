@@ -38,15 +38,7 @@ export type RotationPhase = (typeof ROTATION_PHASES)[number];
 
 export const TERMINAL_PHASES: readonly RotationPhase[] = ['Completed', 'Rejected', 'Cancelled', 'Failed'];
 
-/** Search attributes registered on the namespace, with their Temporal value types. */
-export const SEARCH_ATTRIBUTES = {
-  LkeClusterId: 'Int',
-  LkeRegion: 'Keyword',
-  RotationPhase: 'Keyword',
-  FleetRotationId: 'Keyword',
-  RequestedBy: 'Keyword',
-} as const;
-export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+// Search attributes: common/searchAttributes.ts (typed SDK keys).
 
 /** Environment variable names read by the worker, the API, the demo and the tests. */
 export const ENV = {

@@ -5,7 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../common/names.js';
+import { SearchAttributeType } from '@temporalio/common';
+import { ROTATION_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes.js';
 import type { TemporalConfig } from './config.js';
 
 export interface TemporalClient {
@@ -27,7 +28,10 @@ const ALREADY_EXISTS = 6; // gRPC status codes
 const UNIMPLEMENTED = 12;
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-const INDEXED_TYPES = { Int: IndexedValueType.INDEXED_VALUE_TYPE_INT, Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } as const;
+const INDEXED_TYPES: Partial<Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType>> = {
+  [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+};
 
 /**
  * Registers the search attributes of ROTATION.md section 5 on `namespace`; ones that already exist
@@ -38,8 +42,8 @@ const INDEXED_TYPES = { Int: IndexedValueType.INDEXED_VALUE_TYPE_INT, Keyword: I
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const customAttributes = await listCustomSearchAttributes(connection, namespace);
   const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
-    const wanted = INDEXED_TYPES[type];
+  for (const { name, type } of ROTATION_SEARCH_ATTRIBUTE_KEYS) {
+    const wanted = INDEXED_TYPES[type]!;
     const existing = customAttributes[name];
     if (existing === undefined || existing === null) {
       missing[name] = wanted;

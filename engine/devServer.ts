@@ -10,7 +10,7 @@ import { ensureSearchAttributes } from './client.js';
 import { findBinaryOrSdkDownload, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from './binaries.js';
 import type { BinarySpec, ResolveOptions } from './binaries.js';
 import { childProcessesRunning, guardExecutable, startOrphanWatchdog } from './processGuard.js';
-import { ROTATION_SEARCH_ATTRIBUTE_KEYS } from './searchAttributes.js';
+import { ROTATION_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes.js';
 
 export const DEFAULT_UI_PORT = 8233;
 
@@ -63,7 +63,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         dbFilename: opts.dbFilename,
         namespace,
         log: { format: 'pretty', level: opts.logLevel ?? 'warn' },
-        searchAttributes: ROTATION_SEARCH_ATTRIBUTE_KEYS,
+        searchAttributes: [...ROTATION_SEARCH_ATTRIBUTE_KEYS],
       },
     }),
   );

@@ -24,7 +24,7 @@ import type {
 } from '../common/types.js';
 import { startDevServer, type DevServer } from '../engine/devServer.js';
 import { allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleet/state.js';
-import { FLEET_ROTATION_ID } from '../workflows/searchAttributes.js';
+import { FLEET_ROTATION_ID } from '../common/searchAttributes.js';
 import { createLinodePort } from '../activities/linode/adapter.js';
 import { createRotationWorker, rotationWorkflowBundle } from '../worker/worker.js';
 import { FakeCluster } from './support/fakeActivities.js';

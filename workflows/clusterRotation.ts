@@ -22,7 +22,7 @@ import { reportToFleet } from './fleet/reportToFleet.js';
 import { buildPlan, currentDetailsMarkdown, nodeLabel, sameWorkload, workloadLabel } from './plan.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
-} from './searchAttributes.js';
+} from '../common/searchAttributes.js';
 
 const DEFAULT_GATE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 const TIMELINE_LIMIT = 200;

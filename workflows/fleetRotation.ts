@@ -18,7 +18,7 @@ import {
   clusterFinishedSignal, fleetAbortUpdate, fleetApproveUpdate, fleetPauseUpdate, fleetRejectUpdate, fleetResumeUpdate,
   fleetRetryUpdate, fleetSkipUpdate, fleetStatusQuery,
 } from './definitions.js';
-import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from './searchAttributes.js';
+import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from '../common/searchAttributes.js';
 import {
   DEFAULTS, MIN_HISTORY_EVENTS, addTimeline, budgetOf, countByPhase, describeSelector, initialState, isFailed, overBudget, planWaves,
 } from './fleet/state.js';

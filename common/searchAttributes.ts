@@ -1,5 +1,6 @@
-// Typed keys for the search attributes of ROTATION.md section 5 (registered on the namespace by the
-// engine). Pure, so both the workflow and the client import them.
+// The search attributes of the contract (docs/design.md, "Fixed names"), declared once as typed SDK
+// keys. Pure, so the workflows set them, the client filters on them and the dev server / operator
+// service registers them from this one list.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const LKE_CLUSTER_ID = defineSearchAttributeKey('LkeClusterId', SearchAttributeType.INT);

@@ -20,7 +20,7 @@ const NON_DETERMINISTIC = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/fixtures/lint/**'] },
+  { ignores: ['dist/', 'node_modules/', 'test/fixtures/lint/**', 'test/fixtures/import-boundaries/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,7 @@
 // `npm run api`: the HTTP API, configured by the environment (ROTATION.md section 5). It listens on
 // 127.0.0.1 unless API_HOST says otherwise; SIGINT/SIGTERM close it (in-flight requests finish).
-import { connectClient } from '../engine/client.js';
-import { loadConfig } from '../engine/config.js';
+import { connectClient } from '../config/temporalConnection.js';
+import { loadConfig } from '../config/config.js';
 import { createApiLogger } from './logging.js';
 import { startApiServer } from './server.js';
 

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createLinodePort } from '../activities/linode/adapter.js';
 import { ENV } from '../common/names.js';
-import { ConfigError, type Config } from '../engine/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import { buildApp } from './app.js';
 import { loadApiTokens, type ApiToken } from './auth.js';
 import type { ClusterService } from './deps.js';

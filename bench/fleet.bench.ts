@@ -12,9 +12,9 @@ import { startApiServer } from '../api/server.js';
 import { startRotation } from '../client/rotations.js';
 import { getFleetStatus, startFleetRotation } from '../client/fleets.js';
 import type { FleetClusterOptions, FleetStatus, RotationReport } from '../common/types.js';
-import { loadConfig } from '../engine/config.js';
-import { startDevServer } from '../engine/devServer.js';
-import { startLocalStack, type LocalStack } from '../engine/localStack.js';
+import { loadConfig } from '../config/config.js';
+import { startDevServer } from '../dev/devServer.js';
+import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 
 const CLUSTERS = Number(process.env.BENCH_FLEET_CLUSTERS ?? 1000);
 const CONCURRENCIES = (process.env.BENCH_FLEET_CONCURRENCY ?? '50,200').split(',').map(Number);

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startRotation } from '../client/rotations.js';
 import type { ClusterRotationWorkflowInput, RotationReport } from '../common/types.js';
-import { startLocalStack } from '../engine/localStack.js';
+import { startLocalStack } from '../dev/localStack.js';
 
 const ROTATIONS = 5;
 

@@ -16,9 +16,9 @@ import type { ApiToken } from '../api/auth.js';
 import { createApiLogger } from '../api/logging.js';
 import type { FleetStatusView } from '../client/fleets.js';
 import type { FleetStatus, RotationStatus } from '../common/types.js';
-import { loadConfig } from '../engine/config.js';
-import { DEFAULT_UI_PORT, startDevServer, type DevServer } from '../engine/devServer.js';
-import { startLocalStack, type LocalStack } from '../engine/localStack.js';
+import { loadConfig } from '../config/config.js';
+import { DEFAULT_UI_PORT, startDevServer, type DevServer } from '../dev/devServer.js';
+import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 
 const DEMO_REGIONS = ['us-iad', 'eu-central', 'ap-south'];
 

@@ -1,7 +1,7 @@
 // Prints the absolute path of a working Temporal CLI (or, with --test-server, of the time-skipping
 // test server), installing it into the user cache first if needed. Only the path goes to stdout so
 // that `"$(npm run -s temporal:path)" --version` works; progress and errors go to stderr.
-import { resolveTemporalCli, resolveTestServer } from '../engine/binaries.js';
+import { resolveTemporalCli, resolveTestServer } from '../dev/binaries.js';
 
 const wantTestServer = process.argv.slice(2).includes('--test-server');
 try {

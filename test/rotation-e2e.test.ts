@@ -15,7 +15,7 @@ import type { Client } from '@temporalio/client';
 import { resumeRotation, sendControl, startRotation } from '../client/rotations.js';
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, WorkloadKind } from '../common/types.js';
-import { startLocalStack, type LocalStack } from '../engine/localStack.js';
+import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
 import type { KubeObject } from '../sim/kube/store.js';
 

@@ -15,7 +15,7 @@ import {
 } from '../client/rotations.js';
 import type { RotationPhase } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } from '../common/types.js';
-import { resolveTemporalCli } from '../engine/binaries.js';
+import { resolveTemporalCli } from '../dev/binaries.js';
 import { rotationWorkflowBundle } from '../worker/worker.js';
 import { FakeCluster } from './support/fakeActivities.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';

@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { defaultCacheDir } from '../engine/binaries.js';
+import { defaultCacheDir } from '../config/cacheDir.js';
 
 const sdkVersion = (createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string }).version;
 

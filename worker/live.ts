@@ -7,9 +7,9 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createWorkerActivities } from '../activities/all.js';
 import { createLiveDependencies } from '../activities/live.js';
-import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../engine/client.js';
-import { requireLinodeToken } from '../engine/config.js';
-import type { Config } from '../engine/config.js';
+import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../config/temporalConnection.js';
+import { requireLinodeToken } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { createRotationWorker } from './worker.js';
 
 export interface LiveWorker {

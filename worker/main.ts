@@ -3,7 +3,7 @@
 // finish (their heartbeats and retries make an interrupted one safe anyway), then run() returns.
 import pino from 'pino';
 import { TASK_QUEUE } from '../common/names.js';
-import { loadConfig } from '../engine/config.js';
+import { loadConfig } from '../config/config.js';
 import { createLiveWorker, exitOnFailure } from './live.js';
 
 const log = pino({ name: 'lke-rotator-worker' });

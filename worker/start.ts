@@ -5,8 +5,8 @@
 import pino from 'pino';
 import { startApiServer } from '../api/server.js';
 import { TASK_QUEUE } from '../common/names.js';
-import { connectClient } from '../engine/client.js';
-import { loadConfig } from '../engine/config.js';
+import { connectClient } from '../config/temporalConnection.js';
+import { loadConfig } from '../config/config.js';
 import { createLiveWorker, exitOnFailure } from './live.js';
 
 const log = pino({ name: 'lke-rotator' });

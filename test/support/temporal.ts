@@ -25,8 +25,8 @@ import { after, before } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { startDevServer, startTimeSkippingServer } from '../../engine/devServer.js';
-import type { DevServer, DevServerOptions } from '../../engine/devServer.js';
+import { startDevServer, startTimeSkippingServer } from '../../dev/devServer.js';
+import type { DevServer, DevServerOptions } from '../../dev/devServer.js';
 import { createRotationWorker } from '../../worker/worker.js';
 import type { RotationWorkerOptions } from '../../worker/worker.js';
 

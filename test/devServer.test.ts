@@ -1,24 +1,22 @@
-// The engine end to end: a real Temporal dev server from the provisioned binary, a worker on the
+// The dev harness end to end: a real Temporal dev server from the provisioned binary, a worker on the
 // `lke-rotation` task queue running the real clusterRotation workflow, driven through the client
 // with the `status` Query and the `approve`/`reject` Updates. The activities are fakes that keep a
 // tiny cluster's state, so the test checks what the workflow did, not only that it ended. Also: the
-// configuration from the environment, which every entry point reads.
+// SQLite-backed and time-skipping servers, and that no server outlives its process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspect } from 'node:util';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RotationActivities } from '../common/activities.js';
 import { clusterRotationWorkflowId, TASK_QUEUE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, TokenSecretRef } from '../common/types.js';
-import { ensureSearchAttributes } from '../engine/client.js';
-import { ConfigError, loadConfig, requireLinodeToken } from '../engine/config.js';
-import { startDevServer, startTimeSkippingServer } from '../engine/devServer.js';
+import { ensureSearchAttributes } from '../config/temporalConnection.js';
+import { startDevServer, startTimeSkippingServer } from '../dev/devServer.js';
 import { createRotationWorker } from '../worker/worker.js';
 import { useTemporal } from './support/temporal.js';
 
@@ -214,7 +212,7 @@ test('the time-skipping test server runs a 24-hour approval timeout in seconds',
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
   test(`no Temporal server outlives its process after ${signal}`, { timeout: 60_000 }, async () => {
     const script = [
-      "import { startDevServer } from './engine/devServer.ts';",
+      "import { startDevServer } from './dev/devServer.ts';",
       'const s = await startDevServer();',
       // marked: the server's own banner goes to the same stdout and also names an address
       'console.log(`ADDRESS=${s.address}`);',
@@ -263,46 +261,3 @@ function accepts(address: string): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
-
-test('config: defaults, a token file, and errors that name the variable but never a token', async () => {
-  const defaults = loadConfig({});
-  assert.equal(defaults.temporal.address, '127.0.0.1:7233');
-  assert.equal(defaults.temporal.namespace, 'default');
-  assert.equal(defaults.linode.apiUrl, 'https://api.linode.com');
-  assert.equal(defaults.api.host, '127.0.0.1');
-  assert.equal(defaults.linode.token, undefined);
-  assert.throws(() => requireLinodeToken(defaults), /set LINODE_TOKEN, or LINODE_TOKEN_FILE/);
-
-  const dir = await mkdtemp(join(tmpdir(), 'lke-rotator-config-'));
-  try {
-    const tokenFile = join(dir, 'token');
-    await writeFile(tokenFile, 'file-token-value-123\n');
-    const config = loadConfig({ LINODE_TOKEN_FILE: tokenFile, LINODE_API_URL: 'http://127.0.0.1:9999/', API_PORT: '0' });
-    assert.equal(requireLinodeToken(config).reveal(), 'file-token-value-123');
-    assert.equal(config.linode.apiUrl, 'http://127.0.0.1:9999');
-    assert.equal(config.api.port, 0);
-    const printed = `${JSON.stringify(config)} ${inspect(config, { depth: 5 })} ${String(config.linode.token)}`;
-    assert.ok(!printed.includes('file-token-value-123'), 'the token never prints');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-
-  const secret = 'direct-token-value-456';
-  const cases: [Record<string, string>, RegExp][] = [
-    [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS must be host:port/],
-    [{ API_PORT: '80a' }, /API_PORT must be a port number/],
-    [{ API_PORT: '70000' }, /API_PORT must be a port number/],
-    [{ LINODE_API_URL: 'ftp://x' }, /LINODE_API_URL must be an http\(s\) URL/],
-    [{ LINODE_API_URL: `https://user:${secret}@api.linode.com` }, /LINODE_API_URL must not carry credentials/],
-    [{ LINODE_TOKEN: secret, LINODE_TOKEN_FILE: '/x' }, /Set only one of LINODE_TOKEN and LINODE_TOKEN_FILE/],
-    [{ LINODE_TOKEN_FILE: '/nonexistent/token' }, /LINODE_TOKEN_FILE \(\/nonexistent\/token\) cannot be read: ENOENT/],
-  ];
-  for (const [env, expected] of cases) {
-    assert.throws(() => loadConfig(env), (err: Error) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, expected);
-      assert.ok(!err.message.includes(secret), `no token in: ${err.message}`);
-      return true;
-    });
-  }
-});

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { resolveTemporalCli } from '../engine/binaries.js';
+import { resolveTemporalCli } from '../dev/binaries.js';
 
 const root = new URL('../', import.meta.url);
 

@@ -6,7 +6,6 @@
 // config (the Authorization header), and a failure lands in workflow history.
 import { ApplicationFailure } from '@temporalio/activity';
 
-export { FailureType, type FailureTypeName } from '../common/failures.js';
 import { FailureType, type FailureTypeName } from '../common/failures.js';
 
 export interface ClassifyOptions {

@@ -7,7 +7,7 @@ import picomatch from 'picomatch';
 import type { FleetActivities, RotationOutcome, RotationRef } from '../common/fleetActivities.js';
 import type { RotationPhase } from '../common/names.js';
 import type { FleetSelector, LkeCluster, RotationReport, SelectedCluster } from '../common/types.js';
-import type { LinodeFilter, LinodePort } from './ports.js';
+import type { ClusterCriteria, LinodePort } from './ports.js';
 
 export interface FleetActivityDeps {
   linode: Pick<LinodePort, 'listClusters'>;
@@ -17,18 +17,6 @@ export interface FleetActivityDeps {
 
 /** The Linode API's largest page: a thousand clusters take two calls. */
 const PAGE_SIZE = 500;
-
-const anyOf = (field: string, values: string[]): LinodeFilter =>
-  values.length === 1 ? { [field]: values[0] } : { '+or': values.map((value) => ({ [field]: value })) };
-
-/** X-Filter for the criteria the Linode API filters on itself (tags, regions); undefined when there are none. */
-export function linodeFilterFor(selector: FleetSelector): LinodeFilter | undefined {
-  const parts: LinodeFilter[] = [];
-  if (selector.tags?.length) parts.push(anyOf('tags', selector.tags));
-  if (selector.regions?.length) parts.push(anyOf('region', selector.regions));
-  if (parts.length === 0) return undefined;
-  return parts.length === 1 ? parts[0] : { '+and': parts };
-}
 
 /** `/source/flags` is a regular expression; anything else a glob over the whole label. */
 export function labelMatcher(pattern: string): (label: string) => boolean {
@@ -45,7 +33,7 @@ export function labelMatcher(pattern: string): (label: string) => boolean {
   return picomatch(pattern, { dot: true });
 }
 
-/** The selector applied to one cluster: the API already filtered, but a server that ignores X-Filter must not widen a fleet. */
+/** The selector applied to one cluster: the API already filtered, but a server that ignores the filter must not widen a fleet. */
 function matches(selector: FleetSelector, cluster: LkeCluster, label: (l: string) => boolean): boolean {
   if (selector.clusterIds?.length && !selector.clusterIds.includes(cluster.id)) return false;
   if (selector.tags?.length && !selector.tags.some((tag) => cluster.tags.includes(tag))) return false;
@@ -64,10 +52,11 @@ function heartbeat(details?: unknown): void {
 
 export async function selectClusters(linode: Pick<LinodePort, 'listClusters'>, selector: FleetSelector): Promise<SelectedCluster[]> {
   const label = selector.labelPattern ? labelMatcher(selector.labelPattern) : () => true;
-  const filter = linodeFilterFor(selector);
+  // the Linode API filters on tags and regions itself; ids and the label pattern are applied below
+  const where: ClusterCriteria = { tags: selector.tags, regions: selector.regions };
   const found: SelectedCluster[] = [];
   for (let page = 1, pages = 1; page <= pages; page++) {
-    const result = await linode.listClusters({ filter, page, pageSize: PAGE_SIZE });
+    const result = await linode.listClusters({ where, page, pageSize: PAGE_SIZE });
     pages = result.pages;
     for (const cluster of result.data) {
       if (matches(selector, cluster, label)) {

@@ -13,9 +13,10 @@ import type {
   AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, PoolNodeRef, RecycleResult, RestartResult,
   TokenSecretRef, VerifyResult,
 } from '../common/types.js';
-import { createKubeconfigCache } from './cache.js';
-import { FailureType, type FailureTypeName, isFailureOfType, isTransient, nonRetryable, retryable } from './errors.js';
-import { kubeconfigFingerprint } from './kubeconfig.js';
+import { createKubeconfigCache } from './kubeconfig/cache.js';
+import { FailureType, type FailureTypeName } from '../common/failures.js';
+import { isFailureOfType, isTransient, nonRetryable, retryable } from './errors.js';
+import { kubeconfigFingerprint } from './kubeconfig/parse.js';
 import type { KubeconfigCache, KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { rolloutStatus } from './rollout.js';
 import { KUBE_SYSTEM } from '../common/lke.js';

@@ -1,7 +1,7 @@
 // The ports the activities are written against. The real adapters (activities/linode/,
-// activities/kube/, activities/sink.ts) implement them over the network and the file system; tests
+// activities/kube/, activities/kubeconfig/) implement them over the network and the file system; tests
 // implement them in memory. Every method either returns a value or throws an ApplicationFailure
-// classified by activities/errors.ts (type + retryable flag), never a raw client error, so callers
+// classified by activities/errors.ts (a type from common/failures.ts + retryable flag), never a raw client error, so callers
 // can decide on `failure.type` and nothing secret rides along in an error.
 import type {
   KubeNodeRef, LinodePage, LkeCluster, LkePool, LkePoolNode, RestartScope, TokenSecretRef, WorkloadRef,
@@ -10,11 +10,21 @@ import type {
 // ---------------------------------------------------------------------------------------------
 // Linode API v4 (LKE)
 
-/** X-Filter on GET /lke/clusters: fields label, region, k8s_version, tags (Linode's filter syntax). */
-export type LinodeFilter = Record<string, unknown>;
+/**
+ * Which clusters to list, in the domain's words; every given criterion must hold. The Linode adapter
+ * turns it into Linode's X-Filter (activities/linode/filter.ts), so no caller writes filter syntax.
+ */
+export interface ClusterCriteria {
+  /** a cluster with any of these tags */
+  tags?: readonly string[];
+  /** a cluster in any of these regions */
+  regions?: readonly string[];
+  /** a cluster whose label contains this text */
+  labelContains?: string;
+}
 
 export interface ListClustersOptions {
-  filter?: LinodeFilter;
+  where?: ClusterCriteria;
   /** from 1 */
   page?: number;
   /** 25..500, default 100 */

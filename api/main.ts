@@ -1,5 +1,6 @@
 // `npm run api`: the HTTP API, configured by the environment (ROTATION.md section 5). It listens on
 // 127.0.0.1 unless API_HOST says otherwise; SIGINT/SIGTERM close it (in-flight requests finish).
+import { compose } from '../activities/compose.js';
 import { connectClient } from '../config/temporalConnection.js';
 import { loadConfig } from '../config/config.js';
 import { createApiLogger } from './logging.js';
@@ -11,7 +12,7 @@ try {
   const config = loadConfig();
   const { connection, client } = await connectClient(config.temporal);
   try {
-    const api = await startApiServer({ config, client, logger: log });
+    const api = await startApiServer({ config, composition: compose(config), client, logger: log });
     log.info({ url: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address }, 'API listening');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

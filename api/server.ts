@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createLinodePort } from '../activities/linode/adapter.js';
+import type { Composition } from '../activities/compose.js';
 import { ENV } from '../common/names.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { buildApp } from './app.js';
@@ -24,6 +24,8 @@ export interface RunningApi {
 
 export interface StartApiOptions {
   config: Config;
+  /** the process's adapters (activities/compose.ts): the API uses its Linode port, the worker shares it */
+  composition: Pick<Composition, 'linode'>;
   client: Client;
   /** default: read from API_TOKENS_FILE */
   tokens?: readonly ApiToken[];
@@ -42,8 +44,7 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
   const { config, client } = options;
   const tokens = options.tokens ?? await tokensFromConfig(config);
   const logger = options.logger ?? createApiLogger();
-  const linodeToken = config.linode.token;
-  const linode = linodeToken ? createLinodePort({ apiUrl: config.linode.apiUrl, token: linodeToken.reveal() }) : undefined;
+  const linode = options.composition.linode ?? undefined;
   if (!linode) logger.warn(`no Linode token: GET /v1/clusters answers 503 and starts skip the cluster check`);
 
   const app = await buildApp({

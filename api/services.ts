@@ -9,8 +9,8 @@ import { ApplicationFailure, WorkflowNotFoundError, type Duration } from '@tempo
 import {
   clusterRotationWorkflowId, fleetRotationWorkflowId, WORKFLOW_TYPES, type RotationPhase,
 } from '../common/names.js';
-import { FailureType } from '../activities/errors.js';
-import type { LinodePort } from '../activities/ports.js';
+import { FailureType } from '../common/failures.js';
+import type { ClusterCriteria, LinodePort } from '../activities/ports.js';
 import {
   createFleetSchedule, deleteFleetSchedule, fleetWorkflowIdOf, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
   sendFleetControl, startFleetRotation, triggerFleetSchedule, unpauseFleetSchedule,
@@ -183,12 +183,12 @@ export function createRotationService(client: Client, options: RotationServiceOp
   };
 }
 
-/** Linode's X-Filter: fields combine with AND; a cluster matches a tag when any of its tags is it. */
-export function linodeClusterFilter(filter: ClusterFilter): Record<string, unknown> {
+/** The query's one tag, region and label text as the port's criteria (the adapter writes the X-Filter). */
+function clusterCriteria(filter: ClusterFilter): ClusterCriteria {
   return {
-    ...(filter.tag ? { tags: filter.tag } : {}),
-    ...(filter.region ? { region: filter.region } : {}),
-    ...(filter.label ? { label: { '+contains': filter.label } } : {}),
+    ...(filter.tag ? { tags: [filter.tag] } : {}),
+    ...(filter.region ? { regions: [filter.region] } : {}),
+    ...(filter.label ? { labelContains: filter.label } : {}),
   };
 }
 
@@ -196,7 +196,7 @@ export function createClusterService(linode: LinodePort): ClusterService {
   return {
     async list(filter, page) {
       try {
-        return await linode.listClusters({ filter: linodeClusterFilter(filter), page: page.page, pageSize: page.pageSize });
+        return await linode.listClusters({ where: clusterCriteria(filter), page: page.page, pageSize: page.pageSize });
       } catch (err) {
         // The port's failures are classified and carry no secret; Linode's reason helps the caller.
         const message = err instanceof ApplicationFailure ? err.message : 'the Linode API request failed';

@@ -116,7 +116,7 @@ async function statusEndpointLoad(stack: LocalStack, clusterIds: number[]): Prom
     API_PORT: '0',
   });
   const api = await startApiServer({
-    config, client: stack.client, port: 0, tokens: [{ name: 'bench', token, roles: ['viewer'] }],
+    config, composition: stack.composition, client: stack.client, port: 0, tokens: [{ name: 'bench', token, roles: ['viewer'] }],
     logger: createApiLogger({ level: 'warn' }),
   });
   try {

@@ -90,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** The Linode token, or a ConfigError saying how to provide one. */
-export function requireLinodeToken(config: Config): Secret {
+export function requireLinodeToken(config: Pick<Config, 'linode'>): Secret {
   if (!config.linode.token) {
     throw new ConfigError(`No Linode API token: set ${ENV.linodeToken}, or ${ENV.linodeTokenFile} to a file that holds it`);
   }

@@ -1,18 +1,18 @@
 // A whole lke-rotator on one machine: the Temporal dev server, the LKE simulator and a worker with
 // the LIVE activities (real @linode/api-v4 and @kubernetes/client-node clients over HTTP(S) to the
 // simulator). The demo, the end-to-end tests and the benchmarks all stand on this, so what they
-// exercise is the production wiring, not a test double of it.
+// exercise is the production wiring (compose(), activities/compose.ts), not a test double of it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { createWorkerActivities } from '../activities/all.js';
-import { createLiveDependencies, type LiveConfig } from '../activities/live.js';
+import { compose, type ActivityTuning, type Composition } from '../activities/compose.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
 import { createRotationWorker, type RotationWorkerOptions } from '../worker/worker.js';
 import { startDevServer, type DevServer, type DevServerOptions } from './devServer.js';
+import { Secret } from '../config/config.js';
 
 export interface LocalStackOptions {
   /** a running server to reuse, or options for a new dev server */
@@ -21,7 +21,7 @@ export interface LocalStackOptions {
   /** where kubeconfigs are delivered; default a fresh temporary directory, removed by stop() */
   kubeconfigDir?: string;
   /** poll intervals and windows of the live activities (time-scaled simulators want short ones) */
-  activities?: Omit<LiveConfig, 'linodeApiUrl' | 'linodeToken' | 'kubeconfigDir'>;
+  activities?: ActivityTuning;
   taskQueue?: string;
   workerOptions?: RotationWorkerOptions['workerOptions'];
 }
@@ -30,6 +30,8 @@ export interface LocalStack {
   server: DevServer;
   client: Client;
   sim: Simulator;
+  /** the adapters the worker runs on; an API in the same process takes its Linode port from here */
+  composition: Composition;
   kubeconfigDir: string;
   taskQueue: string;
   /** the running worker, or null between stopWorker() and startWorker() */
@@ -59,13 +61,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const kubeconfigDir = options.kubeconfigDir ?? await mkdtemp(join(tmpdir(), 'lke-rotator-kubeconfigs-'));
     if (!options.kubeconfigDir) cleanups.push(() => rm(kubeconfigDir, { recursive: true, force: true }));
 
-    const deps = createLiveDependencies({
-      linodeApiUrl: sim.linodeApiUrl,
-      linodeToken: sim.linodeToken,
+    const composition = compose({
+      linode: { apiUrl: sim.linodeApiUrl, token: new Secret(sim.linodeToken) },
       kubeconfigDir,
-      ...options.activities,
+      activities: options.activities,
     });
-    const activities = createWorkerActivities(deps);
+    const activities = composition.workerActivities();
     const taskQueue = options.taskQueue ?? TASK_QUEUE;
 
     let running: { worker: Worker; done: Promise<void> } | null = null;
@@ -73,6 +74,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       server,
       client: server.client,
       sim,
+      composition,
       kubeconfigDir,
       taskQueue,
       worker: null,

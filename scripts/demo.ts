@@ -130,7 +130,7 @@ async function main(): Promise<{ code: number; stack?: LocalStack }> {
     API_TOKENS_FILE: tokensFile,
   });
   const api: RunningApi = await startApiServer({
-    config, client: server.client, port: opts.apiPort, logger: createApiLogger({ level: 'warn' }),
+    config, composition: stack.composition, client: server.client, port: opts.apiPort, logger: createApiLogger({ level: 'warn' }),
   });
   cleanups.push(() => api.close());
   say(`Starting the API: ${api.url} (OpenAPI at ${api.url}/docs; tokens for platform-oncall and security-lead in ${tokensFile})`);

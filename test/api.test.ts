@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createWorkerActivities } from '../activities/all.js';
-import { createLiveDependencies } from '../activities/live.js';
+import { compose } from '../activities/compose.js';
+import { Secret } from '../config/config.js';
 import { buildApp } from '../api/app.js';
 import {
   createClusterService, createFleetService, createRotationService, createScheduleService, temporalHealthCheck,
@@ -355,20 +355,21 @@ describe('API driving a real rotation (dev server, worker with real activities, 
 
   before(async () => {
     kubeconfigDir = await mkdtemp(join(tmpdir(), 'api-kubeconfigs-'));
-    const live = createLiveDependencies({
-      linodeApiUrl: sim().linodeApiUrl, linodeToken: sim().linodeToken, kubeconfigDir,
-      pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002,
+    const live = compose({
+      linode: { apiUrl: sim().linodeApiUrl, token: new Secret(sim().linodeToken) }, kubeconfigDir,
+      activities: { pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002 },
     });
+    const linode = live.activityDeps().linode;
     await temporal.startWorker(null, {
-      activities: createWorkerActivities(live),
+      activities: live.workerActivities(),
       taskQueue: TASK_QUEUE,
     });
     const { client } = temporal;
     app = await buildApp({
-      rotations: createRotationService(client, { linode: live.linode }),
+      rotations: createRotationService(client, { linode }),
       fleets: createFleetService(client),
       schedules: createScheduleService(client),
-      clusters: createClusterService(live.linode),
+      clusters: createClusterService(linode),
       temporalHealth: temporalHealthCheck(client),
       tokens: API_TOKENS,
       webUrl: 'http://127.0.0.1:8233',

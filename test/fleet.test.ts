@@ -10,7 +10,7 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createFleetActivities, linodeFilterFor, selectClusters } from '../activities/fleet.js';
+import { createFleetActivities, selectClusters } from '../activities/fleet.js';
 import type { ListClustersOptions, LinodePort } from '../activities/ports.js';
 import {
   createFleetSchedule, deleteFleetSchedule, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
@@ -192,7 +192,7 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     await server?.stop();
   });
 
-  test('selection pages through the API with X-Filter and applies ids and the label pattern itself', async () => {
+  test('selection pages through the API filtering on tags and regions and applies ids and the label pattern itself', async () => {
     const api = new FakeLinode();
     api.add('prod', range(1, 1200), 'us-ord');
     api.clusters[10].label = 'payments-eu-1';
@@ -202,13 +202,14 @@ describe('fleet rotation', { timeout: 240_000 }, () => {
     const byGlob = await selectClusters(api, { tags: ['prod'], regions: ['us-ord', 'us-iad'], labelPattern: 'payments-*' });
     assert.deepEqual(byGlob.map((c) => c.id), [11, 701]);
     assert.deepEqual(api.requests.map((r) => r.page), [1, 2, 3], 'every page read, and no more');
-    assert.deepEqual(api.requests[0].filter, { '+and': [{ tags: 'prod' }, { '+or': [{ region: 'us-ord' }, { region: 'us-iad' }] }] });
+    assert.deepEqual(api.requests[0].where, { tags: ['prod'], regions: ['us-ord', 'us-iad'] });
 
     assert.deepEqual((await selectClusters(api, { labelPattern: '/^(payments|search)-us-\\d$/' })).map((c) => c.id), [701, 702]);
     assert.deepEqual((await selectClusters(api, { clusterIds: [702, 5] })).map((c) => c.id), [5, 702]);
     await assert.rejects(selectClusters(api, { clusterIds: [5, 99_999] }), /clusters 99999 not found/);
     await assert.rejects(selectClusters(api, { labelPattern: '/(/' }), /not a valid regular expression/);
-    assert.equal(linodeFilterFor({ clusterIds: [1] }), undefined, 'ids are not a Linode filter field');
+    await selectClusters(api, { clusterIds: [1] });
+    assert.deepEqual(api.requests.at(-1)?.where, { tags: undefined, regions: undefined }, 'ids are not a Linode filter field');
   });
 
   test('selection through the real Linode adapter: the simulator accepts and applies the X-Filter', async () => {

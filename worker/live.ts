@@ -1,14 +1,13 @@
 // The production worker: connects to Temporal from the configuration, registers the search
 // attributes (a real cluster does not have them until someone adds them), and runs the rotation
-// and fleet workflows with the live activities against the Linode API and the clusters.
+// and fleet workflows with the live activities against the Linode API and the clusters. The
+// activities come from the process's one composition (activities/compose.ts).
 import { Client } from '@temporalio/client';
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createWorkerActivities } from '../activities/all.js';
-import { createLiveDependencies } from '../activities/live.js';
+import { compose, type Composition } from '../activities/compose.js';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../config/temporalConnection.js';
-import { requireLinodeToken } from '../config/config.js';
 import type { Config } from '../config/config.js';
 import { createRotationWorker } from './worker.js';
 
@@ -23,22 +22,19 @@ export interface LiveWorker {
   close(): Promise<void>;
 }
 
-export async function createLiveWorker(config: Config): Promise<LiveWorker> {
-  const linodeToken = requireLinodeToken(config);
+/** `composition`: the process's adapters, when an API in the same process shares them; default compose(config). */
+export async function createLiveWorker(config: Config, composition: Composition = compose(config)): Promise<LiveWorker> {
+  // before connecting: without a Linode token this throws the ConfigError that names the variables
+  const activities = composition.workerActivities();
   const { connection } = await connectClient(config.temporal);
   let nativeConnection: NativeConnection | undefined;
   try {
     const addedSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
     nativeConnection = await connectWorkerConnection(config.temporal);
-    const deps = createLiveDependencies({
-      linodeApiUrl: config.linode.apiUrl,
-      linodeToken: linodeToken.reveal(),
-      kubeconfigDir: config.kubeconfigDir,
-    });
     const worker = await createRotationWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
-      activities: createWorkerActivities(deps),
+      activities,
     });
     const native = nativeConnection;
     return {

@@ -1,8 +1,10 @@
 // `npm start`: the worker and the HTTP API in one process, configured by the environment
 // (ROTATION.md section 5). The API starts first so a bad API_TOKENS_FILE fails before a worker
 // polls. SIGINT/SIGTERM stop the worker gracefully (the SDK's runtime drains it), then the API
-// closes (in-flight requests finish), then the connections.
+// closes (in-flight requests finish), then the connections. Both run on one composition of the
+// adapters (activities/compose.ts), so the process holds one Linode port.
 import pino from 'pino';
+import { compose } from '../activities/compose.js';
 import { startApiServer } from '../api/server.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { connectClient } from '../config/temporalConnection.js';
@@ -13,11 +15,12 @@ const log = pino({ name: 'lke-rotator' });
 
 try {
   const config = loadConfig();
+  const composition = compose(config);
   const { connection, client } = await connectClient(config.temporal);
   try {
-    const api = await startApiServer({ config, client, logger: log.child({ component: 'api' }) });
+    const api = await startApiServer({ config, composition, client, logger: log.child({ component: 'api' }) });
     try {
-      const live = await createLiveWorker(config);
+      const live = await createLiveWorker(config, composition);
       log.info({ api: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker and API running');
       try {
         await live.worker.run();

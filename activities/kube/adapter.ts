@@ -12,8 +12,9 @@ import type { KubeNodeRef, RestartScope, WorkloadKind, WorkloadRef } from '../..
 import {
   RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE,
 } from '../../common/names.js';
-import { type ClassifyOptions, FailureType, kubeFailure, kubeStatusCode, nonRetryable, rethrowIfCancelled } from '../errors.js';
-import { tokenFingerprint } from '../kubeconfig.js';
+import { FailureType } from '../../common/failures.js';
+import { type ClassifyOptions, kubeFailure, kubeStatusCode, nonRetryable, rethrowIfCancelled } from '../errors.js';
+import { tokenFingerprint } from '../kubeconfig/parse.js';
 import type {
   AccessCheck, DaemonSetState, DeleteOutcome, DeploymentState, KubePort, KubePortFactory, StatefulSetState,
   TokenSecretInfo, WorkloadState,

@@ -1,14 +1,17 @@
-// LinodePort on @linode/api-v4. The library builds absolute https://api.linode.com/v4beta/... and
-// /v4/... URLs and keeps its axios instance (and so the token and origin) global to the process.
-// We install ONE request interceptor that points those URLs at the configured API origin and sets the
-// bearer token. Consequence: one process talks to one Linode account; calling createLinodePort again
-// re-targets every port in the process (tests that start a second simulator rely on that).
+// LinodePort on @linode/api-v4: each port is an instance with its own API origin, token, timeout
+// and cancellation, so two ports in one process (two accounts, or a test's two simulators) do not
+// interfere; activities/linode/requestContext.ts explains how, given the library's global axios
+// instance. The library's functions are used where it has them; regenerate, the service-token delete,
+// the kubeconfig delete and get-node it lacks, and those go through the same axios instance.
+import type { AxiosRequestConfig } from 'axios';
 import * as linodeApi from '@linode/api-v4';
-import type { AxiosRequestConfig, InternalAxiosRequestConfig } from 'axios';
 import type { LinodePage, LkeCluster, LkePool, LkePoolNode } from '../../common/types.js';
 import { DEFAULT_LINODE_API_URL } from '../../common/names.js';
-import { type ClassifyOptions, FailureType, linodeFailure, nonRetryable, rethrowIfCancelled } from '../errors.js';
+import { FailureType } from '../../common/failures.js';
+import { type ClassifyOptions, linodeFailure, nonRetryable, rethrowIfCancelled } from '../errors.js';
 import type { KubeconfigFetch, LinodePort, ListClustersOptions, RegenerateRequest } from '../ports.js';
+import { linodeFilter } from './filter.js';
+import { LIBRARY_ORIGIN, linodeAxios, withLinodeContext, type LinodeRequestContext } from './requestContext.js';
 
 export interface LinodeClientConfig {
   /** LINODE_API_URL: an origin such as https://api.linode.com or http://127.0.0.1:4010 (no /v4) */
@@ -30,43 +33,17 @@ interface LinodeLkeFunctions {
   getKubeConfig(clusterId: number): Promise<{ kubeconfig: string }>;
   recycleNode(clusterId: number, nodeId: string): Promise<unknown>;
 }
-const { baseRequest } = linodeApi;
 const { getKubernetesCluster, getKubernetesClusters, getNodePools, getKubeConfig, recycleNode } =
   linodeApi as unknown as LinodeLkeFunctions;
 
-// The library's own API origin; its functions (and ours below, for the endpoints it lacks) use it.
-// It exports no setURL/setMethod/setData, only its axios instance (baseRequest), which we call directly.
-const LIBRARY_ORIGIN = 'https://api.linode.com';
+// Built on the library's origin, like its own URLs, so the request context re-targets both alike.
 const V4 = `${LIBRARY_ORIGIN}/v4`;
 const POOL_PAGE_SIZE = 500;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
-let active: { origin: string; token: string; cancellation?: () => AbortSignal | undefined } | null = null;
-let interceptorInstalled = false;
-
-function rewriteAndAuthorize(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
-  if (!active) throw new Error('Linode client used before createLinodePort() configured it');
-  if (typeof config.url === 'string' && config.url.startsWith(LIBRARY_ORIGIN)) {
-    config.url = active.origin + config.url.slice(LIBRARY_ORIGIN.length);
-  }
-  config.headers.set('Authorization', `Bearer ${active.token}`);
-  const signal = active.cancellation?.();
-  if (signal) config.signal = signal;
-  return config;
-}
-
-function configureClient(config: LinodeClientConfig): void {
-  const origin = (config.apiUrl || DEFAULT_LINODE_API_URL).replace(/\/+$/, '').replace(/\/v4(beta)?$/, '');
-  active = { origin, token: config.token, cancellation: config.cancellation };
-  baseRequest.defaults.timeout = config.timeoutMs ?? 30_000;
-  if (!interceptorInstalled) {
-    baseRequest.interceptors.request.use(rewriteAndAuthorize);
-    interceptorInstalled = true;
-  }
-}
-
-/** For endpoints @linode/api-v4 has no function for; same instance, so same rewrite and token. */
+/** For endpoints @linode/api-v4 has no function for. */
 async function call<T>(config: AxiosRequestConfig): Promise<T> {
-  const response = await baseRequest.request<T>(config);
+  const response = await linodeAxios.request<T>(config);
   return response.data;
 }
 
@@ -91,11 +68,15 @@ function isNotYetAvailable(err: unknown): boolean {
 }
 
 export function createLinodePort(config: LinodeClientConfig): LinodePort {
-  configureClient(config);
+  const origin = (config.apiUrl || DEFAULT_LINODE_API_URL).replace(/\/+$/, '').replace(/\/v4(beta)?$/, '');
   const classify: ClassifyOptions = { retryAfterScale: config.retryAfterScale, cancellation: config.cancellation };
+  /** This port's context for one call, taken when the call starts (so the running activity's cancellation). */
+  const context = (): LinodeRequestContext => ({
+    origin, token: config.token, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: config.cancellation?.(),
+  });
   const guard = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await withLinodeContext(context(), fn);
     } catch (err) {
       throw linodeFailure(err, action, classify);
     }
@@ -109,7 +90,7 @@ export function createLinodePort(config: LinodeClientConfig): LinodePort {
     listClusters: (options: ListClustersOptions = {}) =>
       guard('GET clusters', async () => {
         const params = { page: options.page ?? 1, page_size: options.pageSize ?? 100 };
-        return (await getKubernetesClusters(params, options.filter)) as unknown as LinodePage<LkeCluster>;
+        return (await getKubernetesClusters(params, linodeFilter(options.where))) as unknown as LinodePage<LkeCluster>;
       }),
 
     listPools: (clusterId) =>
@@ -125,7 +106,7 @@ export function createLinodePort(config: LinodeClientConfig): LinodePort {
     getKubeconfig: async (clusterId): Promise<KubeconfigFetch> => {
       let encoded: unknown;
       try {
-        encoded = (await getKubeConfig(clusterId)).kubeconfig;
+        encoded = (await withLinodeContext(context(), () => getKubeConfig(clusterId))).kubeconfig;
       } catch (err) {
         if (isNotYetAvailable(err)) return { status: 'notReady' };
         rethrowIfCancelled(classify);

@@ -3,7 +3,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
-import type { KubeconfigSink } from './ports.js';
+import type { KubeconfigSink } from '../ports.js';
 
 const SUFFIX = '.kubeconfig.yaml';
 

@@ -2,7 +2,8 @@
 // the token itself must not go (workflow history, logs, API responses).
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { FailureType, nonRetryable } from './errors.js';
+import { FailureType } from '../../common/failures.js';
+import { nonRetryable } from '../errors.js';
 
 interface KubeconfigDoc {
   'current-context'?: string;

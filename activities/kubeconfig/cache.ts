@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
-import type { KubeconfigCache } from './ports.js';
+import type { KubeconfigCache } from '../ports.js';
 
 /** Bounded: a fleet rotation touches each cluster's kubeconfig a few times, then never again. */
 const DEFAULT_MAX_ENTRIES = 2_000;

@@ -1,0 +1,93 @@
+// The composition root: compose(config) builds each outside-system adapter ONCE from the
+// configuration (the Linode port, the Kubernetes port factory, the kubeconfig sink and cache) and
+// the worker's activity set over them. The worker (worker/live.ts), the API (api/main.ts, through
+// api/server.ts), `npm start` (one composition for both) and the dev stack (dev/localStack.ts)
+// all get their adapters here, so a process holds one Linode port per account it talks to.
+// It lives beside the ports and adapters it wires because those are its only ingredients; the API
+// and the worker import it from here, never the adapters directly.
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { RotationActivities } from '../common/activities.js';
+import type { FleetActivities } from '../common/fleetActivities.js';
+import { requireLinodeToken, type LinodeConfig } from '../config/config.js';
+import { createFleetActivities } from './fleet.js';
+import { createActivities, type ActivityDeps } from './index.js';
+import { kubePortFactory } from './kube/adapter.js';
+import { createKubeconfigCache } from './kubeconfig/cache.js';
+import { createDirectorySink } from './kubeconfig/sink.js';
+import { createLinodePort } from './linode/adapter.js';
+import type { LinodePort } from './ports.js';
+
+/** Knobs of the live activities; production keeps the defaults, time-scaled simulators want short ones. */
+export interface ActivityTuning {
+  pollIntervalMs?: number;
+  tokenCacheWindowMs?: number;
+  recycleResendAfterMs?: number;
+  /** scales Retry-After waits (time-scaled simulators); default 1 */
+  retryAfterScale?: number;
+  requestTimeoutMs?: number;
+}
+
+/** What compose() reads: the service's whole Config fits, and so does a dev stack's. */
+export interface CompositionConfig {
+  linode: LinodeConfig;
+  /** KUBECONFIG_DIR: delivered kubeconfigs; the worker's cache lives in its .cache subdirectory */
+  kubeconfigDir: string;
+  activities?: ActivityTuning;
+}
+
+/** Every activity a worker registers on the task queue: the rotation's steps and the fleet's. */
+export type WorkerActivities = RotationActivities & FleetActivities;
+
+export interface Composition {
+  /** null without a Linode token: the API then answers 503 on GET /v1/clusters and starts skip the cluster check */
+  linode: LinodePort | null;
+  /** the adapters the activities run on; throws a ConfigError naming the variables without a Linode token */
+  activityDeps(): ActivityDeps;
+  /** the worker's activities over activityDeps(); the same object on every call */
+  workerActivities(): WorkerActivities;
+}
+
+/** The running activity's cancellation, so a cancelled activity stops waiting on the network too. */
+function activityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not inside an activity (the API, a script)
+  }
+}
+
+export function compose(config: CompositionConfig): Composition {
+  const tuning = config.activities ?? {};
+  const token = config.linode.token;
+  const linode = token
+    ? createLinodePort({
+      apiUrl: config.linode.apiUrl, token: token.reveal(), timeoutMs: tuning.requestTimeoutMs,
+      retryAfterScale: tuning.retryAfterScale, cancellation: activityCancellation,
+    })
+    : null;
+  const deps: ActivityDeps | null = linode && {
+    linode,
+    kube: kubePortFactory({
+      retryAfterScale: tuning.retryAfterScale, timeoutMs: tuning.requestTimeoutMs, cancellation: activityCancellation,
+    }),
+    sink: createDirectorySink(config.kubeconfigDir),
+    // on disk, so a verify after a worker restart can still prove the old token dead
+    kubeconfigCache: createKubeconfigCache({ dir: join(config.kubeconfigDir, '.cache') }),
+    pollIntervalMs: tuning.pollIntervalMs,
+    tokenCacheWindowMs: tuning.tokenCacheWindowMs,
+    recycleResendAfterMs: tuning.recycleResendAfterMs,
+  };
+  const activities: WorkerActivities | null = deps && {
+    ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }),
+  };
+  const required = <T>(built: T | null): T => {
+    if (built === null) requireLinodeToken(config); // null only without a token: this throws its ConfigError
+    return built as T;
+  };
+  return {
+    linode,
+    activityDeps: () => required(deps),
+    workerActivities: () => required(activities),
+  };
+}

@@ -23,7 +23,7 @@ import type {
   ClusterRotationInput, ClusterSnapshot, FleetReport, FleetRotationInput, FleetStatus, LinodePage, LkeCluster,
 } from '../common/types.js';
 import { startDevServer, type DevServer } from '../engine/devServer.js';
-import { allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleet/state.js';
+import { allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleetRotation/state.js';
 import { FLEET_ROTATION_ID } from '../common/searchAttributes.js';
 import { createLinodePort } from '../activities/linode/adapter.js';
 import { createRotationWorker, rotationWorkflowBundle } from '../worker/worker.js';

@@ -6,9 +6,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { RotationActivities } from '../../common/activities.js';
 import type { RotationPhase } from '../../common/names.js';
 import type { ClusterRotationInput, RotationReport } from '../../common/types.js';
-import { reportToFleet } from '../../workflows/fleet/reportToFleet.js';
+import { reportToFleet } from '../../workflows/clusterRotation/reportToFleet.js';
 
-export { fleetRotation } from '../../workflows/fleetRotation.js';
+export { fleetRotation } from '../../workflows/fleetRotation/workflow.js';
 
 const { snapshotCluster } = proxyActivities<RotationActivities>({
   startToCloseTimeout: '1 minute',

@@ -1,5 +1,6 @@
-// Workflows for test/fleet.test.ts: the real fleetRotation with a stand-in clusterRotation, so the
-// fleet's scheduling (waves, concurrency, budget, attach, continue-as-new) is tested on its own.
+// Workflows for the fleet tests (fleetHarness.ts): the real fleetRotation with a stand-in
+// clusterRotation, so the fleet's scheduling (waves, concurrency, budget, attach,
+// continue-as-new) is tested on its own.
 // The stand-in does what a child owes its fleet: one activity per rotation (the test's fake decides
 // how long it takes and whether it fails), a RotationReport, and the report back by signal.
 import { proxyActivities } from '@temporalio/workflow';

@@ -1,14 +1,15 @@
-// Workflows for test/fleet.test.ts: the real fleetRotation with a stand-in clusterRotation, so the
-// fleet's scheduling (waves, concurrency, budget, attach, continue-as-new) is tested on its own.
+// Workflows for the fleet tests (fleetHarness.ts): the real fleetRotation with a stand-in
+// clusterRotation, so the fleet's scheduling (waves, concurrency, budget, attach,
+// continue-as-new) is tested on its own.
 // The stand-in does what a child owes its fleet: one activity per rotation (the test's fake decides
 // how long it takes and whether it fails), a RotationReport, and the report back by signal.
 import { proxyActivities } from '@temporalio/workflow';
 import type { RotationActivities } from '../../common/activities.js';
 import type { RotationPhase } from '../../common/names.js';
 import type { ClusterRotationInput, RotationReport } from '../../common/types.js';
-import { reportToFleet } from '../../workflows/fleet/reportToFleet.js';
+import { reportToFleet } from '../../workflows/clusterRotation/reportToFleet.js';
 
-export { fleetRotation } from '../../workflows/fleetRotation.js';
+export { fleetRotation } from '../../workflows/fleetRotation/workflow.js';
 
 const { snapshotCluster } = proxyActivities<RotationActivities>({
   startToCloseTimeout: '1 minute',

@@ -1,0 +1,76 @@
+// The decisions behind a rotation's controls (workflows/clusterRotation/controls.ts) without
+// Temporal: when each control applies and, when not, the reason the Update is refused with (the
+// API and the operators read these messages).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { RotationPhase } from '../common/names.js';
+import type { RotationStep } from '../common/types.js';
+import {
+  type ControlView, decideAbort, decideApprove, decideCancel, decidePause, decideReject, decideResume, decideRetry, decideSkip,
+} from '../workflows/clusterRotation/controls.js';
+import { RotationLedger } from '../workflows/clusterRotation/ledger.js';
+import type { Decision } from '../workflows/decision.js';
+
+function runIn(phase: RotationPhase, step: RotationStep | null = null, extra: Partial<ControlView> = {}): ControlView {
+  const ledger = new RotationLedger({ clusterId: 1, requestedBy: 'alice' });
+  ledger.setPhase(phase, step);
+  return { ledger, status: ledger.status, stop: null, compensating: false, blockedDecision: null, gateDecision: null, ...extra };
+}
+
+const reasonOf = (decision: Decision): string | null => (decision.ok ? null : decision.reason);
+
+describe('rotation controls: decisions', () => {
+  test('approve and reject need a pending gate, a name, and (reject) a reason', () => {
+    const waiting = runIn('AwaitingApproval', 'approval');
+    waiting.status.pendingGate = { gate: 'beforeDelete', since: 'a', timeoutAt: 'b' };
+    assert.equal(reasonOf(decideApprove(waiting, { by: 'bob' })), null);
+    assert.equal(reasonOf(decideApprove(waiting, undefined)), "approve needs 'by': who decides");
+    assert.equal(reasonOf(decideReject(waiting, { by: 'bob', reason: '' })), 'reject needs a reason');
+    assert.equal(reasonOf(decideReject(waiting, { by: 'bob', reason: 'freeze' })), null);
+    waiting.gateDecision = { rejection: { by: 'carol', reason: 'no' } };
+    assert.equal(reasonOf(decideApprove(waiting, { by: 'bob' })), 'this gate has already been answered');
+
+    const later = runIn('Verifying', 'verify');
+    later.status.approvals.push({ gate: 'beforeDelete', by: 'bob', at: 't1' });
+    assert.equal(reasonOf(decideApprove(later, { by: 'bob' })), 'no approval is pending (phase Verifying): beforeDelete was approved by bob at t1');
+  });
+
+  test('nothing but cancel is refused silently once the rotation ended', () => {
+    const ended = runIn('Completed');
+    assert.equal(reasonOf(decidePause(ended)), 'cannot pause: the rotation already ended (Completed)');
+    assert.equal(reasonOf(decideAbort(ended, { by: 'bob', reason: 'late' })), 'cannot abort: the rotation already ended (Completed)');
+    assert.equal(decideCancel(ended).ok, false);
+  });
+
+  test('pause and resume follow the pause; no pause while compensating', () => {
+    const running = runIn('DeletingTokens', 'deleteTokens');
+    assert.equal(reasonOf(decideResume(running)), 'the rotation is not paused');
+    assert.equal(reasonOf(decidePause(running)), null);
+    running.status.paused = true;
+    assert.equal(reasonOf(decidePause(running)), 'the rotation is already paused');
+    assert.equal(reasonOf(decideResume(running)), null);
+    assert.equal(reasonOf(decidePause(runIn('Compensating', null, { compensating: true }))),
+      'cannot pause while compensating: the cluster needs working credentials first');
+  });
+
+  test('retry and skip only while Blocked, skip only where safe', () => {
+    assert.equal(reasonOf(decideRetry(runIn('AwaitingApproval', 'approval'))), 'retry is only possible while the rotation is Blocked (phase is AwaitingApproval)');
+    assert.equal(reasonOf(decideRetry(runIn('Blocked', 'verify'))), null);
+    assert.equal(reasonOf(decideRetry(runIn('Blocked', 'verify', { blockedDecision: 'retry' }))), 'retry is only possible while the rotation is Blocked (phase is Blocked)');
+    assert.equal(reasonOf(decideSkip(runIn('Blocked', 'verify'))), 'skipping verify is unsafe: verify is what proves the cluster has working credentials');
+    assert.equal(reasonOf(decideSkip(runIn('Blocked', 'restartWorkloads'))), null);
+  });
+
+  test('abort needs a name and a reason, once; cancel is ignored while a stop is under way', () => {
+    const running = runIn('Regenerating', 'regenerate');
+    assert.equal(reasonOf(decideAbort(running, { by: '', reason: 'x' })), "abort needs 'by': who aborts");
+    assert.equal(reasonOf(decideAbort(running, { by: 'ops', reason: '' })), 'abort needs a reason');
+    assert.equal(reasonOf(decideAbort(running, { by: 'ops', reason: 'window over' })), null);
+    assert.equal(decideCancel(running).ok, true);
+    const stopping = runIn('Regenerating', 'regenerate', { stop: { kind: 'cancel' } });
+    assert.equal(reasonOf(decideAbort(stopping, { by: 'ops', reason: 'again' })), 'a stop was already requested; it takes effect after the current activity');
+    assert.equal(decideCancel(stopping).ok, false);
+    assert.equal(reasonOf(decideAbort(runIn('Compensating', null, { compensating: true }), { by: 'ops', reason: 'again' })),
+      'the rotation is already compensating: it will end Cancelled once credentials work');
+  });
+});

@@ -1,0 +1,23 @@
+// Every recorded history (test/fixtures/histories, rewritten with RECORD_HISTORIES=1 by the tests
+// that make them) replays on the current workflows without nondeterminism: a change to the workflow
+// code that would break runs in flight fails here.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { rotationWorkflowBundle } from '../worker/worker.js';
+import { recordedHistories } from './support/histories.js';
+
+const histories = recordedHistories();
+
+describe('recorded histories replay', () => {
+  test('the fixtures exist: cluster rotations and a fleet', () => {
+    assert.ok(histories.some((h) => h.workflowId.startsWith('fleet-')), 'a fleet history (record with RECORD_HISTORIES=1)');
+    assert.ok(histories.filter((h) => !h.workflowId.startsWith('fleet-')).length >= 2, 'cluster rotation histories');
+  });
+
+  for (const { workflowId, history } of histories) {
+    test(`${workflowId} replays without nondeterminism`, async () => {
+      await Worker.runReplayHistory({ workflowBundle: await rotationWorkflowBundle() }, history, workflowId);
+    });
+  }
+});

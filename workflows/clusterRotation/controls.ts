@@ -1,0 +1,174 @@
+// The human controls of one rotation (approve, reject, pause, resume, retry, skip, abort) and the
+// client's cancel. Each control is a decision (does the request apply now? if not, why) and an
+// effect (what it changes, and the answer). The Updates registered here call both; a Signal can
+// call the same pair (docs/design.md, "The controls").
+import { setHandler } from '@temporalio/workflow';
+import type {
+  AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationStep,
+} from '../../common/types.js';
+import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
+import {
+  abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate, retryUpdate, skipUpdate, statusQuery,
+} from '../definitions.js';
+import type { BlockedDecision, RotationRun } from './run.js';
+
+/** Why a step may not be skipped while Blocked; steps absent here are safe to skip. */
+const UNSAFE_TO_SKIP: Partial<Record<RotationStep, string>> = {
+  snapshot: 'the rotation needs the snapshot to know what to delete and to verify',
+  deleteTokens: 'the old tokens would stay valid, so nothing would be rotated',
+  regenerate: 'the cluster would be left without fresh credentials',
+  awaitKubeconfig: 'nothing would prove that a new kubeconfig exists',
+  verify: 'verify is what proves the cluster has working credentials',
+};
+
+/** What the decisions read: the run's state, never changed by deciding. */
+export type ControlView = Pick<RotationRun, 'ledger' | 'status' | 'stop' | 'compensating' | 'blockedDecision' | 'gateDecision'>;
+
+export function installControls(run: RotationRun): void {
+  setHandler(statusQuery, () => run.status);
+  setHandler(approveUpdate, (a) => approve(run, a), { validator: (a) => enforce(decideApprove(run, a)) });
+  setHandler(rejectUpdate, (r) => reject(run, r), { validator: (r) => enforce(decideReject(run, r)) });
+  setHandler(pauseUpdate, (c) => pause(run, c), { validator: (_c: ControlInput) => enforce(decidePause(run)) });
+  setHandler(resumeUpdate, (c) => resume(run, c), { validator: (_c: ControlInput) => enforce(decideResume(run)) });
+  setHandler(retryUpdate, (c) => retry(run, c), { validator: (_c: ControlInput) => enforce(decideRetry(run)) });
+  setHandler(skipUpdate, (c) => skip(run, c), { validator: (_c: ControlInput) => enforce(decideSkip(run)) });
+  setHandler(abortUpdate, (a) => abort(run, a), { validator: (a) => enforce(decideAbort(run, a)) });
+}
+
+// ---- Decisions
+
+function endedRefusal(run: ControlView, what: string): Decision | null {
+  return run.ledger.isTerminal() ? refused(`cannot ${what}: the rotation already ended (${run.status.phase})`) : null;
+}
+
+function decideGateAnswer(run: ControlView, what: 'approve' | 'reject', by: string | undefined): Decision {
+  const ended = endedRefusal(run, what);
+  if (ended) return ended;
+  if (!by) return refused(`${what} needs 'by': who decides`);
+  if (!run.status.pendingGate) {
+    const earlier = run.status.approvals.map((a) => `${a.gate} was approved by ${a.by} at ${a.at}`);
+    return refused(`no approval is pending (phase ${run.status.phase})${earlier.length ? `: ${earlier.join('; ')}` : ''}`);
+  }
+  if (run.gateDecision) return refused('this gate has already been answered');
+  return ALLOWED;
+}
+
+export function decideApprove(run: ControlView, input: ApproveInput | undefined): Decision {
+  return decideGateAnswer(run, 'approve', input?.by);
+}
+
+export function decideReject(run: ControlView, input: RejectInput | undefined): Decision {
+  const answer = decideGateAnswer(run, 'reject', input?.by);
+  if (!answer.ok) return answer;
+  return input?.reason ? ALLOWED : refused('reject needs a reason');
+}
+
+export function decidePause(run: ControlView): Decision {
+  const ended = endedRefusal(run, 'pause');
+  if (ended) return ended;
+  if (run.status.paused) return refused('the rotation is already paused');
+  if (run.compensating) return refused('cannot pause while compensating: the cluster needs working credentials first');
+  return ALLOWED;
+}
+
+export function decideResume(run: ControlView): Decision {
+  const ended = endedRefusal(run, 'resume');
+  if (ended) return ended;
+  return run.status.paused ? ALLOWED : refused('the rotation is not paused');
+}
+
+function decideWhileBlocked(run: ControlView, what: BlockedDecision): Decision {
+  const ended = endedRefusal(run, what);
+  if (ended) return ended;
+  if (run.status.phase !== 'Blocked' || run.blockedDecision) {
+    return refused(`${what} is only possible while the rotation is Blocked (phase is ${run.status.phase})`);
+  }
+  return ALLOWED;
+}
+
+export function decideRetry(run: ControlView): Decision {
+  return decideWhileBlocked(run, 'retry');
+}
+
+export function decideSkip(run: ControlView): Decision {
+  const blocked = decideWhileBlocked(run, 'skip');
+  if (!blocked.ok) return blocked;
+  const step = run.status.step;
+  const unsafe = step ? UNSAFE_TO_SKIP[step] : undefined;
+  return step && unsafe ? refused(`skipping ${step} is unsafe: ${unsafe}`) : ALLOWED;
+}
+
+export function decideAbort(run: ControlView, input: AbortInput | undefined): Decision {
+  const ended = endedRefusal(run, 'abort');
+  if (ended) return ended;
+  if (!input?.by) return refused("abort needs 'by': who aborts");
+  if (!input.reason) return refused('abort needs a reason');
+  if (run.compensating) return refused('the rotation is already compensating: it will end Cancelled once credentials work');
+  if (run.stop) return refused('a stop was already requested; it takes effect after the current activity');
+  return ALLOWED;
+}
+
+/** Cancellation is not refused, only ignored when the run is past stopping. */
+export function decideCancel(run: ControlView): Decision {
+  if (run.ledger.isTerminal() || run.stop || run.compensating) return refused('the rotation is already ending');
+  return ALLOWED;
+}
+
+// ---- Effects (called once the decision allowed the request)
+
+export async function approve(run: RotationRun, a: ApproveInput): Promise<RotationControlResult> {
+  const gate = run.status.pendingGate?.gate ?? 'beforeDelete';
+  const approval: Approval = { gate, by: a.by, ...(a.comment ? { comment: a.comment } : {}), at: run.ledger.now() };
+  run.gateDecision = { approval };
+  await run.untilActedOn();
+  return { ...run.ledger.summary(`approved ${gate}`), approval };
+}
+
+export async function reject(run: RotationRun, r: RejectInput): Promise<RotationControlResult> {
+  run.gateDecision = { rejection: r };
+  await run.untilActedOn();
+  return run.ledger.summary(`rejected by ${r.by}: ${r.reason}`);
+}
+
+export function pause(run: RotationRun, c: ControlInput | undefined): RotationControlResult {
+  run.status.paused = true;
+  run.ledger.note('paused', c?.by);
+  return run.ledger.summary('paused: takes effect before the next step, workload or node');
+}
+
+export function resume(run: RotationRun, c: ControlInput | undefined): RotationControlResult {
+  run.status.paused = false;
+  run.ledger.note('resumed', c?.by);
+  return run.ledger.summary('resumed');
+}
+
+export function retry(run: RotationRun, c: ControlInput | undefined): Promise<RotationControlResult> {
+  return answerBlocked(run, 'retry', c);
+}
+
+export function skip(run: RotationRun, c: ControlInput | undefined): Promise<RotationControlResult> {
+  return answerBlocked(run, 'skip', c);
+}
+
+/** retry and skip: what to do about the step the rotation is Blocked on. */
+async function answerBlocked(run: RotationRun, decision: BlockedDecision, c: ControlInput | undefined): Promise<RotationControlResult> {
+  run.blockedDecision = decision;
+  run.ledger.note(decision === 'retry' ? 'retry requested' : 'skip requested', c?.by);
+  await run.untilActedOn();
+  return run.ledger.summary(decision === 'retry' ? 'retrying the step' : 'step skipped');
+}
+
+export async function abort(run: RotationRun, a: AbortInput): Promise<RotationControlResult> {
+  run.stop = { kind: 'abort', by: a.by, reason: a.reason };
+  run.ledger.note('abort requested', `${a.by}: ${a.reason}`);
+  if (!run.waitingForHuman) return run.ledger.summary('abort requested: takes effect when the current activity settles');
+  await run.untilActedOn();
+  return run.ledger.summary('aborted');
+}
+
+/** The client cancelled the workflow: handled like an abort, at the next safe point. */
+export function cancel(run: RotationRun): void {
+  if (!decideCancel(run).ok) return;
+  run.stop = { kind: 'cancel' };
+  run.ledger.note('cancellation requested');
+}

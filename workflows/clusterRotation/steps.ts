@@ -1,0 +1,150 @@
+// The runbook's steps, each one activity (or one per workload or node) through the step runner,
+// and the approval gates. The order they run in is in workflow.ts.
+import { LKE_REGION } from '../../common/searchAttributes.js';
+import type { ClusterSnapshot, RotationPlan } from '../../common/types.js';
+import { nodeLabel, workloadLabel } from '../plan.js';
+import type { Gate } from './ledger.js';
+import { StopRequested, type RotationRun } from './run.js';
+import { SKIPPED, call, mustRun, runStep } from './stepRunner.js';
+
+const DEFAULT_GATE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+export type GateOutcome = 'approved' | 'declined';
+
+/** The snapshot the rest of the run works from (a resumed run carries its predecessor's). */
+export function snapshotOf(run: RotationRun): ClusterSnapshot {
+  if (!run.ledger.snapshot) throw new Error('no snapshot yet');
+  return run.ledger.snapshot;
+}
+
+export async function takeSnapshot(run: RotationRun): Promise<void> {
+  const { clusterId } = run.input;
+  const restartScope = run.input.restart?.scope ?? 'none';
+  const snapshot = await mustRun(run, 'snapshot', 'Snapshotting', () =>
+    call(run, 'snapshotCluster', `Snapshot cluster ${clusterId}: tokens, nodes, workloads`, { clusterId, restartScope }));
+  run.ledger.snapshot = snapshot;
+  run.ledger.complete('snapshot');
+}
+
+export function plan(run: RotationRun): RotationPlan {
+  const snapshot = snapshotOf(run);
+  const planned = run.ledger.applyPlan(snapshot);
+  run.addSearchAttributes({ key: LKE_REGION, value: snapshot.region });
+  run.ledger.changed();
+  return planned;
+}
+
+/** Waits for approve or reject; declined when rejected or timed out (nothing is changed then). */
+export async function gate(run: RotationRun, which: Gate): Promise<GateOutcome> {
+  const { ledger, status } = run;
+  await run.checkpoint();
+  const timeoutMs = run.input.gateTimeoutMs ?? DEFAULT_GATE_TIMEOUT_MS;
+  const since = ledger.now();
+  status.pendingGate = { gate: which, since, timeoutAt: new Date(Date.parse(since) + timeoutMs).toISOString() };
+  run.gateDecision = null;
+  ledger.setPhase(which === 'beforeDelete' ? 'AwaitingApproval' : 'AwaitingRecycleApproval',
+    which === 'beforeDelete' ? 'approval' : 'recycleApproval', `waiting for approval (${which})`);
+  const answered = await run.waitForHuman(() => run.gateDecision !== null || run.stop !== null, timeoutMs);
+  status.pendingGate = null;
+  if (run.stop) throw new StopRequested();
+  const decision = run.answeredGate();
+  if (!answered || !decision) {
+    ledger.note(`${which} gate timed out after ${timeoutMs} ms`);
+    return 'declined';
+  }
+  if ('rejection' in decision) {
+    ledger.note(`${which} rejected`, `${decision.rejection.by}: ${decision.rejection.reason}`);
+    return 'declined';
+  }
+  status.approvals.push(decision.approval);
+  ledger.complete(which === 'beforeDelete' ? 'approval' : 'recycleApproval');
+  ledger.note(`${which} approved`, decision.approval.by + (decision.approval.comment ? `: ${decision.approval.comment}` : ''));
+  return 'approved';
+}
+
+export async function deleteTokens(run: RotationRun): Promise<void> {
+  const { clusterId, tokenSecrets: secrets } = snapshotOf(run);
+  const deleted = await mustRun(run, 'deleteTokens', 'DeletingTokens', () =>
+    call(run, 'deleteTokenSecrets', `Delete ${secrets.length} token Secrets in kube-system`, { clusterId, secrets }));
+  run.ledger.recordDeleted(deleted);
+  if (deleted.conflicts.length) run.ledger.note('left alone (recreated after the snapshot)', deleted.conflicts.join(', '));
+  run.ledger.complete('deleteTokens');
+}
+
+export async function regenerate(run: RotationRun): Promise<void> {
+  const { clusterId } = run.input;
+  const previousFingerprint = run.ledger.snapshot?.adminTokenFingerprint ?? null;
+  await mustRun(run, 'regenerate', 'Regenerating', () =>
+    call(run, 'regenerateCredentials', 'Regenerate kubeconfig and service token', { clusterId, previousFingerprint }));
+  run.ledger.complete('regenerate');
+}
+
+export async function awaitKubeconfig(run: RotationRun): Promise<void> {
+  const snapshot = snapshotOf(run);
+  const result = await mustRun(run, 'awaitKubeconfig', 'AwaitingKubeconfig', () =>
+    call(run, 'awaitKubeconfig', 'Wait for the new kubeconfig to become available',
+      { clusterId: snapshot.clusterId, previousFingerprint: snapshot.adminTokenFingerprint }));
+  run.ledger.newFingerprint = result.fingerprint;
+  run.ledger.complete('awaitKubeconfig');
+}
+
+export async function verify(run: RotationRun): Promise<void> {
+  const snapshot = snapshotOf(run);
+  const result = await mustRun(run, 'verify', 'Verifying', () =>
+    call(run, 'verifyRotation', 'Verify: nodes Ready, new token per service account, old token refused', {
+      clusterId: snapshot.clusterId,
+      newFingerprint: run.ledger.newFingerprint as string,
+      previousFingerprint: snapshot.adminTokenFingerprint,
+      nodes: snapshot.nodes,
+      oldSecrets: snapshot.tokenSecrets,
+    }));
+  run.ledger.newFingerprint = result.newFingerprint;
+  run.ledger.complete('verify');
+  run.ledger.note('credentials rotated and verified', `old token rejected: ${String(result.oldTokenRejected)}`);
+}
+
+export async function deliver(run: RotationRun): Promise<void> {
+  const snapshot = snapshotOf(run);
+  const result = await runStep(run, 'deliverKubeconfig', 'DeliveringKubeconfig', () =>
+    call(run, 'deliverKubeconfig', `Deliver the new kubeconfig of ${snapshot.label}`,
+      { clusterId: snapshot.clusterId, label: snapshot.label, fingerprint: run.ledger.newFingerprint as string }));
+  if (result === SKIPPED) return;
+  run.ledger.delivered = result;
+  run.ledger.complete('deliverKubeconfig');
+}
+
+export async function restartWorkloads(run: RotationRun, planned: RotationPlan): Promise<void> {
+  if (!planned.restartWorkloads.length) return;
+  const { clusterId, takenAt } = snapshotOf(run);
+  // Derived from the snapshot, which a resumed run carries over: a retry or a resume re-sends the
+  // same value, so the activity sees the annotation already set and does not restart twice.
+  const restartedAt = takenAt;
+  for (const workload of planned.restartWorkloads) {
+    if (run.ledger.workloadSettled(workload)) continue;
+    const label = workloadLabel(workload);
+    const result = await runStep(run, 'restartWorkloads', 'RestartingWorkloads', () =>
+      call(run, 'restartWorkload', `Restart ${label}`, { clusterId, workload, restartedAt }));
+    if (result === SKIPPED) run.ledger.skipItem(label);
+    else run.ledger.recordRestart(result);
+  }
+  run.ledger.complete('restartWorkloads');
+}
+
+/** The credentials are rotated either way; declining node work only leaves it undone. */
+export function declineRecycling(run: RotationRun): void {
+  run.ledger.recycleDeclined = 'recycle gate rejected or timed out';
+  run.ledger.markSkipped('recycleNodes');
+}
+
+export async function recycleNodes(run: RotationRun, planned: RotationPlan): Promise<void> {
+  if (!planned.recycleNodes.length) return;
+  for (const node of planned.recycleNodes) {
+    if (run.ledger.nodeSettled(node)) continue;
+    const label = nodeLabel(node);
+    const result = await runStep(run, 'recycleNodes', 'RecyclingNodes', () =>
+      call(run, 'recycleNode', `Recycle ${label}`, { clusterId: run.input.clusterId, node }));
+    if (result === SKIPPED) run.ledger.skipItem(label);
+    else run.ledger.recordRecycle(result);
+  }
+  run.ledger.complete('recycleNodes');
+}

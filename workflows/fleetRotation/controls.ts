@@ -1,0 +1,157 @@
+// The human controls of a fleet rotation (approve and reject the canary, pause, resume, skip and
+// retry failed clusters, abort), and the signal a child rotation sends as it ends. Each control is
+// a decision (does the request apply now? if not, why) and an effect that answers the fleet's
+// status. The Updates registered here call both; a Signal can call the same pair
+// (docs/design.md, "The controls").
+import { setHandler } from '@temporalio/workflow';
+import type {
+  AbortInput, ApproveInput, ClusterFinishedSignal, ControlInput, FleetCluster, FleetSkipInput, FleetStatus, RejectInput,
+} from '../../common/types.js';
+import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
+import {
+  clusterFinishedSignal, fleetAbortUpdate, fleetApproveUpdate, fleetPauseUpdate, fleetRejectUpdate, fleetResumeUpdate,
+  fleetRetryUpdate, fleetSkipUpdate, fleetStatusQuery,
+} from '../definitions.js';
+import { addTimeline, budgetOf, clusterPhaseOf, type FleetLedger } from './state.js';
+
+export function installControls(fleet: FleetLedger): void {
+  setHandler(fleetStatusQuery, () => fleet.status());
+  setHandler(fleetApproveUpdate, (a) => approve(fleet, a), { validator: (_: ApproveInput) => enforce(decideApprove(fleet)) });
+  setHandler(fleetRejectUpdate, (r) => reject(fleet, r), { validator: (_: RejectInput) => enforce(decideReject(fleet)) });
+  setHandler(fleetPauseUpdate, (c) => pause(fleet, c), { validator: (_?: ControlInput) => enforce(decidePause(fleet)) });
+  setHandler(fleetResumeUpdate, (c) => resume(fleet, c), { validator: (_?: ControlInput) => enforce(decideResume(fleet)) });
+  setHandler(fleetSkipUpdate, (s?: FleetSkipInput) => skip(fleet, s), { validator: (s?: FleetSkipInput) => enforce(decideSkip(fleet, s)) });
+  setHandler(fleetRetryUpdate, (s?: FleetSkipInput) => retry(fleet, s), { validator: (s?: FleetSkipInput) => enforce(decideRetry(fleet, s)) });
+  setHandler(fleetAbortUpdate, (a) => abort(fleet, a), { validator: (_: AbortInput) => enforce(decideAbort(fleet)) });
+  setHandler(clusterFinishedSignal, (report) => clusterFinished(fleet, report));
+}
+
+// ---- Decisions
+
+function endedRefusal(fleet: FleetLedger): Decision | null {
+  return fleet.isOver() ? refused(`the fleet rotation has ended (${fleet.phase()})`) : null;
+}
+
+function decideGateAnswer(fleet: FleetLedger): Decision {
+  return fleet.gate ? ALLOWED : refused(`no approval is pending: the fleet is ${fleet.phase()}`);
+}
+
+export const decideApprove = decideGateAnswer;
+export const decideReject = decideGateAnswer;
+
+export function decidePause(fleet: FleetLedger): Decision {
+  const ended = endedRefusal(fleet);
+  if (ended) return ended;
+  if (fleet.state.aborted) return refused('the fleet rotation is aborting');
+  if (fleet.state.paused) return refused('the fleet rotation is already paused');
+  return ALLOWED;
+}
+
+export function decideResume(fleet: FleetLedger): Decision {
+  const ended = endedRefusal(fleet);
+  if (ended) return ended;
+  if (!fleet.state.paused && !fleet.state.halted) return refused(`nothing to resume: the fleet is ${fleet.phase()}`);
+  return ALLOWED;
+}
+
+/** skip and retry act on failed clusters (all, or those named). */
+function decideOnFailed(fleet: FleetLedger, request: FleetSkipInput | undefined): Decision {
+  const ended = endedRefusal(fleet);
+  if (ended) return ended;
+  if (fleet.state.aborted) return refused('the fleet rotation is aborting');
+  if (fleet.failedAmong(request?.clusterIds).length === 0) return refused('no failed cluster to act on');
+  return ALLOWED;
+}
+
+export const decideSkip = decideOnFailed;
+export const decideRetry = decideOnFailed;
+
+export function decideAbort(fleet: FleetLedger): Decision {
+  const ended = endedRefusal(fleet);
+  if (ended) return ended;
+  if (fleet.state.aborted) return refused('the fleet rotation is already aborting');
+  return ALLOWED;
+}
+
+/** A report counts only from the rotation this fleet started or follows for that cluster. */
+export function decideClusterFinished(fleet: FleetLedger, report: ClusterFinishedSignal): Decision {
+  const cluster = fleet.byId.get(report.clusterId);
+  if (!cluster || cluster.workflowId !== report.workflowId || (cluster.runId && cluster.runId !== report.runId)) {
+    return refused(`not a rotation of this fleet: ${report.workflowId}`);
+  }
+  return ALLOWED;
+}
+
+// ---- Effects (called once the decision allowed the request); each answers the fleet's status
+
+export function approve(fleet: FleetLedger, { by, comment }: ApproveInput): FleetStatus {
+  const { state } = fleet;
+  state.canaryApproved = true;
+  state.approvals.push({ by, ...(comment === undefined ? {} : { comment }), at: new Date().toISOString() });
+  addTimeline(state, 'canary approved', by);
+  return changed(fleet);
+}
+
+export function reject(fleet: FleetLedger, { by, reason }: RejectInput): FleetStatus {
+  fleet.rejected = true;
+  fleet.state.aborted = { by, reason };
+  addTimeline(fleet.state, 'canary rejected', `${by}: ${reason}`);
+  return changed(fleet);
+}
+
+export function pause(fleet: FleetLedger, request: ControlInput | undefined): FleetStatus {
+  fleet.state.paused = true;
+  addTimeline(fleet.state, 'paused', request?.by);
+  return changed(fleet);
+}
+
+export function resume(fleet: FleetLedger, request: ControlInput | undefined): FleetStatus {
+  const { state } = fleet;
+  if (state.halted) {
+    // The operator has seen the failures and accepts them: only new ones count against the budget.
+    state.acceptedFailures = budgetOf(state, fleet.input).failed;
+    state.halted = false;
+    state.haltReason = null;
+  }
+  state.paused = false;
+  addTimeline(state, 'resumed', request?.by);
+  return changed(fleet);
+}
+
+export function skip(fleet: FleetLedger, request: FleetSkipInput | undefined): FleetStatus {
+  for (const cluster of fleet.failedAmong(request?.clusterIds)) {
+    addTimeline(fleet.state, `cluster ${cluster.id} skipped`, `was ${cluster.phase}${request?.by ? `, by ${request.by}` : ''}`);
+    cluster.phase = 'Skipped';
+  }
+  fleet.unhaltIfWithinBudget();
+  return changed(fleet);
+}
+
+export function retry(fleet: FleetLedger, request: FleetSkipInput | undefined): FleetStatus {
+  for (const cluster of fleet.failedAmong(request?.clusterIds)) {
+    addTimeline(fleet.state, `cluster ${cluster.id} retried`, `was ${cluster.phase}${request?.by ? `, by ${request.by}` : ''}`);
+    Object.assign(cluster, {
+      phase: 'Pending', wave: fleet.state.currentWave, workflowId: null, runId: null, attached: false,
+      startedAt: null, finishedAt: null, error: null,
+    } satisfies Partial<FleetCluster>);
+  }
+  fleet.unhaltIfWithinBudget();
+  return changed(fleet);
+}
+
+export function abort(fleet: FleetLedger, { by, reason }: AbortInput): FleetStatus {
+  fleet.state.aborted = { by, reason };
+  addTimeline(fleet.state, 'aborting', `${by}: ${reason}`);
+  return changed(fleet);
+}
+
+export function clusterFinished(fleet: FleetLedger, report: ClusterFinishedSignal): void {
+  if (!decideClusterFinished(fleet, report).ok) return;
+  const cluster = fleet.byId.get(report.clusterId) as FleetCluster;
+  fleet.finish(cluster, clusterPhaseOf(report.phase), report.error);
+}
+
+function changed(fleet: FleetLedger): FleetStatus {
+  fleet.changed();
+  return fleet.status();
+}

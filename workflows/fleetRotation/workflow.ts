@@ -1,0 +1,140 @@
+// fleetRotation: selects clusters, then runs one clusterRotation child per cluster in waves (a
+// canary, a human gate, the rest) under a concurrency limit and an error budget. The run carries
+// its whole state across continue-as-new, so history stays bounded at any fleet size
+// (docs/design.md, "The fleet").
+import {
+  allHandlersFinished, condition, continueAsNew, isCancellation, proxyActivities, setCurrentDetails,
+  upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { FleetActivities } from '../../common/fleetActivities.js';
+import type { FleetReport, FleetRotationInput } from '../../common/types.js';
+import { FLEET_ROTATION_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
+import { describeChildFailure, runCluster, watchFollowed } from './children.js';
+import { installControls } from './controls.js';
+import { DEFAULTS, FleetLedger, addTimeline, describeSelector } from './state.js';
+
+const { selectClusters } = proxyActivities<FleetActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
+});
+
+export async function fleetRotation(input: FleetRotationInput): Promise<FleetReport> {
+  const fleet = new FleetLedger(input, workflowInfo().workflowId);
+  const { state } = fleet;
+  installControls(fleet);
+
+  if (!state.selected) {
+    if (!(await select(fleet))) return fleet.status();
+  } else {
+    for (const cluster of state.clusters) if (cluster.phase === 'Running') fleet.follow(cluster);
+  }
+  // Runs until the workflow ends; an activity or timer it leaves pending is simply dropped then.
+  void watchFollowed(fleet).catch((err: unknown) => {
+    // checkRotations retries without limit, so only a cancelled fleet gets here.
+    if (!isCancellation(err)) throw err;
+  });
+
+  while (state.currentWave < state.waveCount && !state.aborted) {
+    const wave = state.currentWave;
+    await rotateWave(fleet, wave);
+    if (state.aborted) break;
+    await condition(() => !state.halted || !!state.aborted);
+    if (state.aborted) break;
+    const isLastWave = wave + 1 >= state.waveCount;
+    if (!isLastWave) await soak(fleet, wave);
+    if (!isLastWave && wave === 0) await canaryGate(fleet);
+    if (!state.aborted) state.currentWave++;
+  }
+
+  if (state.aborted) {
+    fleet.markNotStarted();
+    showDetails(fleet);
+    // Rotations in flight finish on their own (they must reach a safe state); the fleet waits to report them.
+    await condition(() => fleet.running() === 0 && fleet.starting === 0);
+  }
+  fleet.conclude();
+  showDetails(fleet);
+  await condition(allHandlersFinished);
+  return fleet.status();
+}
+
+/** First run only: the clusters, planned into waves. False when selection failed: the fleet ended Failed. */
+async function select(fleet: FleetLedger): Promise<boolean> {
+  const { input } = fleet;
+  upsertSearchAttributes([
+    { key: FLEET_ROTATION_ID, value: fleet.fleetId },
+    { key: REQUESTED_BY, value: input.requestedBy },
+  ]);
+  showDetails(fleet);
+  try {
+    const selected = await selectClusters.executeWithOptions({ summary: `Select clusters: ${describeSelector(input.selector)}` }, [input.selector]);
+    fleet.select(selected);
+    return true;
+  } catch (err) {
+    fleet.fail(`selection failed: ${describeChildFailure(err).message}`);
+    showDetails(fleet);
+    return false;
+  }
+}
+
+/** Starts the wave's clusters as slots free up, until none is pending or running; continues as new when history is long. */
+async function rotateWave(fleet: FleetLedger, wave: number): Promise<void> {
+  const { state } = fleet;
+  for (;;) {
+    if (state.aborted) return;
+    if (shouldContinueAsNew(fleet)) {
+      await condition(() => fleet.starting === 0 && allHandlersFinished());
+      addTimeline(state, 'continued as new', `after ${workflowInfo().historyLength} events`);
+      await continueAsNew<typeof fleetRotation>({ ...fleet.input, carried: { ...state, runs: state.runs + 1 } });
+    }
+    if (!state.paused && !state.halted) {
+      const next = fleet.startable(wave);
+      for (let slots = fleet.concurrency - fleet.running(); slots > 0 && next.length > 0; slots--) {
+        void runCluster(fleet, next.shift()!);
+      }
+    }
+    showDetails(fleet);
+    if (fleet.startable(wave).length === 0 && fleet.running() === 0) return;
+    const seen = fleet.changes;
+    await condition(() => fleet.changes !== seen);
+  }
+}
+
+function shouldContinueAsNew(fleet: FleetLedger): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= fleet.maxHistoryEvents;
+}
+
+/** A pause between waves, cut short by an abort. */
+async function soak(fleet: FleetLedger, wave: number): Promise<void> {
+  const { soakMs } = fleet.input;
+  if (!soakMs) return;
+  fleet.soakUntil = new Date(Date.now() + soakMs).toISOString();
+  addTimeline(fleet.state, 'soaking', `${soakMs} ms after wave ${wave + 1}`);
+  showDetails(fleet);
+  await condition(() => !!fleet.state.aborted, soakMs);
+  fleet.soakUntil = null;
+}
+
+/** After the canary wave: a human approves the rest, or rejects; no answer in time rejects. */
+async function canaryGate(fleet: FleetLedger): Promise<void> {
+  const { input, state } = fleet;
+  if (!(input.waves?.canaryApproval ?? DEFAULTS.canaryApproval) || state.canaryApproved || state.aborted) return;
+  const timeoutMs = input.approvalTimeoutMs ?? DEFAULTS.approvalTimeoutMs;
+  const since = Date.now();
+  fleet.gate = { gate: 'canary', since: new Date(since).toISOString(), timeoutAt: new Date(since + timeoutMs).toISOString() };
+  addTimeline(state, 'awaiting canary approval');
+  showDetails(fleet);
+  const decided = await condition(() => state.canaryApproved || !!state.aborted, timeoutMs);
+  fleet.gate = null;
+  if (!decided) {
+    fleet.rejected = true;
+    state.aborted = { by: 'system', reason: `canary approval timed out after ${timeoutMs} ms` };
+    addTimeline(state, 'canary gate timed out');
+  }
+}
+
+function showDetails(fleet: FleetLedger): void {
+  setCurrentDetails(fleet.details());
+}

@@ -127,7 +127,7 @@ describe('API identity and four-eyes', () => {
         method: 'POST', url: '/v1/rotations/11/approve', headers: bearer(TOKENS.approver), payload: { comment: 'looks right' },
       });
       assert.equal(approved.statusCode, 200);
-      assert.deepEqual(deps.rotations.controls, [{ clusterId: 11, payload: { update: 'approve', by: 'ana', comment: 'looks right' } }]);
+      assert.deepEqual(deps.rotations.controls, [{ clusterId: 11, control: { update: 'approve', input: { by: 'ana', comment: 'looks right' } } }]);
     });
   });
 
@@ -182,7 +182,7 @@ describe('API identity and four-eyes', () => {
       await app.inject({ method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.opsApprover), payload: { clusterId: 13 } });
       const res = await app.inject({ method: 'POST', url: '/v1/rotations/13/approve', headers: bearer(TOKENS.opsApprover), payload: {} });
       assert.equal(res.statusCode, 200);
-      assert.equal(deps.rotations.controls[0].payload.by, 'sam');
+      assert.equal(deps.rotations.controls[0].control.input.by, 'sam');
     });
   });
 });

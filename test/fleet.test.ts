@@ -15,7 +15,7 @@ import type { ListClustersOptions, LinodePort } from '../activities/ports.js';
 import {
   createFleetSchedule, deleteFleetSchedule, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
   sendFleetControl, startFleetRotation, triggerFleetSchedule,
-} from '../client/fleets.js';
+} from '../client/index.js';
 import type { RotationActivities, SnapshotInput } from '../common/activities.js';
 import type { RotationRef } from '../common/fleetActivities.js';
 import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../common/names.js';

@@ -12,7 +12,7 @@ import proto from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
   ControlRefusedError, getRotationStatus, readProgress, resumeRotation, sendControl, startRotation, type RotationHandle,
-} from '../client/rotations.js';
+} from '../client/index.js';
 import type { RotationPhase } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } from '../common/types.js';
 import { resolveTemporalCli } from '../engine/binaries.js';
@@ -114,7 +114,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(1, 'prod-eu', 'us-iad', { workloads: 3, nodes: 2 });
     const originalFingerprint = cluster.adminFingerprint;
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster), { taskQueue, region: 'us-iad' });
+      const { handle } = await startRotation(client, input(cluster), { taskQueue, region: 'us-iad' });
       const gate = await waitForPhase(1, 'AwaitingApproval');
       assert.equal(gate.pendingGate?.gate, 'beforeDelete');
       assert.equal(gate.plan?.deleteSecrets.length, 4);
@@ -181,7 +181,7 @@ describe('clusterRotation', { concurrency: false }, () => {
   test('reject at the gate: Rejected, nothing changed', async (t) => {
     const cluster = new FakeCluster(2);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster), { taskQueue });
       await waitForPhase(2, 'AwaitingApproval');
       await sendControl(client, 2, 'reject', { by: 'bob', reason: 'freeze week' });
       const report = await handle.result();
@@ -195,7 +195,7 @@ describe('clusterRotation', { concurrency: false }, () => {
   test('cancellation at the gate: Cancelled, nothing changed', async (t) => {
     const cluster = new FakeCluster(11);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster), { taskQueue });
       await waitForPhase(11, 'AwaitingApproval');
       await handle.cancel();
       const report = await handle.result();
@@ -209,7 +209,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(16);
     const held = cluster.hold('snapshotCluster');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
       await waitFor(16, (s) => s.timeline.some((e) => e.event === 'cancellation requested'), 'cancel seen');
@@ -224,7 +224,7 @@ describe('clusterRotation', { concurrency: false }, () => {
   test('rejecting node recycling still completes the credential rotation', async (t) => {
     const cluster = new FakeCluster(12, 'c12', 'us-ord', { workloads: 0, nodes: 2 });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await waitForPhase(12, 'AwaitingRecycleApproval');
       await sendControl(client, 12, 'reject', { by: 'bob', reason: 'peak traffic' });
       const report = await handle.result();
@@ -259,7 +259,7 @@ describe('clusterRotation', { concurrency: false }, () => {
   test('a gate that times out: Rejected, nothing changed', async (t) => {
     const cluster = new FakeCluster(3);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { gateTimeoutMs: 1_000 }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { gateTimeoutMs: 1_000 }), { taskQueue });
       const report = await handle.result();
       assert.equal(report.phase, 'Rejected');
       assert.equal(destructiveCalls(cluster), 0);
@@ -272,7 +272,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     cluster.fail('verifyRotation', { times: 1, nonRetryable: true, type: 'OldTokenStillAccepted', message: 'old admin token still accepted' });
     cluster.fail('restartWorkload', { times: 1, nonRetryable: true, type: 'DeploymentPaused', message: 'deployment is paused' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { recycle: { mode: 'none' } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { recycle: { mode: 'none' } }), { taskQueue });
       await waitForPhase(4, 'AwaitingApproval');
       await refused(sendControl(client, 4, 'retry', {}), /only possible while the rotation is Blocked/);
       await refused(sendControl(client, 4, 'resume', {}), /not paused/);
@@ -307,7 +307,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(5, 'c5', 'us-ord', { workloads: 1, nodes: 1 });
     cluster.fail('regenerateCredentials', { times: 2, type: 'LinodeServerError', message: 'Linode answered 500' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client,
+      const { handle } = await startRotation(client,
         input(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
       const blocked = await waitForPhase(5, 'Blocked');
       assert.equal(blocked.step, 'regenerate');
@@ -327,7 +327,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     // fails in the run and once more in the compensation, which then blocks until a retry
     cluster.fail('awaitKubeconfig', { times: 2, nonRetryable: true, type: 'KubeconfigNotReady', message: 'kubeconfig is not yet available' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       const blocked = await waitForPhase(6, 'Blocked');
       assert.equal(blocked.step, 'awaitKubeconfig');
       await refused(sendControl(client, 6, 'skip', {}), /skipping awaitKubeconfig is unsafe/);
@@ -361,7 +361,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(17, 'c17', 'us-ord', { workloads: 2, nodes: 0 });
     const held = cluster.hold('verifyRotation');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
       await waitFor(17, (s) => s.timeline.some((e) => e.event === 'cancellation requested'), 'cancel seen');
@@ -379,7 +379,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(7, 'c7', 'us-ord', { workloads: 3, nodes: 2 });
     const held = cluster.hold('restartWorkload');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
       await new Promise((r) => setTimeout(r, 300));
@@ -399,7 +399,7 @@ describe('clusterRotation', { concurrency: false }, () => {
       const resumed = await resumeRotation(client, 7, { requestedBy: 'erin', taskQueue });
       await waitForPhase(7, 'AwaitingRecycleApproval');
       await sendControl(client, 7, 'approve', { by: 'bob' });
-      const final = await resumed.result();
+      const final = await resumed.handle.result();
       assert.equal(final.phase, 'Completed');
       assert.equal(cluster.count('restartWorkload'), 3);
       assert.equal(cluster.count('deleteTokenSecrets'), 1);
@@ -412,7 +412,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(8, 'c8', 'us-ord', { workloads: 1, nodes: 0 });
     const held = cluster.hold('snapshotCluster');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       const paused = await sendControl(client, 8, 'pause', { by: 'ops' });
       assert.equal(paused.paused, true);
@@ -432,7 +432,7 @@ describe('clusterRotation', { concurrency: false }, () => {
   test('dry run: snapshot and plan, nothing changed', async (t) => {
     const cluster = new FakeCluster(9);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(client, input(cluster, { dryRun: true }), { taskQueue });
+      const { handle } = await startRotation(client, input(cluster, { dryRun: true }), { taskQueue });
       const report = await handle.result();
       assert.equal(report.phase, 'Completed');
       assert.equal(report.dryRun, true);
@@ -450,12 +450,12 @@ describe('clusterRotation', { concurrency: false }, () => {
       await waitForPhase(10, 'AwaitingApproval');
       await sendControl(client, 10, 'approve', { by: 'bob' });
       await held.entered;
-      await first.terminate('worker host lost');
+      await first.handle.terminate('worker host lost');
       held.release();
 
       await assert.rejects(resumeRotation(client, 999, { requestedBy: 'x' }));
       const second = await resumeRotation(client, 10, { requestedBy: 'dave', taskQueue });
-      const report = await second.result();
+      const report = await second.handle.result();
       assert.equal(report.phase, 'Completed');
       assert.equal(cluster.count('snapshotCluster'), 1, 'the old snapshot is reused');
       assert.equal(cluster.count('deleteTokenSecrets'), 1, 'no delete repeated');
@@ -466,12 +466,12 @@ describe('clusterRotation', { concurrency: false }, () => {
       assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
       const status = await getRotationStatus(client, 10);
       assert.deepEqual(status.approvals.map((a) => a.by), ['bob']);
-      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.firstExecutionRunId}`);
-      const progress = await readProgress(client, first.workflowId, first.firstExecutionRunId);
+      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.runId}`);
+      const progress = await readProgress(client, first.workflowId, first.runId);
       assert.deepEqual(progress.resume.completedSteps, ['snapshot', 'approval', 'deleteTokens', 'regenerate']);
 
       await assert.rejects(resumeRotation(client, 10, { requestedBy: 'dave', taskQueue }), /ended Completed: nothing to resume/);
-      const history = await fetchHistory(second);
+      const history = await fetchHistory(second.handle);
       assertNoSecrets(historyText(history), cluster);
       recordFixture('resumed-rotation', historyToFixture(history));
     });
@@ -481,7 +481,7 @@ describe('clusterRotation', { concurrency: false }, () => {
     const cluster = new FakeCluster(14, 'c14', 'us-ord', { workloads: 3, nodes: 2 });
     await withWorker(t, cluster, async (taskQueue) => {
       const started = Date.now();
-      const handle = await startRotation(client,
+      const { handle } = await startRotation(client,
         input(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
       const report = await handle.result();
       const wallMs = Date.now() - started;
@@ -508,7 +508,7 @@ describe('clusterRotation on the time-skipping server', () => {
   test('the default 24 h gate timeout ends the rotation Rejected with nothing changed', async (t) => {
     const cluster = new FakeCluster(15);
     const { taskQueue } = await skipping.startWorker(t, { activities: cluster.activities() });
-    const handle = await startRotation(skipping.client, input(cluster), { taskQueue });
+    const { handle } = await startRotation(skipping.client, input(cluster), { taskQueue });
     const report = await handle.result();
     assert.equal(report.phase, 'Rejected');
     assert.equal(destructiveCalls(cluster), 0);

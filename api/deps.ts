@@ -1,58 +1,18 @@
 // The narrow interfaces the routes depend on. api/services.ts implements them over a Temporal
 // client and the Linode API; tests pass fakes to check the HTTP layer on its own.
-import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RotationPhase, UpdateName } from '../common/names.js';
 import type {
-  ClusterRotationInput, FleetRotationInput, FleetStatus, LinodePage, LkeCluster, RotationStatus,
-} from '../common/types.js';
-import type { FleetControl, FleetScheduleSummary, FleetStatusView } from '../client/fleets.js';
+  FleetControl, FleetListPage, FleetScheduleSummary, FleetView, PageRequest, RotationControl, RotationListPage,
+  RotationListQuery, RotationView, StartedRun,
+} from '../client/index.js';
+import type { ClusterRotationInput, FleetRotationInput, FleetStatus, LinodePage, LkeCluster } from '../common/types.js';
 import type { ApiToken } from './auth.js';
 
-export interface StartedRun {
-  workflowId: string;
-  runId: string;
-}
-
-/** Temporal's execution status of the latest run, by its SDK name. */
-export type ExecutionStatusName = WorkflowExecutionStatusName;
-
-export interface RotationView extends StartedRun {
-  execution: ExecutionStatusName;
-  /** the `status` Query's answer; null when it could not be asked (e.g. no worker is polling) */
-  status: RotationStatus | null;
-}
-
-export interface RotationListQuery {
-  phase?: RotationPhase;
-  clusterId?: number;
-  fleetRotationId?: string;
-  pageSize: number;
-  /** opaque, from the previous page */
-  nextPageToken?: string;
-}
-
-export interface RotationSummary extends StartedRun {
-  clusterId: number | null;
-  region: string | null;
-  phase: RotationPhase | null;
-  requestedBy: string | null;
-  fleetRotationId: string | null;
-  execution: ExecutionStatusName;
-  startTime: string;
-  closeTime: string | null;
-}
-
-export interface RotationListPage {
-  rotations: RotationSummary[];
-  nextPageToken: string | null;
-}
-
-/** Control Updates; `by` is always the authenticated caller. */
-export type ControlPayload =
-  | { update: 'approve'; by: string; comment?: string }
-  | { update: 'reject' | 'abort'; by: string; reason: string }
-  | { update: Exclude<UpdateName, 'approve' | 'reject' | 'abort'>; by: string };
+// The views the routes answer with are the client's own (client/views.ts).
+export type {
+  ExecutionStatusName, FleetListPage, FleetSummary, FleetView, RotationListPage, RotationListQuery, RotationSummary,
+  RotationView, StartedRun,
+} from '../client/index.js';
 
 export interface RotationService {
   /** throws WorkflowExecutionAlreadyStartedError when the cluster already has a rotation running */
@@ -61,7 +21,7 @@ export interface RotationService {
   get(clusterId: number): Promise<RotationView | null>;
   list(query: RotationListQuery): Promise<RotationListPage>;
   /** sends the Update; a refusal surfaces as WorkflowUpdateFailedError (mapped to 409) */
-  control(clusterId: number, payload: ControlPayload): Promise<void>;
+  control(clusterId: number, control: RotationControl): Promise<void>;
   /** continues a run that ended unfinished in a new run */
   resume(clusterId: number, requestedBy: string): Promise<StartedRun>;
 }
@@ -76,31 +36,12 @@ export interface ClusterService {
   list(filter: ClusterFilter, page: { page: number; pageSize: number }): Promise<LinodePage<LkeCluster>>;
 }
 
-export interface FleetSummary extends StartedRun {
-  name: string;
-  requestedBy: string | null;
-  execution: ExecutionStatusName;
-  startTime: string;
-  closeTime: string | null;
-}
-
-export interface FleetListPage {
-  fleets: FleetSummary[];
-  nextPageToken: string | null;
-}
-
-export interface FleetView extends StartedRun {
-  execution: ExecutionStatusName;
-  /** the fleet's status Query with each running child's phase; null when no worker could answer */
-  status: FleetStatusView | null;
-}
-
 export interface FleetService {
   /** throws WorkflowExecutionAlreadyStartedError when a fleet of that name is running */
   start(input: FleetRotationInput): Promise<StartedRun>;
   /** by name or workflow id; null when there is no such fleet rotation */
   get(nameOrId: string): Promise<FleetView | null>;
-  list(query: { pageSize: number; nextPageToken?: string }): Promise<FleetListPage>;
+  list(query: PageRequest): Promise<FleetListPage>;
   /** a refusal surfaces as WorkflowUpdateFailedError (409) */
   control(nameOrId: string, control: FleetControl): Promise<FleetStatus>;
 }

@@ -7,7 +7,7 @@ import {
   isGrpcServiceError, ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { Type } from 'typebox';
-import { ControlRefusedError, RotationNotResumableError } from '../client/rotations.js';
+import { ControlRefusedError, RotationNotResumableError } from '../client/index.js';
 
 export const ERROR_CODES = [
   'invalid_request',

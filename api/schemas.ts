@@ -1,5 +1,5 @@
-// TypeBox schemas shared by several routes. They validate input, shape the responses and become the
-// OpenAPI document at /docs/json, so they mirror common/types.ts field for field.
+// TypeBox schemas of what callers send, shared by several routes: they validate input and become the
+// OpenAPI document at /docs/json. What the API answers is api/responses.ts.
 import { Type } from 'typebox';
 import { ROTATION_PHASES } from '../common/names.js';
 import { ROTATION_STEPS } from '../common/types.js';
@@ -19,73 +19,6 @@ export const FleetName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[
 export const FleetRef = Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9][A-Za-z0-9:._-]*$' });
 
 export const Comment = Type.String({ minLength: 1, maxLength: 1000 });
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
-export const WebUrl = Type.Union([Type.String(), Type.Null()], {
-  description: 'Temporal Web page of the run (null when TEMPORAL_WEB_URL is not configured)',
-});
-
-export const StartedRunResponse = Type.Object({
-  workflowId: Type.String(),
-  runId: Type.String(),
-  webUrl: WebUrl,
-});
-
-const TokenSecretRef = Type.Object({
-  namespace: Type.String(), name: Type.String(), uid: Type.String(), serviceAccount: Type.String(),
-  created: Type.String(),
-});
-const WorkloadRef = Type.Object({
-  kind: Type.Enum(['Deployment', 'StatefulSet', 'DaemonSet']), namespace: Type.String(), name: Type.String(),
-});
-const PoolNodeRef = Type.Object({
-  poolId: Type.Integer(), nodeId: Type.String(), instanceId: Nullable(Type.Integer()),
-  status: Type.Enum(['ready', 'not_ready']),
-});
-const Gate = Type.Enum(['beforeDelete', 'beforeRecycle']);
-
-export const RotationStatusSchema = Type.Object({
-  clusterId: Type.Integer(),
-  label: Nullable(Type.String()),
-  region: Nullable(Type.String()),
-  requestedBy: Type.String(),
-  fleetRotationId: Nullable(Type.String()),
-  dryRun: Type.Boolean(),
-  phase: Phase,
-  step: Nullable(Step),
-  paused: Type.Boolean(),
-  plan: Nullable(Type.Object({
-    deleteSecrets: Type.Array(TokenSecretRef),
-    restartWorkloads: Type.Array(WorkloadRef),
-    recycleNodes: Type.Array(PoolNodeRef),
-    gates: Type.Object({ beforeDelete: Type.Boolean(), beforeRecycle: Type.Boolean() }),
-  })),
-  progress: Type.Object({
-    tokensDeleted: Type.Integer(), tokensTotal: Type.Integer(),
-    workloadsRestarted: Type.Integer(), workloadsTotal: Type.Integer(),
-    nodesRecycled: Type.Integer(), nodesTotal: Type.Integer(),
-  }),
-  pendingGate: Nullable(Type.Object({ gate: Gate, since: Type.String(), timeoutAt: Type.String() })),
-  lastError: Nullable(Type.Object({
-    step: Step, message: Type.String(), type: Type.String(), at: Type.String(),
-  })),
-  approvals: Type.Array(Type.Object({
-    gate: Gate, by: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(),
-  })),
-  completedSteps: Type.Array(Step),
-  skippedSteps: Type.Array(Step),
-  timeline: Type.Array(Type.Object({
-    at: Type.String(), step: Nullable(Step), phase: Phase, event: Type.String(),
-    detail: Type.Optional(Type.String()),
-  })),
-});
-
-export const ExecutionStatus = Type.Enum([
-  'UNSPECIFIED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW',
-  'TIMED_OUT', 'PAUSED', 'UNKNOWN',
-], { description: "Temporal's status of the latest run" });
 
 export const PageSize = Type.Integer({ minimum: 1, maximum: 1000, default: 50 });
 export const PageToken = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' });
@@ -114,3 +47,10 @@ export const NoBody = Type.Union([Type.Object({}, { additionalProperties: false 
 });
 export const ApproveBody = Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false });
 export const ReasonBody = Type.Object({ reason: Comment }, { additionalProperties: false });
+
+/** retry and skip of a fleet: only these failed clusters, or (no body) all failed ones. */
+export const SkipBody = Type.Union([
+  Type.Object({ clusterIds: Type.Optional(Type.Array(ClusterId, { minItems: 1, maxItems: 10_000, uniqueItems: true })) },
+    { additionalProperties: false }),
+  Type.Null(),
+], { description: 'only these failed clusters, or (no body) all failed ones' });

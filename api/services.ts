@@ -1,139 +1,17 @@
-// The API's services over a Temporal client and the Linode API. Thin: starting, steering and
-// resuming rotations is client/rotations.ts's job; this file adds what only the API needs (a
-// cluster's latest run with its status, paged visibility listings, the cluster check on start).
-import type {
-  Client, WorkflowExecutionDescription, WorkflowExecutionInfo, WorkflowHandleWithFirstExecutionRunId,
-} from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import { ApplicationFailure, WorkflowNotFoundError, type Duration } from '@temporalio/common';
-import {
-  clusterRotationWorkflowId, fleetRotationWorkflowId, WORKFLOW_TYPES, type RotationPhase,
-} from '../common/names.js';
+// The API's services: a thin adapter from the routes' interfaces (api/deps.ts) to the Temporal
+// client (client/) and the Linode port. It adds only what the API alone needs: the cluster check
+// before a start, a schedule's timing in the API's form, and the API's error for Linode failures.
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { FailureType } from '../common/failures.js';
 import type { ClusterCriteria, LinodePort } from '../activities/ports.js';
 import {
-  createFleetSchedule, deleteFleetSchedule, fleetWorkflowIdOf, getFleetStatus, listFleetSchedules, pauseFleetSchedule,
-  sendFleetControl, startFleetRotation, triggerFleetSchedule, unpauseFleetSchedule,
-} from '../client/fleets.js';
-import { resumeRotation, sendControl, startRotation, type RotationHandle } from '../client/rotations.js';
-import { statusQuery } from '../workflows/definitions.js';
-import {
-  FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
-} from '../common/searchAttributes.js';
-import type {
-  ClusterFilter, ClusterService, ExecutionStatusName, FleetService, RotationListPage, ScheduleService, RotationListQuery, RotationService, RotationSummary, RotationView,
-  StartedRun,
-} from './deps.js';
-import type { RotationReport, RotationStatus } from '../common/types.js';
+  controlRotation, createFleetSchedule, deleteFleetSchedule, getFleetView, getRotationView, listFleetSchedules,
+  listFleets, listRotations, pauseFleetSchedule, resumeRotation, sendFleetControl, startFleetRotation, startRotation,
+  triggerFleetSchedule, unpauseFleetSchedule, type StartedRun,
+} from '../client/index.js';
+import type { ClusterFilter, ClusterService, FleetService, RotationService, ScheduleService } from './deps.js';
 import { ApiError, notFound } from './errors.js';
-
-/** A status Query needs a worker (to replay a closed run); do not hang a request on a missing one. */
-const QUERY_DEADLINE_MS = 5_000;
-
-/** Visibility query values: the routes' schemas already restrict them, this keeps the query well-formed regardless. */
-const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
-export function rotationVisibilityQuery(filter: Pick<RotationListQuery, 'phase' | 'clusterId' | 'fleetRotationId'>): string {
-  const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPES.clusterRotation)}`];
-  if (filter.phase) clauses.push(`${ROTATION_PHASE.name} = ${quote(filter.phase)}`);
-  if (filter.clusterId !== undefined) clauses.push(`${LKE_CLUSTER_ID.name} = ${Math.trunc(filter.clusterId)}`);
-  if (filter.fleetRotationId) clauses.push(`${FLEET_ROTATION_ID.name} = ${quote(filter.fleetRotationId)}`);
-  return clauses.join(' AND ');
-}
-
-function toSummary(info: WorkflowExecutionInfo): RotationSummary {
-  const attributes = info.typedSearchAttributes;
-  const clusterId = attributes.get(LKE_CLUSTER_ID);
-  return {
-    workflowId: info.workflowId,
-    runId: info.runId,
-    clusterId: clusterId === undefined ? null : Number(clusterId),
-    region: attributes.get(LKE_REGION) ?? null,
-    phase: (attributes.get(ROTATION_PHASE) as RotationPhase | undefined) ?? null,
-    requestedBy: attributes.get(REQUESTED_BY) ?? null,
-    fleetRotationId: attributes.get(FLEET_ROTATION_ID) ?? null,
-    execution: info.status.name,
-    startTime: info.startTime.toISOString(),
-    closeTime: info.closeTime?.toISOString() ?? null,
-  };
-}
-
-/** One page of a visibility query, newest first; page tokens travel as base64url text. */
-async function visibilityPage(
-  client: Client, query: string, page: { pageSize: number; nextPageToken?: string },
-): Promise<{ executions: WorkflowExecutionInfo[]; nextPageToken: string | null }> {
-  const response = await client.workflowService.listWorkflowExecutions({
-    namespace: client.options.namespace,
-    query,
-    pageSize: page.pageSize,
-    nextPageToken: page.nextPageToken ? Buffer.from(page.nextPageToken, 'base64url') : undefined,
-  });
-  const executions: WorkflowExecutionInfo[] = [];
-  for (const raw of response.executions ?? []) {
-    executions.push(await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace));
-  }
-  const token = response.nextPageToken;
-  return { executions, nextPageToken: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
-}
-
-export async function listRotations(client: Client, query: RotationListQuery): Promise<RotationListPage> {
-  const page = await visibilityPage(client, rotationVisibilityQuery(query), query);
-  return { rotations: page.executions.map(toSummary), nextPageToken: page.nextPageToken };
-}
-
-/** The latest run of a workflow id, or null when there never was one. */
-async function describeLatest(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | null> {
-  try {
-    return await client.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
-}
-
-/** A Query's answer, or null when no worker answered in time: a request never hangs on a missing worker. */
-function answerInTime<S>(client: Client, query: () => Promise<S>): Promise<S | null> {
-  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query).catch(() => null);
-}
-
-/**
- * The latest run of a workflow id and its status Query's answer. Both are asked at once: the Query
- * is the slow part (a worker answers it), and the status endpoint is what dashboards poll.
- */
-async function describeWithStatus<S>(
-  client: Client, workflowId: string, query: () => Promise<S>,
-): Promise<{ workflowId: string; runId: string; execution: ExecutionStatusName; status: S | null } | null> {
-  const status = answerInTime(client, query);
-  const description = await describeLatest(client, workflowId);
-  if (!description) return null;
-  return { workflowId: description.workflowId, runId: description.runId, execution: description.status.name, status: await status };
-}
-
-/** The cluster's latest rotation run and its status, or null when it never had one. */
-export async function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
-  const workflowId = clusterRotationWorkflowId(clusterId);
-  const description = await describeLatest(client, workflowId);
-  if (!description) return null;
-  const { runId } = description;
-  const execution = description.status.name;
-  return { workflowId, runId, execution, status: await rotationStatusOf(client, workflowId, runId, execution) };
-}
-
-/**
- * A completed run's status comes from its result (the last history event): a Query would make a
- * worker replay the whole run, and dashboards poll finished rotations a lot. Open runs, and runs
- * that ended without a result (terminated, timed out), are asked the `status` Query; null when no
- * worker answers in time.
- */
-async function rotationStatusOf(
-  client: Client, workflowId: string, runId: string, execution: ExecutionStatusName,
-): Promise<RotationStatus | null> {
-  if (execution === 'COMPLETED') {
-    const report = await client.workflow.getHandle(workflowId, runId).result() as RotationReport;
-    if (report.finalStatus) return report.finalStatus;
-  }
-  return answerInTime(client, () => client.workflow.getHandle(workflowId, runId).query(statusQuery));
-}
 
 export interface RotationServiceOptions {
   /** when given, a start looks the cluster up first: 404 for an unknown one, region and label for Temporal Web */
@@ -154,31 +32,25 @@ async function lookupCluster(linode: LinodePort, clusterId: number) {
   }
 }
 
-/** client/rotations.ts types its handles without the run id start() gave them; ask only if it is missing. */
-async function startedRun(handle: RotationHandle): Promise<StartedRun> {
-  const { firstExecutionRunId } = handle as Partial<WorkflowHandleWithFirstExecutionRunId>;
-  const runId = firstExecutionRunId ?? (await handle.describe()).runId;
-  return { workflowId: handle.workflowId, runId };
-}
+/** The run's ids only: the routes answer with them, never with a handle. */
+const runOf = ({ workflowId, runId }: StartedRun): StartedRun => ({ workflowId, runId });
 
 export function createRotationService(client: Client, options: RotationServiceOptions = {}): RotationService {
   const taskQueue = options.taskQueue ? { taskQueue: options.taskQueue } : {};
   return {
     async start(input) {
       const cluster = options.linode ? await lookupCluster(options.linode, input.clusterId) : null;
-      const handle = await startRotation(client, input, {
+      return runOf(await startRotation(client, input, {
         ...taskQueue, ...(cluster ? { region: cluster.region, label: cluster.label } : {}),
-      });
-      return startedRun(handle);
+      }));
     },
     get: (clusterId) => getRotationView(client, clusterId),
     list: (query) => listRotations(client, query),
-    async control(clusterId, { update, ...input }) {
-      await sendControl(client, clusterId, update, input);
+    async control(clusterId, control) {
+      await controlRotation(client, clusterId, control);
     },
     async resume(clusterId, requestedBy) {
-      const handle = await resumeRotation(client, clusterId, { requestedBy, ...taskQueue });
-      return startedRun(handle);
+      return runOf(await resumeRotation(client, clusterId, { requestedBy, ...taskQueue }));
     },
   };
 }
@@ -219,31 +91,12 @@ export function temporalHealthCheck(client: Client): () => Promise<boolean> {
   };
 }
 
-const fleetNameOf = (workflowId: string): string => workflowId.slice(fleetRotationWorkflowId('').length);
-
 export function createFleetService(client: Client, options: { taskQueue?: string } = {}): FleetService {
   const startOptions = options.taskQueue ? { taskQueue: options.taskQueue } : {};
   return {
     start: (input) => startFleetRotation(client, input, startOptions),
-    async get(nameOrId) {
-      return describeWithStatus(client, fleetWorkflowIdOf(nameOrId), () =>
-        getFleetStatus(client, nameOrId, { withRotationPhases: true }));
-    },
-    async list(query) {
-      const page = await visibilityPage(client, `WorkflowType = ${quote(WORKFLOW_TYPES.fleetRotation)}`, query);
-      return {
-        fleets: page.executions.map((info) => ({
-          workflowId: info.workflowId,
-          runId: info.runId,
-          name: fleetNameOf(info.workflowId),
-          requestedBy: info.typedSearchAttributes.get(REQUESTED_BY) ?? null,
-          execution: info.status.name,
-          startTime: info.startTime.toISOString(),
-          closeTime: info.closeTime?.toISOString() ?? null,
-        })),
-        nextPageToken: page.nextPageToken,
-      };
-    },
+    get: (nameOrId) => getFleetView(client, nameOrId),
+    list: (page) => listFleets(client, page),
     control: (nameOrId, control) => sendFleetControl(client, nameOrId, control),
   };
 }

@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApiLogger } from '../api/logging.js';
 import { startApiServer } from '../api/server.js';
-import { startRotation } from '../client/rotations.js';
-import { getFleetStatus, startFleetRotation } from '../client/fleets.js';
+import { startRotation } from '../client/index.js';
+import { getFleetStatus, startFleetRotation } from '../client/index.js';
 import type { FleetClusterOptions, FleetStatus, RotationReport } from '../common/types.js';
 import { loadConfig } from '../config/config.js';
 import { startDevServer } from '../dev/devServer.js';
@@ -54,7 +54,7 @@ async function oneFleet(concurrency: number): Promise<Record<string, number>> {
     // one cluster alone, after a warm-up, is the unit of the floor
     const single = async (clusterId: number) => {
       const t0 = performance.now();
-      const handle = await startRotation(stack.client, { clusterId, requestedBy: 'bench', approvals: { beforeDelete: false }, ...ROTATION });
+      const { handle } = await startRotation(stack.client, { clusterId, requestedBy: 'bench', approvals: { beforeDelete: false }, ...ROTATION });
       const report = await handle.result() as RotationReport;
       if (report.phase !== 'Completed') throw new Error(`cluster ${clusterId} ended ${report.phase}`);
       return performance.now() - t0;

@@ -4,7 +4,7 @@
 // size of a full rotation (the budget is 150 events).
 import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startRotation } from '../client/rotations.js';
+import { startRotation } from '../client/index.js';
 import type { ClusterRotationWorkflowInput, RotationReport } from '../common/types.js';
 import { startLocalStack } from '../dev/localStack.js';
 
@@ -33,7 +33,7 @@ export async function runRotationBench(): Promise<Record<string, number>> {
         recycle: { mode: full ? 'rolling' : 'none' },
       };
       const t0 = performance.now();
-      const handle = await startRotation(stack.client, input);
+      const { handle } = await startRotation(stack.client, input);
       const report = await handle.result() as RotationReport;
       const wallMs = performance.now() - t0;
       if (report.phase !== 'Completed') throw new Error(`cluster ${clusterId} ended ${report.phase}`);

@@ -1,35 +1,38 @@
-// The client side of a cluster rotation, for the API, the CLI scripts and the tests: start one,
-// resume one that ended without completing, read its status, and send it control Updates.
+// The client side of a cluster rotation: start one, read its latest run and status, and send it
+// control Updates. Continuing a run that ended unfinished is client/resume.ts.
 import {
-  WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandleWithFirstExecutionRunId,
+  WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle,
 } from '@temporalio/client';
-import type { Payload, SearchAttributePair } from '@temporalio/common';
+import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import {
-  TASK_QUEUE, WORKFLOW_TYPES, clusterRotationWorkflowId, type RotationPhase, type UpdateName,
+  TASK_QUEUE, WORKFLOW_TYPES, clusterRotationWorkflowId, type UpdateName,
 } from '../common/names.js';
 import type {
-  Approval, ClusterRotationWorkflowInput, ClusterSnapshot, DeleteTokensResult, RecycleResult, RestartResult,
-  ResumeState, RotationControlResult, RotationReport, RotationStatus, RotationStep, AwaitKubeconfigResult, VerifyResult,
+  ClusterRotationWorkflowInput, RotationControlResult, RotationReport, RotationStatus,
 } from '../common/types.js';
-import type { clusterRotation } from '../workflows/clusterRotation.js';
 import { statusQuery } from '../workflows/definitions.js';
 import { rotationSummary } from '../workflows/plan.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
 } from '../common/searchAttributes.js';
+import { ROTATION_UPDATES, type RotationControl } from './controls.js';
+import { answerInTime, latestRunView } from './runs.js';
+import type { RotationView, StartedRun } from './views.js';
 
-export type RotationHandle = WorkflowHandleWithFirstExecutionRunId<typeof clusterRotation>;
+/** The clusterRotation workflow's signature, as the client sees it. */
+type ClusterRotationWorkflow = (input: ClusterRotationWorkflowInput) => Promise<RotationReport>;
+export type RotationHandle = WorkflowHandle<ClusterRotationWorkflow>;
+
+/** A run just started: its ids, and its handle for callers that follow it (await its report, cancel it). */
+export interface StartedRotation extends StartedRun {
+  handle: RotationHandle;
+}
 
 export interface StartRotationOptions {
   /** shown in the static summary and set as LkeRegion from the start, when the caller knows it */
   region?: string;
   label?: string;
   taskQueue?: string;
-}
-
-/** The rotation cannot be resumed (still running, completed, or never started). */
-export class RotationNotResumableError extends Error {
-  override name = 'RotationNotResumableError';
 }
 
 /** The workflow refused a control Update; `reason` is its validator's explanation. */
@@ -43,7 +46,7 @@ export class ControlRefusedError extends Error {
 /** Starts `rotate-cluster-<id>`; throws WorkflowExecutionAlreadyStartedError if one is running. */
 export async function startRotation(
   client: Client, input: ClusterRotationWorkflowInput, opts: StartRotationOptions = {},
-): Promise<RotationHandle> {
+): Promise<StartedRotation> {
   const searchAttributes: SearchAttributePair[] = [
     { key: LKE_CLUSTER_ID, value: input.clusterId },
     { key: REQUESTED_BY, value: input.requestedBy },
@@ -51,7 +54,7 @@ export async function startRotation(
     ...(opts.region ? [{ key: LKE_REGION, value: opts.region }] : []),
     ...(input.fleetRotationId ? [{ key: FLEET_ROTATION_ID, value: input.fleetRotationId }] : []),
   ];
-  return client.workflow.start<typeof clusterRotation>(WORKFLOW_TYPES.clusterRotation, {
+  const handle = await client.workflow.start<ClusterRotationWorkflow>(WORKFLOW_TYPES.clusterRotation, {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowId: clusterRotationWorkflowId(input.clusterId),
     args: [input],
@@ -59,6 +62,7 @@ export async function startRotation(
     staticSummary: rotationSummary(input.clusterId, opts.region),
     staticDetails: staticDetails(input, opts),
   });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, handle };
 }
 
 function staticDetails(input: ClusterRotationWorkflowInput, opts: StartRotationOptions): string {
@@ -74,18 +78,42 @@ function staticDetails(input: ClusterRotationWorkflowInput, opts: StartRotationO
   ].join('\n');
 }
 
-/** The `status` query of the cluster's latest rotation run. */
+/** The `status` Query of the cluster's latest rotation run. */
 export async function getRotationStatus(client: Client, clusterId: number): Promise<RotationStatus> {
   return client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).query(statusQuery);
 }
 
-/** Sends approve/reject/pause/resume/retry/skip/abort; a refusal becomes ControlRefusedError. */
+/** The cluster's latest rotation run and its status, or null when it never had one. */
+export function getRotationView(client: Client, clusterId: number): Promise<RotationView | null> {
+  return latestRunView(client, clusterRotationWorkflowId(clusterId), (run) => rotationStatusOf(client, run));
+}
+
+/**
+ * A completed run's status comes from its result (the last history event): a Query would make a
+ * worker replay the whole run, and dashboards poll finished rotations a lot. Open runs, and runs
+ * that ended without a result (terminated, timed out), are asked the `status` Query; null when no
+ * worker answers in time.
+ */
+async function rotationStatusOf(client: Client, run: WorkflowExecutionDescription): Promise<RotationStatus | null> {
+  const handle = client.workflow.getHandle<ClusterRotationWorkflow>(run.workflowId, run.runId);
+  if (run.status.name === 'COMPLETED') {
+    const report = await handle.result();
+    if (report.finalStatus) return report.finalStatus;
+  }
+  return answerInTime(client, () => handle.query(statusQuery));
+}
+
+/**
+ * Sends approve/reject/pause/resume/retry/skip/abort; a refusal becomes ControlRefusedError. The
+ * input is passed as given: the workflow's validators judge it (and name what is missing).
+ */
 export async function sendControl(
   client: Client, clusterId: number, updateName: UpdateName, input: object = {},
 ): Promise<RotationControlResult> {
   const handle = client.workflow.getHandle(clusterRotationWorkflowId(clusterId));
+  const update = ROTATION_UPDATES[updateName] as UpdateDefinition<RotationControlResult, [object]>;
   try {
-    return await handle.executeUpdate<RotationControlResult, [object]>(updateName, { args: [input] });
+    return await handle.executeUpdate(update, { args: [input] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ControlRefusedError(updateName, err.cause?.message ?? err.message);
     // The server answers an Update to a closed run with NotFound; to the caller that is a refusal.
@@ -96,136 +124,7 @@ export async function sendControl(
   }
 }
 
-/**
- * Continues the cluster's latest rotation run that ended without completing (terminated, timed
- * out, failed, or cancelled): a new run with the old snapshot, approvals and finished steps, so no
- * destructive step the old run finished is repeated. Progress is read from the old run's history
- * (completed activities and approvals), which a terminated run cannot have failed to write.
- */
-export async function resumeRotation(
-  client: Client, clusterId: number, opts: { requestedBy: string; taskQueue?: string },
-): Promise<RotationHandle> {
-  const workflowId = clusterRotationWorkflowId(clusterId);
-  const latest = client.workflow.getHandle(workflowId);
-  const description = await latest.describe();
-  const { runId } = description;
-  const status = description.status.name;
-  if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') {
-    throw new RotationNotResumableError(`rotation ${workflowId} is still running (run ${runId})`);
-  }
-  if (status === 'COMPLETED') {
-    const report = (await client.workflow.getHandle(workflowId, runId).result()) as RotationReport;
-    const resumable: RotationPhase[] = ['Cancelled', 'Failed'];
-    if (!resumable.includes(report.phase)) {
-      throw new RotationNotResumableError(`rotation ${workflowId} ended ${report.phase}: nothing to resume; start a new rotation`);
-    }
-  }
-  const { input, resume } = await readProgress(client, workflowId, runId);
-  return startRotation(client, { ...input, requestedBy: opts.requestedBy, resume }, {
-    ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
-    ...(resume.snapshot ? { region: resume.snapshot.region, label: resume.snapshot.label } : {}),
-  });
-}
-
-/** Reads a run's input and what it got done from its history. Exported for tests. */
-export async function readProgress(
-  client: Client, workflowId: string, runId: string,
-): Promise<{ input: ClusterRotationWorkflowInput; resume: ResumeState }> {
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  const events = history.events ?? [];
-  const decode = payloadDecoder(client);
-
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  if (!started) throw new RotationNotResumableError(`run ${runId} of ${workflowId} has no start event`);
-  const input = await decode<ClusterRotationWorkflowInput>(started.input?.payloads);
-  const previous = input.resume;
-  const resume: ResumeState = {
-    previousRunId: runId,
-    snapshot: previous?.snapshot ?? null,
-    approvals: [...(previous?.approvals ?? [])],
-    completedSteps: [...(previous?.completedSteps ?? [])],
-    deleted: previous?.deleted ?? null,
-    restarted: [...(previous?.restarted ?? [])],
-    recycled: [...(previous?.recycled ?? [])],
-    newFingerprint: previous?.newFingerprint ?? null,
-  };
-  const done = (step: RotationStep): void => {
-    if (!resume.completedSteps.includes(step)) resume.completedSteps.push(step);
-  };
-  const undo = (...steps: RotationStep[]): void => {
-    resume.completedSteps = resume.completedSteps.filter((s) => !steps.includes(s));
-  };
-
-  const scheduled = new Map<string, string>();
-  for (const event of events) {
-    const scheduledAttrs = event.activityTaskScheduledEventAttributes;
-    if (scheduledAttrs) scheduled.set(String(event.eventId), scheduledAttrs.activityType?.name ?? '');
-    const completed = event.activityTaskCompletedEventAttributes;
-    if (completed) {
-      const type = scheduled.get(String(completed.scheduledEventId)) ?? '';
-      await applyActivityResult(type, () => decode(completed.result?.payloads));
-    }
-    const update = event.workflowExecutionUpdateCompletedEventAttributes;
-    const outcome = update?.outcome?.success?.payloads;
-    if (outcome) {
-      const approval = (await decode<RotationControlResult>(outcome)).approval;
-      if (approval) addApproval(approval);
-    }
-  }
-  return { input, resume };
-
-  function addApproval(approval: Approval): void {
-    if (resume.approvals.some((a) => a.gate === approval.gate)) return;
-    resume.approvals.push(approval);
-    done(approval.gate === 'beforeDelete' ? 'approval' : 'recycleApproval');
-  }
-
-  async function applyActivityResult(type: string, result: () => Promise<unknown>): Promise<void> {
-    switch (type) {
-      case 'snapshotCluster':
-        resume.snapshot = (await result()) as ClusterSnapshot;
-        return done('snapshot');
-      case 'deleteTokenSecrets':
-        resume.deleted = (await result()) as DeleteTokensResult;
-        return done('deleteTokens');
-      case 'regenerateCredentials':
-        // A later regenerate (compensation) makes any kubeconfig fetched before it stale.
-        undo('awaitKubeconfig', 'verify', 'deliverKubeconfig');
-        resume.newFingerprint = null;
-        return done('regenerate');
-      case 'awaitKubeconfig':
-        resume.newFingerprint = ((await result()) as AwaitKubeconfigResult).fingerprint;
-        return done('awaitKubeconfig');
-      case 'verifyRotation':
-        resume.newFingerprint = ((await result()) as VerifyResult).newFingerprint;
-        return done('verify');
-      case 'deliverKubeconfig':
-        return done('deliverKubeconfig');
-      case 'restartWorkload': {
-        const r = (await result()) as RestartResult;
-        const same = (x: RestartResult): boolean =>
-          x.workload.kind === r.workload.kind && x.workload.namespace === r.workload.namespace && x.workload.name === r.workload.name;
-        if (!resume.restarted.some(same)) resume.restarted.push(r);
-        return;
-      }
-      case 'recycleNode': {
-        const r = (await result()) as RecycleResult;
-        if (!resume.recycled.some((x) => x.nodeId === r.nodeId)) resume.recycled.push(r);
-        return;
-      }
-      default:
-        return;
-    }
-  }
-}
-
-/** Decodes the first payload with the client's own converter and codecs. */
-function payloadDecoder(client: Client): <T>(payloads: Payload[] | null | undefined) => Promise<T> {
-  const { payloadConverter, payloadCodecs } = client.workflow.options.loadedDataConverter;
-  return async <T>(payloads: Payload[] | null | undefined): Promise<T> => {
-    let decoded = payloads ?? [];
-    for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-    if (!decoded[0]) throw new RotationNotResumableError('history event without a payload');
-    return payloadConverter.fromPayload<T>(decoded[0]);
-  };
+/** sendControl for a typed control request. */
+export function controlRotation(client: Client, clusterId: number, control: RotationControl): Promise<RotationControlResult> {
+  return sendControl(client, clusterId, control.update, control.input);
 }

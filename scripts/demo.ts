@@ -14,7 +14,7 @@ import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startApiServer, type RunningApi } from '../api/server.js';
 import type { ApiToken } from '../api/auth.js';
 import { createApiLogger } from '../api/logging.js';
-import type { FleetStatusView } from '../client/fleets.js';
+import type { FleetStatusView } from '../client/index.js';
 import type { FleetStatus, RotationStatus } from '../common/types.js';
 import { loadConfig } from '../config/config.js';
 import { DEFAULT_UI_PORT, startDevServer, type DevServer } from '../dev/devServer.js';

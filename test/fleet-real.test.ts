@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createFleetActivities } from '../activities/fleet.js';
-import { getFleetStatus, sendFleetControl, startFleetRotation } from '../client/fleets.js';
+import { getFleetStatus, sendFleetControl, startFleetRotation } from '../client/index.js';
 import type { RotationActivities } from '../common/activities.js';
 import { fleetRotationWorkflowId } from '../common/names.js';
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../common/types.js';

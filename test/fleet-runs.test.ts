@@ -8,7 +8,7 @@ import { Worker } from '@temporalio/worker';
 import {
   createFleetSchedule, deleteFleetSchedule, getFleetStatus, listFleetSchedules, pauseFleetSchedule, sendFleetControl,
   startFleetRotation, triggerFleetSchedule,
-} from '../client/fleets.js';
+} from '../client/index.js';
 import { TASK_QUEUE, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../common/names.js';
 import type { ClusterRotationInput, FleetReport } from '../common/types.js';
 import { range, waitFor } from './support/fleetFakes.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { sendFleetControl, startFleetRotation } from '../client/fleets.js';
+import { sendFleetControl, startFleetRotation } from '../client/index.js';
 import { clusterRotationWorkflowId } from '../common/names.js';
 import type { ClusterRotationInput } from '../common/types.js';
 import { FLEET_ROTATION_ID } from '../common/searchAttributes.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { resumeRotation, sendControl, startRotation } from '../client/rotations.js';
+import { resumeRotation, sendControl, startRotation } from '../client/index.js';
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, WorkloadKind } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
@@ -233,7 +233,7 @@ describe('clusterRotation against the simulator', () => {
     // deletes work): the run waits in AwaitingKubeconfig, after the destructive deletes, and is
     // terminated there.
     stack.sim.state.cluster(clusterId)!.kubeconfigNeverReady = true;
-    const handle = await startRotation(client, input(clusterId, { approvals: { beforeDelete: false }, restart: { scope: 'kube-system' } }));
+    const { handle } = await startRotation(client, input(clusterId, { approvals: { beforeDelete: false }, restart: { scope: 'kube-system' } }));
     await waitForStatus(clusterId, (s) => s.phase === 'AwaitingKubeconfig', 'the kubeconfig wait');
     await handle.terminate('operator pulled the plug');
     stack.sim.state.setKubeconfigNeverReady(clusterId, false);

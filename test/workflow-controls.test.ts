@@ -2,7 +2,7 @@
 // contract. This file: the controls at the wrong and the right time, Blocked and retry, pause and resume.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getRotationStatus, sendControl, startRotation } from '../client/rotations.js';
+import { getRotationStatus, sendControl, startRotation } from '../client/index.js';
 import { FakeCluster } from './support/fakeActivities.js';
 import { refused, rotationInput, useRotationHarness } from './support/rotationHarness.js';
 
@@ -15,7 +15,7 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
     cluster.fail('verifyRotation', { times: 1, nonRetryable: true, type: 'OldTokenStillAccepted', message: 'old admin token still accepted' });
     cluster.fail('restartWorkload', { times: 1, nonRetryable: true, type: 'DeploymentPaused', message: 'deployment is paused' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { recycle: { mode: 'none' } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { recycle: { mode: 'none' } }), { taskQueue });
       await waitForPhase(4, 'AwaitingApproval');
       await refused(sendControl(rotation.client, 4, 'retry', {}), /only possible while the rotation is Blocked/);
       await refused(sendControl(rotation.client, 4, 'resume', {}), /not paused/);
@@ -51,7 +51,7 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
     const cluster = new FakeCluster(5, 'c5', 'us-ord', { workloads: 1, nodes: 1 });
     cluster.fail('regenerateCredentials', { times: 2, type: 'LinodeServerError', message: 'Linode answered 500' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client,
+      const { handle } = await startRotation(rotation.client,
         rotationInput(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
       const blocked = await waitForPhase(5, 'Blocked');
       assert.equal(blocked.step, 'regenerate');
@@ -70,7 +70,7 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
     const cluster = new FakeCluster(8, 'c8', 'us-ord', { workloads: 1, nodes: 0 });
     const held = cluster.hold('snapshotCluster');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       const paused = await sendControl(rotation.client, 8, 'pause', { by: 'ops' });
       assert.equal(paused.paused, true);

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { getRotationStatus, sendControl, startRotation } from '../client/rotations.js';
+import { getRotationStatus, sendControl, startRotation } from '../client/index.js';
 import type { RotationReport } from '../common/types.js';
 import { resolveTemporalCli } from '../dev/binaries.js';
 import { FakeCluster } from './support/fakeActivities.js';
@@ -25,7 +25,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
     const cluster = new FakeCluster(1, 'prod-eu', 'us-iad', { workloads: 3, nodes: 2 });
     const originalFingerprint = cluster.adminFingerprint;
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster), { taskQueue, region: 'us-iad' });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster), { taskQueue, region: 'us-iad' });
       const gate = await waitForPhase(1, 'AwaitingApproval');
       assert.equal(gate.pendingGate?.gate, 'beforeDelete');
       assert.equal(gate.plan?.deleteSecrets.length, 4);
@@ -93,7 +93,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
   test('reject at the gate: Rejected, nothing changed', async (t) => {
     const cluster = new FakeCluster(2);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster), { taskQueue });
       await waitForPhase(2, 'AwaitingApproval');
       await sendControl(rotation.client, 2, 'reject', { by: 'bob', reason: 'freeze week' });
       const report = await handle.result();
@@ -108,7 +108,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
   test('rejecting node recycling still completes the credential rotation', async (t) => {
     const cluster = new FakeCluster(12, 'c12', 'us-ord', { workloads: 0, nodes: 2 });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await waitForPhase(12, 'AwaitingRecycleApproval');
       await sendControl(rotation.client, 12, 'reject', { by: 'bob', reason: 'peak traffic' });
       const report = await handle.result();
@@ -145,7 +145,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
   test('a gate that times out: Rejected, nothing changed', async (t) => {
     const cluster = new FakeCluster(3);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { gateTimeoutMs: 1_000 }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { gateTimeoutMs: 1_000 }), { taskQueue });
       const report = await handle.result();
       assert.equal(report.phase, 'Rejected');
       assert.equal(destructiveCalls(cluster), 0);
@@ -157,7 +157,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
   test('dry run: snapshot and plan, nothing changed', async (t) => {
     const cluster = new FakeCluster(9);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { dryRun: true }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { dryRun: true }), { taskQueue });
       const report = await handle.result();
       assert.equal(report.phase, 'Completed');
       assert.equal(report.dryRun, true);
@@ -172,7 +172,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
     const cluster = new FakeCluster(14, 'c14', 'us-ord', { workloads: 3, nodes: 2 });
     await withWorker(t, cluster, async (taskQueue) => {
       const started = Date.now();
-      const handle = await startRotation(rotation.client,
+      const { handle } = await startRotation(rotation.client,
         rotationInput(cluster, { approvals: { beforeDelete: false, beforeRecycle: false } }), { taskQueue });
       const report = await handle.result();
       const wallMs = Date.now() - started;
@@ -187,7 +187,7 @@ describe('clusterRotation on the time-skipping server', () => {
   test('the default 24 h gate timeout ends the rotation Rejected with nothing changed', async (t) => {
     const cluster = new FakeCluster(15);
     const { taskQueue } = await skipping.startWorker(t, { activities: cluster.activities() });
-    const handle = await startRotation(skipping.client, rotationInput(cluster), { taskQueue });
+    const { handle } = await startRotation(skipping.client, rotationInput(cluster), { taskQueue });
     const report = await handle.result();
     assert.equal(report.phase, 'Rejected');
     assert.equal(destructiveCalls(cluster), 0);

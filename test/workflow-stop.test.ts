@@ -3,7 +3,7 @@
 // roll-forward compensation, and resuming a run that ended early.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getRotationStatus, readProgress, resumeRotation, sendControl, startRotation } from '../client/rotations.js';
+import { getRotationStatus, readProgress, resumeRotation, sendControl, startRotation } from '../client/index.js';
 import { FakeCluster } from './support/fakeActivities.js';
 import { historyText, recordFixture } from './support/histories.js';
 import { assertNoSecrets, destructiveCalls, refused, rotationInput, useRotationHarness } from './support/rotationHarness.js';
@@ -15,7 +15,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
   test('cancellation at the gate: Cancelled, nothing changed', async (t) => {
     const cluster = new FakeCluster(11);
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster), { taskQueue });
       await waitForPhase(11, 'AwaitingApproval');
       await handle.cancel();
       const report = await handle.result();
@@ -30,7 +30,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
     const cluster = new FakeCluster(16);
     const held = cluster.hold('snapshotCluster');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
       await waitFor(16, (s) => s.timeline.some((e) => e.event === 'cancellation requested'), 'cancel seen');
@@ -49,7 +49,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
     // fails in the run and once more in the compensation, which then blocks until a retry
     cluster.fail('awaitKubeconfig', { times: 2, nonRetryable: true, type: 'KubeconfigNotReady', message: 'kubeconfig is not yet available' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       const blocked = await waitForPhase(6, 'Blocked');
       assert.equal(blocked.step, 'awaitKubeconfig');
       await refused(sendControl(rotation.client, 6, 'skip', {}), /skipping awaitKubeconfig is unsafe/);
@@ -84,7 +84,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
     const cluster = new FakeCluster(17, 'c17', 'us-ord', { workloads: 2, nodes: 0 });
     const held = cluster.hold('verifyRotation');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
       await waitFor(17, (s) => s.timeline.some((e) => e.event === 'cancellation requested'), 'cancel seen');
@@ -103,7 +103,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
     const cluster = new FakeCluster(7, 'c7', 'us-ord', { workloads: 3, nodes: 2 });
     const held = cluster.hold('restartWorkload');
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
       await held.entered;
       await handle.cancel();
       await new Promise((r) => setTimeout(r, 300));
@@ -123,7 +123,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       const resumed = await resumeRotation(rotation.client, 7, { requestedBy: 'erin', taskQueue });
       await waitForPhase(7, 'AwaitingRecycleApproval');
       await sendControl(rotation.client, 7, 'approve', { by: 'bob' });
-      const final = await resumed.result();
+      const final = await resumed.handle.result();
       assert.equal(final.phase, 'Completed');
       assert.equal(cluster.count('restartWorkload'), 3);
       assert.equal(cluster.count('deleteTokenSecrets'), 1);
@@ -141,12 +141,12 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       await waitForPhase(10, 'AwaitingApproval');
       await sendControl(rotation.client, 10, 'approve', { by: 'bob' });
       await held.entered;
-      await first.terminate('worker host lost');
+      await first.handle.terminate('worker host lost');
       held.release();
 
       await assert.rejects(resumeRotation(rotation.client, 999, { requestedBy: 'x' }));
       const second = await resumeRotation(rotation.client, 10, { requestedBy: 'dave', taskQueue });
-      const report = await second.result();
+      const report = await second.handle.result();
       assert.equal(report.phase, 'Completed');
       assert.equal(cluster.count('snapshotCluster'), 1, 'the old snapshot is reused');
       assert.equal(cluster.count('deleteTokenSecrets'), 1, 'no delete repeated');
@@ -157,12 +157,12 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
       const status = await getRotationStatus(rotation.client, 10);
       assert.deepEqual(status.approvals.map((a) => a.by), ['bob']);
-      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.firstExecutionRunId}`);
-      const progress = await readProgress(rotation.client, first.workflowId, first.firstExecutionRunId);
+      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.runId}`);
+      const progress = await readProgress(rotation.client, first.workflowId, first.runId);
       assert.deepEqual(progress.resume.completedSteps, ['snapshot', 'approval', 'deleteTokens', 'regenerate']);
 
       await assert.rejects(resumeRotation(rotation.client, 10, { requestedBy: 'dave', taskQueue }), /ended Completed: nothing to resume/);
-      const history = await second.fetchHistory();
+      const history = await second.handle.fetchHistory();
       assertNoSecrets(historyText(history), cluster);
       recordFixture('resumed-rotation', history);
     });

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ClusterService } from '../deps.js';
+import { ClusterPageResponse } from '../responses.js';
 import { errorResponses } from './errorResponses.js';
 
 export interface ClusterRoutesOptions {
@@ -17,26 +18,6 @@ const ClusterQuery = Type.Object({
   pageSize: Type.Optional(Type.Integer({ minimum: 25, maximum: 500, default: 100 })),
 }, { additionalProperties: false });
 
-const Cluster = Type.Object({
-  id: Type.Integer(),
-  label: Type.String(),
-  region: Type.String(),
-  k8s_version: Type.String(),
-  status: Type.String(),
-  tier: Type.String(),
-  tags: Type.Array(Type.String()),
-  control_plane: Type.Object({ high_availability: Type.Boolean() }),
-  created: Type.String(),
-  updated: Type.String(),
-});
-
-const ClusterPage = Type.Object({
-  data: Type.Array(Cluster),
-  page: Type.Integer(),
-  pages: Type.Integer(),
-  results: Type.Integer(),
-});
-
 export const clusterRoutes: FastifyPluginAsyncTypebox<ClusterRoutesOptions> = async (app, { clusters }) => {
   app.get('/clusters', {
     config: { permission: 'read' },
@@ -44,7 +25,7 @@ export const clusterRoutes: FastifyPluginAsyncTypebox<ClusterRoutesOptions> = as
       tags: ['clusters'],
       summary: 'List LKE clusters from the Linode API (filters: tag, region, label)',
       querystring: ClusterQuery,
-      response: { 200: ClusterPage, ...errorResponses(400, 401, 403, 503) },
+      response: { 200: ClusterPageResponse, ...errorResponses(400, 401, 403, 503) },
     },
   }, async (request) => {
     const { tag, region, label, page, pageSize } = request.query;

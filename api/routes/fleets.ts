@@ -1,17 +1,14 @@
 // /v1/fleet-rotations: rotate many clusters in waves (canary, approval, the rest), and steer them.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { FleetControl } from '../../client/fleets.js';
-import type { UpdateName } from '../../common/names.js';
-import { FLEET_CLUSTER_PHASES, FLEET_PHASES, type FleetRotationInput } from '../../common/types.js';
-import { callerOf, type Permission } from '../auth.js';
+import type { FleetRotationInput } from '../../common/types.js';
+import { callerOf } from '../auth.js';
 import type { FleetService, FleetView } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
-import {
-  ApproveBody, ClusterId, ExecutionStatus, FleetName, FleetRef, NoBody, PageSize, PageToken, Phase, ReasonBody,
-  RotationOptions, StartedRunResponse, WebUrl,
-} from '../schemas.js';
+import { FleetListResponse, FleetViewResponse, StartedRunResponse } from '../responses.js';
+import { ClusterId, FleetName, FleetRef, PageSize, PageToken, RotationOptions } from '../schemas.js';
+import { CONTROL_ROUTES, controlRequest } from './controls.js';
 import { errorResponses } from './errorResponses.js';
 
 export interface FleetRoutesOptions {
@@ -47,98 +44,10 @@ export const StartFleetBody = Type.Object({
 /** A fleet by name, or by workflow id (scheduled runs carry a time suffix). */
 const FleetParams = Type.Object({ fleet: FleetRef }, { additionalProperties: false });
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const ClusterPhase = Type.Enum([...FLEET_CLUSTER_PHASES]);
-
-const FleetStatusSchema = Type.Object({
-  fleetRotationId: Type.String(),
-  name: Type.String(),
-  requestedBy: Type.String(),
-  phase: Type.Enum([...FLEET_PHASES]),
-  paused: Type.Boolean(),
-  halted: Type.Boolean(),
-  haltReason: Nullable(Type.String()),
-  aborted: Nullable(Type.Object({ by: Type.String(), reason: Type.String() })),
-  error: Nullable(Type.String()),
-  concurrency: Type.Integer(),
-  errorBudget: Type.Object({ allowed: Type.Integer(), failed: Type.Integer(), accepted: Type.Integer() }),
-  waveCount: Type.Integer(),
-  currentWave: Type.Integer(),
-  pendingGate: Nullable(Type.Object({ gate: Type.Literal('canary'), since: Type.String(), timeoutAt: Type.String() })),
-  soakUntil: Nullable(Type.String()),
-  counts: Type.Record(Type.String(), Type.Integer()),
-  clusters: Type.Array(Type.Object({
-    id: Type.Integer(), label: Type.String(), region: Type.String(), k8sVersion: Type.String(),
-    wave: Type.Integer(), phase: ClusterPhase, rotationPhase: Nullable(Phase),
-    workflowId: Nullable(Type.String()), runId: Nullable(Type.String()), attached: Type.Boolean(),
-    startedAt: Nullable(Type.String()), finishedAt: Nullable(Type.String()), error: Nullable(Type.String()),
-  })),
-  approvals: Type.Array(Type.Object({ by: Type.String(), comment: Type.Optional(Type.String()), at: Type.String() })),
-  runs: Type.Integer(),
-  timeline: Type.Array(Type.Object({ at: Type.String(), event: Type.String(), detail: Type.Optional(Type.String()) })),
-});
-
-const FleetViewResponse = Type.Object({
-  workflowId: Type.String(),
-  runId: Type.String(),
-  execution: ExecutionStatus,
-  webUrl: WebUrl,
-  status: Nullable(FleetStatusSchema),
-});
-
 const ListQuery = Type.Object({
   pageSize: Type.Optional(PageSize),
   nextPageToken: Type.Optional(PageToken),
 }, { additionalProperties: false });
-
-const ListResponse = Type.Object({
-  fleets: Type.Array(Type.Object({
-    workflowId: Type.String(),
-    runId: Type.String(),
-    name: Type.String(),
-    requestedBy: Nullable(Type.String()),
-    execution: ExecutionStatus,
-    startTime: Type.String(),
-    closeTime: Nullable(Type.String()),
-    webUrl: WebUrl,
-  })),
-  nextPageToken: Nullable(Type.String()),
-});
-
-const SkipBody = Type.Union([
-  Type.Object({ clusterIds: Type.Optional(Type.Array(ClusterId, { minItems: 1, maxItems: 10_000, uniqueItems: true })) },
-    { additionalProperties: false }),
-  Type.Null(),
-], { description: 'only these failed clusters, or (no body) all failed ones' });
-
-interface FleetControlRoute {
-  update: UpdateName;
-  permission: Permission;
-  summary: string;
-  body: typeof NoBody | typeof ApproveBody | typeof ReasonBody | typeof SkipBody;
-}
-
-const CONTROL_ROUTES: readonly FleetControlRoute[] = [
-  { update: 'approve', permission: 'approver', summary: 'Approve the canary gate (four-eyes: not by its requester)', body: ApproveBody },
-  { update: 'reject', permission: 'approver', summary: 'Reject the canary gate: no further wave starts', body: ReasonBody },
-  { update: 'pause', permission: 'operator', summary: 'Start no new clusters until resumed', body: NoBody },
-  { update: 'resume', permission: 'operator', summary: 'Resume a paused fleet, or a halted one (accepting its failures so far)', body: NoBody },
-  { update: 'retry', permission: 'operator', summary: 'Rotate failed clusters again', body: SkipBody },
-  { update: 'skip', permission: 'operator', summary: 'Mark failed clusters Skipped and go on', body: SkipBody },
-  { update: 'abort', permission: 'operator', summary: 'Start no new clusters; running ones are cancelled and compensate', body: ReasonBody },
-];
-
-function fleetControl(update: UpdateName, by: string, body: unknown): FleetControl {
-  const fields = (body ?? {}) as { comment?: string; reason?: string; clusterIds?: number[] };
-  switch (update) {
-    case 'approve': return { update, input: { by, ...(fields.comment ? { comment: fields.comment } : {}) } };
-    case 'reject':
-    case 'abort': return { update, input: { by, reason: fields.reason ?? '' } };
-    case 'skip':
-    case 'retry': return { update, input: { by, ...(fields.clusterIds ? { clusterIds: fields.clusterIds } : {}) } };
-    default: return { update, input: { by } };
-  }
-}
 
 export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async (app, { fleets, fourEyes, webLink }) => {
   const tags = ['fleet-rotations'];
@@ -171,7 +80,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
       tags,
       summary: 'List fleet rotations through Temporal visibility',
       querystring: ListQuery,
-      response: { 200: ListResponse, ...errorResponses(400, 401, 403) },
+      response: { 200: FleetListResponse, ...errorResponses(400, 401, 403) },
     },
   }, async (request) => {
     const page = await fleets.list({ pageSize: request.query.pageSize ?? 50, nextPageToken: request.query.nextPageToken });
@@ -193,9 +102,9 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
       config: { permission: route.permission },
       schema: {
         tags,
-        summary: route.summary,
+        summary: route.fleet.summary,
         params: FleetParams,
-        body: route.body,
+        body: route.fleet.body,
         response: { 200: FleetViewResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
       },
     }, async (request) => {
@@ -206,7 +115,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
       if (view.execution !== 'RUNNING') {
         throw conflict(`fleet rotation '${fleet}' is not running (its last run is ${view.execution}${view.status ? `, phase ${view.status.phase}` : ''})`);
       }
-      await fleets.control(view.workflowId, fleetControl(route.update, caller.name, request.body));
+      await fleets.control(view.workflowId, controlRequest(route.update, caller.name, request.body));
       request.log.info({ fleet, update: route.update, by: caller.name }, 'fleet control accepted');
       return viewResponse(await requireView(view.workflowId));
     });

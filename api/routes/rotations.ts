@@ -2,16 +2,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { UpdateName } from '../../common/names.js';
 import type { ClusterRotationInput } from '../../common/types.js';
-import { callerOf, type Permission } from '../auth.js';
-import type { ApiDeps, ControlPayload, RotationView } from '../deps.js';
+import { callerOf } from '../auth.js';
+import type { ApiDeps, RotationView } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
-import {
-  ApproveBody, ClusterId, ClusterIdParams, ExecutionStatus, FleetRef, NoBody, PageSize, PageToken, Phase, ReasonBody,
-  RotationOptions, RotationStatusSchema, StartedRunResponse, WebUrl,
-} from '../schemas.js';
+import { RotationListResponse, RotationViewResponse, StartedRunResponse } from '../responses.js';
+import { ClusterId, ClusterIdParams, FleetRef, PageSize, PageToken, Phase, RotationOptions } from '../schemas.js';
+import { CONTROL_ROUTES, controlRequest } from './controls.js';
 import { errorResponses } from './errorResponses.js';
 
 export interface RotationRoutesOptions {
@@ -27,16 +25,6 @@ const StartRotationBody = Type.Object({
   description: 'The requester is the caller (its token name); it cannot be set in the body.',
 });
 
-const RotationViewResponse = Type.Object({
-  workflowId: Type.String(),
-  runId: Type.String(),
-  execution: ExecutionStatus,
-  webUrl: WebUrl,
-  status: Type.Union([RotationStatusSchema, Type.Null()], {
-    description: "the workflow's status Query; null when no worker could answer it",
-  }),
-});
-
 const ListQuery = Type.Object({
   phase: Type.Optional(Phase),
   clusterId: Type.Optional(ClusterId),
@@ -44,54 +32,6 @@ const ListQuery = Type.Object({
   pageSize: Type.Optional(PageSize),
   nextPageToken: Type.Optional(PageToken),
 }, { additionalProperties: false });
-
-const ListResponse = Type.Object({
-  rotations: Type.Array(Type.Object({
-    workflowId: Type.String(),
-    runId: Type.String(),
-    clusterId: Type.Union([Type.Integer(), Type.Null()]),
-    region: Type.Union([Type.String(), Type.Null()]),
-    phase: Type.Union([Phase, Type.Null()]),
-    requestedBy: Type.Union([Type.String(), Type.Null()]),
-    fleetRotationId: Type.Union([Type.String(), Type.Null()]),
-    execution: ExecutionStatus,
-    startTime: Type.String(),
-    closeTime: Type.Union([Type.String(), Type.Null()]),
-    webUrl: WebUrl,
-  })),
-  nextPageToken: Type.Union([Type.String(), Type.Null()]),
-});
-
-
-interface ControlRoute {
-  update: UpdateName;
-  permission: Permission;
-  summary: string;
-  body: typeof NoBody | typeof ApproveBody | typeof ReasonBody;
-}
-
-const CONTROL_ROUTES: readonly ControlRoute[] = [
-  { update: 'approve', permission: 'approver', summary: 'Approve the pending gate (four-eyes: not by its requester)', body: ApproveBody },
-  { update: 'reject', permission: 'approver', summary: 'Reject the pending gate; the rotation ends with nothing changed', body: ReasonBody },
-  { update: 'pause', permission: 'operator', summary: 'Pause before the next step', body: NoBody },
-  { update: 'resume', permission: 'operator', summary: 'Resume a paused rotation, or continue a run that ended unfinished in a new run', body: NoBody },
-  { update: 'retry', permission: 'operator', summary: 'Retry the step a Blocked rotation stopped at', body: NoBody },
-  { update: 'skip', permission: 'operator', summary: 'Skip the step a Blocked rotation stopped at, where that is safe', body: NoBody },
-  { update: 'abort', permission: 'operator', summary: 'Abort; compensates to a safe state when credentials were already touched', body: ReasonBody },
-];
-
-function controlPayload(update: UpdateName, by: string, body: unknown): ControlPayload {
-  const fields = (body ?? {}) as { comment?: string; reason?: string };
-  switch (update) {
-    case 'approve':
-      return { update, by, ...(fields.comment ? { comment: fields.comment } : {}) };
-    case 'reject':
-    case 'abort':
-      return { update, by, reason: fields.reason ?? '' };
-    default:
-      return { update, by };
-  }
-}
 
 export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = async (app, { deps, webLink }) => {
   const fourEyes = deps.fourEyes ?? true;
@@ -132,7 +72,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
       tags,
       summary: 'List rotations through Temporal visibility',
       querystring: ListQuery,
-      response: { 200: ListResponse, ...errorResponses(400, 401, 403) },
+      response: { 200: RotationListResponse, ...errorResponses(400, 401, 403) },
     },
   }, async (request) => {
     const { phase, clusterId, fleet, pageSize, nextPageToken } = request.query;
@@ -160,9 +100,9 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
       config: { permission: route.permission },
       schema: {
         tags,
-        summary: route.summary,
+        summary: route.rotation.summary,
         params: ClusterIdParams,
-        body: route.body,
+        body: route.rotation.body,
         response: {
           200: RotationViewResponse,
           ...(route.update === 'resume' ? { 202: StartedRunResponse } : {}),
@@ -188,7 +128,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
       }
 
       try {
-        await deps.rotations.control(clusterId, controlPayload(route.update, caller.name, request.body));
+        await deps.rotations.control(clusterId, controlRequest(route.update, caller.name, request.body));
       } catch (err) {
         // The run ended between the read above and the Update.
         if (err instanceof WorkflowNotFoundError) throw conflict(`the rotation of cluster ${clusterId} has ended`);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { callerOf } from '../auth.js';
 import type { ScheduleService } from '../deps.js';
+import { ScheduleListResponse } from '../responses.js';
 import { errorResponses } from './errorResponses.js';
 import { StartFleetBody } from './fleets.js';
 
@@ -31,17 +32,6 @@ const CreateScheduleBody = Type.Object({
 
 const NoteBody = Type.Union([Type.Object({ note: Type.Optional(Note) }, { additionalProperties: false }), Type.Null()]);
 
-const ScheduleList = Type.Object({
-  schedules: Type.Array(Type.Object({
-    scheduleId: Type.String(),
-    fleetName: Type.Union([Type.String(), Type.Null()]),
-    paused: Type.Boolean(),
-    note: Type.Union([Type.String(), Type.Null()]),
-    nextRunAt: Type.Union([Type.String(), Type.Null()]),
-    recentRuns: Type.Array(Type.String()),
-  })),
-});
-
 const Done = Type.Null({ description: 'done' });
 
 export const scheduleRoutes: FastifyPluginAsyncTypebox<ScheduleRoutesOptions> = async (app, { schedules }) => {
@@ -67,7 +57,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<ScheduleRoutesOptions> = 
 
   app.get('/schedules', {
     config: { permission: 'read' },
-    schema: { tags, summary: 'Schedules of fleet rotations', response: { 200: ScheduleList, ...errorResponses(401, 403) } },
+    schema: { tags, summary: 'Schedules of fleet rotations', response: { 200: ScheduleListResponse, ...errorResponses(401, 403) } },
   }, async () => ({ schedules: await schedules.list() }));
 
   const actions = [

@@ -9,11 +9,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { buildApp } from '../../api/app.js';
 import type { ApiToken } from '../../api/auth.js';
 import type {
-  ApiDeps, ClusterService, ControlPayload, CreateSchedule, FleetService, FleetView, RotationListQuery, RotationService,
+  ApiDeps, ClusterService, CreateSchedule, FleetService, FleetView, RotationListQuery, RotationService,
   RotationView, ScheduleService, StartedRun,
 } from '../../api/deps.js';
-import type { FleetControl, FleetStatusView } from '../../client/fleets.js';
-import { RotationNotResumableError } from '../../client/rotations.js';
+import {
+  RotationNotResumableError, type FleetControl, type FleetStatusView, type RotationControl,
+} from '../../client/index.js';
 import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
 import type { ClusterRotationInput, FleetRotationInput, FleetStatus, LkeCluster, RotationStatus } from '../../common/types.js';
 
@@ -47,7 +48,7 @@ export function statusFor(input: ClusterRotationInput, phase: RotationStatus['ph
 /** Records every call; rotations live in a map keyed by cluster id. */
 export class FakeRotations implements RotationService {
   readonly started: ClusterRotationInput[] = [];
-  readonly controls: { clusterId: number; payload: ControlPayload }[] = [];
+  readonly controls: { clusterId: number; control: RotationControl }[] = [];
   readonly resumed: { clusterId: number; requestedBy: string }[] = [];
   readonly listed: RotationListQuery[] = [];
   readonly views = new Map<number, RotationView>();
@@ -73,13 +74,13 @@ export class FakeRotations implements RotationService {
     return { rotations: [], nextPageToken: null };
   }
 
-  async control(clusterId: number, payload: ControlPayload): Promise<void> {
+  async control(clusterId: number, control: RotationControl): Promise<void> {
     const view = this.views.get(clusterId);
-    if (payload.update === 'retry' && view?.status?.phase !== 'Blocked') {
+    if (control.update === 'retry' && view?.status?.phase !== 'Blocked') {
       throw new WorkflowUpdateFailedError('Workflow Update failed',
         ApplicationFailure.nonRetryable('retry applies only to a Blocked rotation (phase is AwaitingApproval)', 'InvalidState'));
     }
-    this.controls.push({ clusterId, payload });
+    this.controls.push({ clusterId, control });
   }
 
   /** like resumeRotation: runs that ended Completed or Rejected have nothing to resume */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createFleetActivities } from '../../activities/fleet.js';
-import { getFleetStatus } from '../../client/fleets.js';
+import { getFleetStatus } from '../../client/index.js';
 import type { RotationRef } from '../../common/fleetActivities.js';
 import { TASK_QUEUE, fleetRotationWorkflowId } from '../../common/names.js';
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../../common/types.js';

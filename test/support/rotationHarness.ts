@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ControlRefusedError } from '../../client/rotations.js';
+import { ControlRefusedError } from '../../client/index.js';
 import type { RotationPhase } from '../../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationStatus } from '../../common/types.js';
 import type { FakeCluster } from './fakeActivities.js';

@@ -1,7 +1,7 @@
 // Polls a cluster rotation's `status` Query until a condition holds: the tests' way to wait for a
 // phase, a gate or a step without sleeping for a guessed time.
 import type { Client } from '@temporalio/client';
-import { getRotationStatus } from '../../client/rotations.js';
+import { getRotationStatus } from '../../client/index.js';
 import type { RotationStatus } from '../../common/types.js';
 
 export async function waitForRotationStatus(

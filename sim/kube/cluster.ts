@@ -7,23 +7,11 @@ import { ADMIN_SERVICE_ACCOUNT, KUBE_SYSTEM, lkeTokenServiceAccounts } from '../
 import type { WorkloadKind } from '../../common/types.js';
 import { nameSuffix, serviceAccountToken } from './random.js';
 import { patchLevel } from './resources.js';
-import { seedObjects } from './seed.js';
+import { seedObjects, type KubeSeed } from './seed.js';
 import { ObjectStore, timestamp, type KubeObject } from './store.js';
 import { WORKLOAD_RESOURCES, WorkloadController, type WorkloadResource } from './workloads.js';
 
-export interface KubeSeed {
-  clusterId: number;
-  /** LKE's minor version, e.g. "1.31" */
-  k8sVersion: string;
-  nodes: { name: string; providerID: string }[];
-  random: () => number;
-  /** app namespaces with workloads; default 1-3, chosen by random() */
-  appNamespaces?: number;
-  /** simulated time between rollout steps; default 5 s */
-  rolloutStepMs?: number;
-}
-
-export { ADMIN_SERVICE_ACCOUNT, lkeTokenServiceAccounts };
+export { ADMIN_SERVICE_ACCOUNT, lkeTokenServiceAccounts, type KubeSeed };
 const minorOf = (version: string) => Number(version.split('.')[1] ?? 0);
 
 export class KubeCluster {

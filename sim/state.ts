@@ -28,6 +28,8 @@ export interface SimDelays {
   nodeReadyMs: number;
   /** one step of a workload rollout (used by the Kubernetes side) */
   rolloutStepMs: number;
+  /** from a token Secret's write until the token controller fills in its token (Kubernetes side) */
+  tokenControllerMs: number;
 }
 
 // LKE documents 2-5 minutes for a new kubeconfig and about 2 were observed; the rest are typical.
@@ -37,6 +39,7 @@ export const DEFAULT_DELAYS: SimDelays = {
   nodeRecycleMs: 90_000,
   nodeReadyMs: 30_000,
   rolloutStepMs: 5_000,
+  tokenControllerMs: 1_000,
 };
 
 export interface SimNode {

@@ -4,6 +4,7 @@
 // It knows the cluster only through SeedTarget, so cluster.ts can call it without an import cycle.
 import { lkeTokenServiceAccounts } from '../../common/lke.js';
 import type { KubeObject, ObjectStore } from './store.js';
+import { seedUserTokenSecrets, type UserTokenTarget } from './userTokens.js';
 import type { WorkloadController, WorkloadResource } from './workloads.js';
 
 export interface KubeSeed {
@@ -14,12 +15,16 @@ export interface KubeSeed {
   random: () => number;
   /** app namespaces with workloads; default 1-3, chosen by random() */
   appNamespaces?: number;
-  /** simulated time between rollout steps; default 5 s */
+  /** simulated time between rollout steps; default DEFAULT_DELAYS' (sim/state.ts) */
   rolloutStepMs?: number;
+  /** simulated time until the token controller fills a new token Secret; default DEFAULT_DELAYS' (sim/state.ts) */
+  tokenControllerMs?: number;
+  /** user-owned legacy token Secrets in kube-system (userTokens.ts); default 0 */
+  userTokenSecrets?: number;
 }
 
 /** What seeding needs from a KubeCluster. */
-export interface SeedTarget {
+export interface SeedTarget extends UserTokenTarget {
   readonly store: ObjectStore;
   readonly controller: WorkloadController;
   readonly kubeletVersion: string;
@@ -79,6 +84,8 @@ export function seedObjects(cluster: SeedTarget, seed: KubeSeed): void {
     createWorkload(cluster, namespace, { resource: 'statefulsets', name: pick(STATEFULSET_NAMES), replicas: replicas(), image: 'postgres:16' });
     createWorkload(cluster, namespace, { resource: 'daemonsets', name: pick(DAEMONSET_NAMES), replicas: 1, image: 'fluent/fluent-bit:3.1' });
   }
+  // drawn last, so a seed gives the same LKE objects with or without them
+  if (seed.userTokenSecrets) seedUserTokenSecrets(cluster, seed.userTokenSecrets, random);
   // addNode scheduled DaemonSet reconciliation; everything was settled directly instead
   cluster.controller.stop();
 }

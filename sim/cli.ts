@@ -27,11 +27,12 @@ const program = new Command('sim')
   .option('--rate-limit <perMinute>', 'requests per minute per token (default: off)', positiveInteger)
   .option('--token-cache-ms <ms>', 'simulated ms the Kubernetes API caches a token check (default: 10000, as the apiserver; 0: off)', positiveInteger)
   .option('--user-token-secrets <n>', 'user-owned legacy token Secrets per cluster in kube-system', positiveInteger, 0)
+  .option('--stale-kubeconfig-ms <ms>', 'simulated ms GET /kubeconfig keeps serving the old kubeconfig after a regenerate', positiveInteger, 0)
   .parse();
 
 const opts = program.opts<{
   clusters: number; seed: number; port?: number; kubePort?: number; token?: string; timeScale: number;
-  rateLimit?: number; tokenCacheMs?: number; userTokenSecrets: number;
+  rateLimit?: number; tokenCacheMs?: number; userTokenSecrets: number; staleKubeconfigMs: number;
 }>();
 
 const sim = await startSimulator({
@@ -44,6 +45,7 @@ const sim = await startSimulator({
   rateLimit: opts.rateLimit === undefined ? false : { perMinute: opts.rateLimit },
   tokenCacheMs: opts.tokenCacheMs,
   userTokenSecrets: opts.userTokenSecrets,
+  delays: { staleKubeconfigMs: opts.staleKubeconfigMs },
 });
 
 const first = sim.state.list()[0]?.cluster;

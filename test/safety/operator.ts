@@ -1,0 +1,92 @@
+// Operator actions sent straight to Temporal, as the Temporal CLI or Temporal Web would send them:
+// raw Update names with whatever `by` the sender claims, cancel and terminate requests, and the
+// project's own resumeRotation/startRotation for resume and a fresh start. The trust boundary under
+// test is Temporal, not the API, so nothing here goes through the API's checks.
+import type { Client } from '@temporalio/client';
+import { resumeRotation, startRotation } from '../../client/rotations.js';
+import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
+import type { RotationStatus } from '../../common/types.js';
+import { statusQuery } from '../../workflows/definitions.js';
+import type { Op } from './scenario.js';
+import { rotationInput } from './tuning.js';
+import type { Scenario } from './scenario.js';
+
+const ANSWER_WAIT_MS = 5_000;
+
+/** an outcome in a few words, for the case log; refusals are expected and fine */
+export type Outcome = string;
+
+export async function withDeadline<T>(what: Promise<T>, ms: number): Promise<T | 'no answer'> {
+  what.catch(() => undefined); // an abandoned request must not surface as an unhandled rejection
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'no answer'>((resolve) => { timer = setTimeout(() => resolve('no answer'), ms); });
+  try {
+    return await Promise.race([what, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function short(err: unknown): string {
+  const e = err as { cause?: { message?: string }; message?: string; name?: string };
+  return `refused: ${(e.cause?.message ?? e.message ?? String(err)).split('\n')[0].slice(0, 160)}`;
+}
+
+export async function sendUpdate(client: Client, workflowId: string, name: string, arg: object): Promise<Outcome> {
+  try {
+    const result = await withDeadline(client.workflow.getHandle(workflowId).executeUpdate(name, { args: [arg] }), ANSWER_WAIT_MS);
+    return result === 'no answer' ? `no answer in ${ANSWER_WAIT_MS} ms` : 'accepted';
+  } catch (err) {
+    return short(err);
+  }
+}
+
+export async function rotationStatus(client: Client, clusterId: number): Promise<RotationStatus | null> {
+  try {
+    const status = await withDeadline(client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).query(statusQuery), 3_000);
+    return status === 'no answer' ? null : status;
+  } catch {
+    return null;
+  }
+}
+
+export async function runOperatorOp(client: Client, scenario: Scenario, clusterId: number, fleetName: string | null, op: Op): Promise<Outcome> {
+  const workflowId = clusterRotationWorkflowId(clusterId);
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    switch (op.op) {
+      case 'approve':
+        return await sendUpdate(client, workflowId, 'approve', { by: op.by, comment: 'safety test' });
+      case 'reject':
+        return await sendUpdate(client, workflowId, 'reject', { by: op.by, reason: 'safety test' });
+      case 'abort':
+        return await sendUpdate(client, workflowId, 'abort', { by: op.by, reason: 'safety test' });
+      case 'pause':
+      case 'resume':
+      case 'retry':
+      case 'skip':
+        return await sendUpdate(client, workflowId, op.op, { by: op.by });
+      case 'cancel':
+        await handle.cancel();
+        return 'cancel requested';
+      case 'terminate':
+        await handle.terminate('safety test: terminated from Temporal Web');
+        return 'terminated';
+      case 'resumeRun':
+        await resumeRotation(client, clusterId, { requestedBy: op.by });
+        return 'resumed as a new run';
+      case 'freshStart':
+        await startRotation(client, rotationInput(scenario, clusterId, op.by));
+        return 'started';
+      case 'fleet': {
+        if (!fleetName) return 'not a fleet case';
+        const arg = op.control === 'reject' || op.control === 'abort' ? { by: op.by, reason: 'safety test' } : { by: op.by };
+        return await sendUpdate(client, fleetRotationWorkflowId(fleetName), op.control, arg);
+      }
+      default:
+        return `not an operator action: ${op.op}`;
+    }
+  } catch (err) {
+    return short(err);
+  }
+}

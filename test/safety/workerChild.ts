@@ -1,0 +1,29 @@
+// The live worker of the safety test, in a process of its own so a case can SIGKILL it: the
+// production wiring (createWorkerActivities over createLiveDependencies: real @linode/api-v4 and
+// @kubernetes/client-node over HTTP(S) to the simulator), with the short poll intervals a
+// time-scaled simulator needs. worker/main.ts reads no knobs for those, hence this entry.
+// Configured by SAFETY_WORKER (JSON); see stack.ts spawnWorker().
+import { NativeConnection } from '@temporalio/worker';
+import { createWorkerActivities } from '../../activities/all.js';
+import { createLiveDependencies, type LiveConfig } from '../../activities/live.js';
+import { createRotationWorker } from '../../worker/worker.js';
+
+export interface WorkerChildConfig {
+  address: string;
+  namespace: string;
+  live: LiveConfig;
+}
+
+const config = JSON.parse(process.env.SAFETY_WORKER ?? '{}') as WorkerChildConfig;
+const connection = await NativeConnection.connect({ address: config.address });
+const worker = await createRotationWorker({
+  connection,
+  namespace: config.namespace,
+  activities: createWorkerActivities(createLiveDependencies(config.live)),
+  workerOptions: { shutdownGraceTime: '1 second' },
+});
+process.on('SIGTERM', () => worker.shutdown());
+// the parent waits for this line before it counts the worker as up
+console.log('safety-worker polling');
+await worker.run();
+await connection.close();

@@ -16,8 +16,8 @@ import { KubeCluster } from '../../sim/kube/index.js';
 import type { KubeObject } from '../../sim/kube/store.js';
 import type { WorkerChildConfig } from './workerChild.js';
 
-/** Simulated LKE minutes take milliseconds: a kubeconfig regenerate is ready in ~0.4 s. */
-export const SIM_TIME_SCALE = 0.003;
+/** Simulated LKE minutes take milliseconds: a regenerated kubeconfig is ready in ~1 s, a window wide enough to aim at. */
+export const SIM_TIME_SCALE = 0.008;
 /** real ms the simulated apiserver keeps accepting a deleted token (a real one caches ~10 s) */
 export const SIM_TOKEN_CACHE_MS = 200;
 

@@ -74,7 +74,7 @@ async function driveFleet(client: Client, name: string, say: (line: string) => v
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe().catch(() => null);
   if (description?.status.name !== 'RUNNING') return 0;
-  const status = await withDeadline(handle.query(fleetStatusQuery), 3_000).catch(() => null) as FleetStatus | 'no answer' | null;
+  const status: FleetStatus | 'no answer' | null = await withDeadline(client, 3_000, () => handle.query(fleetStatusQuery)).catch(() => null);
   if (!status || status === 'no answer') return 1;
   if (status.pendingGate) say(`fleet at the canary gate: approve -> ${await sendUpdate(client, workflowId, 'approve', { by: FINISHER })}`);
   else if (status.paused || status.halted) say(`fleet ${status.halted ? 'halted' : 'paused'}: resume -> ${await sendUpdate(client, workflowId, 'resume', { by: FINISHER })}`);

@@ -16,12 +16,19 @@ const ANSWER_WAIT_MS = 5_000;
 /** an outcome in a few words, for the case log; refusals are expected and fine */
 export type Outcome = string;
 
-export async function withDeadline<T>(what: Promise<T>, ms: number): Promise<T | 'no answer'> {
-  what.catch(() => undefined); // an abandoned request must not surface as an unhandled rejection
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'no answer'>((resolve) => { timer = setTimeout(() => resolve('no answer'), ms); });
+/**
+ * Runs a Temporal call with a deadline. The call is aborted at the deadline rather than abandoned:
+ * an Update waits for a worker (none while one was just SIGKILLed) and would otherwise keep polling
+ * the server after the case, and the test, ended.
+ */
+export async function withDeadline<T>(client: Client, ms: number, call: () => Promise<T>): Promise<T | 'no answer'> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
   try {
-    return await Promise.race([what, late]);
+    return await client.withAbortSignal(controller.signal, call);
+  } catch (err) {
+    if (controller.signal.aborted) return 'no answer';
+    throw err;
   } finally {
     clearTimeout(timer);
   }
@@ -34,7 +41,7 @@ function short(err: unknown): string {
 
 export async function sendUpdate(client: Client, workflowId: string, name: string, arg: object): Promise<Outcome> {
   try {
-    const result = await withDeadline(client.workflow.getHandle(workflowId).executeUpdate(name, { args: [arg] }), ANSWER_WAIT_MS);
+    const result = await withDeadline(client, ANSWER_WAIT_MS, () => client.workflow.getHandle(workflowId).executeUpdate(name, { args: [arg] }));
     return result === 'no answer' ? `no answer in ${ANSWER_WAIT_MS} ms` : 'accepted';
   } catch (err) {
     return short(err);
@@ -43,7 +50,7 @@ export async function sendUpdate(client: Client, workflowId: string, name: strin
 
 export async function rotationStatus(client: Client, clusterId: number): Promise<RotationStatus | null> {
   try {
-    const status = await withDeadline(client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).query(statusQuery), 3_000);
+    const status = await withDeadline(client, 3_000, () => client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).query(statusQuery));
     return status === 'no answer' ? null : status;
   } catch {
     return null;

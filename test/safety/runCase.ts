@@ -9,7 +9,8 @@ import { readRuns, type RunRecord } from './evidence.js';
 import { driveToEnd } from './finisher.js';
 import { checkInvariants, type Violation } from './invariants.js';
 import { newModel, type CaseModel } from './model.js';
-import { rotationStatus, runOperatorOp } from './operator.js';
+import { rotationStatus, runOperatorOp, sendUpdate, withDeadline } from './operator.js';
+import { fleetStatusQuery } from '../../workflows/definitions.js';
 import type { Action, Scenario } from './scenario.js';
 import type { SafetyStack } from './stack.js';
 import { fleetInput, rotationInput } from './tuning.js';
@@ -44,12 +45,14 @@ export async function runCase(stack: SafetyStack, scenario: Scenario): Promise<C
     if (fleetName) await startFleetRotation(client, fleetInput(scenario, fleetName, clusterIds));
     else await startRotation(client, rotationInput(scenario, clusterIds[0]));
 
+    const colleague = scenario.approver ? approveWhilePending(client, model, scenario.approver) : null;
     for (const [i, action] of scenario.actions.entries()) {
       const clusterId = clusterIds[action.cluster % clusterIds.length];
       const reached = await waitFor(client, action, clusterId);
       const outcome = await perform(stack, client, scenario, model, clusterId, action, undo);
       model.log.push(`${i + 1}. +${Date.now() - began} ms ${reached} cluster ${clusterId} ${JSON.stringify(action.op)} -> ${outcome}`);
     }
+    await colleague?.stop();
     for (const fn of undo.splice(0)) fn();
     for (const clusterId of clusterIds) stack.sim.faults.clear(clusterId);
     const finished = await driveToEnd(stack, client, model, FINISH_DEADLINE_MS);
@@ -118,6 +121,31 @@ async function perform(
     default:
       return runOperatorOp(client, scenario, clusterId, model.fleetName, op);
   }
+}
+
+/** The scenario's standing approver: approves whatever gate is pending, until stopped. */
+function approveWhilePending(client: Client, model: CaseModel, by: string): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const clusterId of model.clusterIds) {
+        const status = await rotationStatus(client, clusterId);
+        if (status?.pendingGate && !stopped) {
+          model.log.push(`   standing approver ${by} at ${status.pendingGate.gate} of cluster ${clusterId} -> ` +
+            await sendUpdate(client, clusterRotationWorkflowId(clusterId), 'approve', { by }));
+        }
+      }
+      if (model.fleetName && !stopped) {
+        const fleetId = fleetRotationWorkflowId(model.fleetName);
+        const fleet = await withDeadline(client, 3_000, () => client.workflow.getHandle(fleetId).query(fleetStatusQuery)).catch(() => null);
+        if (fleet && fleet !== 'no answer' && fleet.pendingGate) {
+          model.log.push(`   standing approver ${by} at the canary gate -> ${await sendUpdate(client, fleetRotationWorkflowId(model.fleetName), 'approve', { by })}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return { async stop() { stopped = true; await loop; } };
 }
 
 /** Terminates what a case left running, so it stops using the shared worker; its clusters are never used again. */

@@ -65,6 +65,11 @@ export interface Scenario {
   recycle: 'none' | 'rolling';
   /** fleet only: canary wave size and whether its gate is on */
   fleet?: { canary: 0 | 1; canaryApproval: boolean };
+  /**
+   * a colleague who approves every gate (the rotations' and the fleet's) as soon as it is pending,
+   * while the actions run, so actions aimed at later phases get there; may be the requester
+   */
+  approver?: Identity;
   /** user-owned token Secrets present in kube-system before the rotation starts */
   userTokenSecrets: number;
   actions: Action[];
@@ -144,6 +149,7 @@ export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.
       fleet: clusters > 1
         ? fc.record({ canary: fc.constantFrom(0 as const, 1 as const), canaryApproval: fc.boolean() })
         : fc.constant(undefined),
+      approver: fc.constantFrom(...IDENTITIES),
       userTokenSecrets: without.has('userTokenSecrets')
         ? fc.constant(0)
         : fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
@@ -158,7 +164,8 @@ export function describeScenario(s: Scenario): string {
     : `a fleet of ${s.clusters} (canary ${s.fleet?.canary}, canary gate ${s.fleet?.canaryApproval ? 'on' : 'off'})`;
   const lines = [
     `${head} requested by ${REQUESTER}; gates beforeDelete ${s.gates.beforeDelete ? 'on' : 'OFF'}, beforeRecycle ${s.gates.beforeRecycle ? 'on' : 'off'}; ` +
-      `restart ${s.restart}; recycle ${s.recycle}; ${s.userTokenSecrets} user-owned token Secret(s)`,
+      `restart ${s.restart}; recycle ${s.recycle}; ${s.userTokenSecrets} user-owned token Secret(s); ` +
+      `${s.approver ? `${s.approver} approves every pending gate` : 'no standing approver'}`,
   ];
   s.actions.forEach((a, i) => {
     const at = 'afterMs' in a.when ? `after ${a.when.afterMs} ms` : `at ${a.when.phase}`;

@@ -1,0 +1,41 @@
+// The model-based adversarial safety test (issue 10, item 6) in `npm test`: a FIXED seed over a
+// modest number of cases, and every counterexample found so far (test/safety/regressions.ts). Each
+// case rotates fresh clusters on a real Temporal dev server, the simulator and the live worker,
+// under random operator actions sent straight to Temporal, world changes and worker SIGKILLs, and
+// checks the invariants (I1-I4, test/safety/invariants.ts) at quiescence. `npm run test:safety`
+// searches more cases with new seeds.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkSafety, formatCase } from './safety/property.js';
+import { REGRESSIONS } from './safety/regressions.js';
+import { runCase } from './safety/runCase.js';
+import { startSafetyStack, type SafetyStack } from './safety/stack.js';
+
+/**
+ * The code as it is violates the invariants (see REGRESSIONS), so this file is skipped until the
+ * fixes of issue 10 land. Flip to false then; `SAFETY_KNOWN_BROKEN=0 npm test` runs it meanwhile.
+ */
+const SAFETY_KNOWN_BROKEN = true;
+const skip = SAFETY_KNOWN_BROKEN && process.env.SAFETY_KNOWN_BROKEN !== '0'
+  ? 'SAFETY_KNOWN_BROKEN: the workflows still break the invariants (issue 10); run with SAFETY_KNOWN_BROKEN=0'
+  : false;
+
+const FIXED_SEED = 20_261_210;
+const FIXED_RUNS = 8;
+
+describe('safety: the invariants hold under adversarial operators, world changes and crashes', { skip }, () => {
+  let stack: SafetyStack;
+  before(async () => { stack = await startSafetyStack(); });
+  after(async () => { await stack?.stop(); });
+
+  test(`fixed seed ${FIXED_SEED}, ${FIXED_RUNS} cases`, { timeout: 180_000 }, async () => {
+    await checkSafety(stack, { numRuns: FIXED_RUNS, seed: FIXED_SEED, timeLimitMs: 120_000 });
+  });
+
+  for (const regression of REGRESSIONS) {
+    test(`regression (${regression.invariant}): ${regression.name}`, { timeout: 120_000 }, async () => {
+      const result = await runCase(stack, regression.scenario);
+      assert.deepEqual(result.violations, [], formatCase(regression.scenario, result, result.violations));
+    });
+  }
+});

@@ -1,0 +1,155 @@
+// One safety case, start to verdict: fresh clusters, the requester's rotation (or fleet), the
+// scenario's actions at their moments, the drive to the end, then the invariants over what
+// Temporal and the simulator recorded. Returns the violations; the property decides what fails.
+import type { Client } from '@temporalio/client';
+import { startRotation } from '../../client/index.js';
+import { startFleetRotation } from '../../client/fleets.js';
+import { TERMINAL_PHASES, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
+import { readRuns, type RunRecord } from './evidence.js';
+import { driveToEnd } from './finisher.js';
+import { checkInvariants, type Violation } from './invariants.js';
+import { newModel, type CaseModel } from './model.js';
+import { rotationStatus, runOperatorOp, sendUpdate, withDeadline } from './operator.js';
+import { fleetStatusQuery } from '../../workflows/definitions.js';
+import type { Action, Scenario } from './scenario.js';
+import type { SafetyStack } from './stack.js';
+import { fleetInput, rotationInput } from './tuning.js';
+import { createUserTokenSecret, injectFault, regenerateByHand, servedKubeconfig } from './world.js';
+
+/** an action aimed at a phase waits this long for it, then goes anyway */
+const PHASE_WAIT_MS = 2_500;
+/** the careful operator's time to bring every rotation to an end */
+const FINISH_DEADLINE_MS = 35_000;
+
+/** finished: every rotation closed within the drive's deadline (an open one is judged as it stands) */
+export interface CaseResult { violations: Violation[]; model: CaseModel; finished: boolean; ms: number }
+
+let cases = 0;
+
+export async function runCase(stack: SafetyStack, scenario: Scenario): Promise<CaseResult> {
+  const began = Date.now();
+  const client = stack.server.client;
+  const caseNo = ++cases;
+  const clusterIds = stack.addClusters(scenario.clusters);
+  const fleetName = scenario.clusters > 1 ? `safety-${process.pid}-${caseNo}` : null;
+  const model = newModel(scenario, clusterIds, fleetName);
+  const undo: (() => void)[] = [];
+  const outputBefore = stack.workerOutput.length;
+  try {
+    for (const clusterId of clusterIds) {
+      for (let i = 0; i < scenario.userTokenSecrets; i++) model.log.push(`setup: cluster ${clusterId} ${await createUserTokenSecret(stack.sim, clusterId)}`);
+      const yaml = await servedKubeconfig(stack.sim, clusterId);
+      if (yaml) model.originalKubeconfigs.set(clusterId, yaml);
+    }
+    await stack.ensureWorker();
+    if (fleetName) await startFleetRotation(client, fleetInput(scenario, fleetName, clusterIds));
+    else await startRotation(client, rotationInput(scenario, clusterIds[0]));
+
+    const colleague = scenario.approver ? approveWhilePending(client, model, scenario.approver) : null;
+    for (const [i, action] of scenario.actions.entries()) {
+      const clusterId = clusterIds[action.cluster % clusterIds.length];
+      const reached = await waitFor(client, action, clusterId);
+      const outcome = await perform(stack, client, scenario, model, clusterId, action, undo);
+      model.log.push(`${i + 1}. +${Date.now() - began} ms ${reached} cluster ${clusterId} ${JSON.stringify(action.op)} -> ${outcome}`);
+    }
+    await colleague?.stop();
+    for (const fn of undo.splice(0)) fn();
+    for (const clusterId of clusterIds) stack.sim.faults.clear(clusterId);
+    const finished = await driveToEnd(stack, client, model, FINISH_DEADLINE_MS);
+
+    const clusterRuns = new Map<number, RunRecord[]>();
+    for (const clusterId of clusterIds) clusterRuns.set(clusterId, await readRuns(client, clusterRotationWorkflowId(clusterId)));
+    const fleetRuns = fleetName ? await readRuns(client, fleetRotationWorkflowId(fleetName)) : [];
+    const violations = await checkInvariants({
+      sim: stack.sim, kubeconfigDir: stack.kubeconfigDir, model, clusterRuns, fleetRuns,
+      issuedTokens: stack.issuedTokens, workerOutput: stack.workerOutput.slice(outputBefore).join(''),
+    });
+    return { violations, model, finished, ms: Date.now() - began };
+  } finally {
+    for (const fn of undo) fn();
+    await closeLeftovers(client, clusterIds, fleetName);
+  }
+}
+
+async function waitFor(client: Client, action: Action, clusterId: number): Promise<string> {
+  const when = action.when;
+  if ('afterMs' in when) {
+    await new Promise((r) => setTimeout(r, when.afterMs));
+    return `after ${when.afterMs} ms`;
+  }
+  const phase = when.phase;
+  const deadline = Date.now() + PHASE_WAIT_MS;
+  let seen = 'none';
+  let unanswered = Date.now();
+  while (Date.now() < deadline) {
+    const status = await rotationStatus(client, clusterId);
+    if (status) {
+      seen = status.phase;
+      unanswered = Date.now();
+      if (seen === phase) return `at ${phase}`;
+      // waiting for a human, or ended: the aimed phase will not come by itself
+      if (status.pendingGate || status.paused || seen === 'Blocked' || TERMINAL_PHASES.includes(status.phase)) break;
+    } else if (Date.now() - unanswered > 1_000) {
+      break; // not started (a fleet's later wave) or not running
+    }
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  return `(${phase} not reached; was ${seen})`;
+}
+
+async function perform(
+  stack: SafetyStack, client: Client, scenario: Scenario, model: CaseModel, clusterId: number, action: Action, undo: (() => void)[],
+): Promise<string> {
+  const op = action.op;
+  switch (op.op) {
+    case 'outsideRegenerate': {
+      const { applied, status } = await regenerateByHand(stack.sim, clusterId);
+      if (applied) model.outsideRegenerates.get(clusterId)?.push(Date.now());
+      return `${status}${applied ? ', applied' : ', not applied'}`;
+    }
+    case 'userTokenSecret':
+      return createUserTokenSecret(stack.sim, clusterId);
+    case 'fault': {
+      const { op: _op, ...fault } = op;
+      undo.push(injectFault(stack.sim, clusterId, fault));
+      return 'injected';
+    }
+    case 'killWorker':
+      stack.killWorker();
+      await stack.ensureWorker();
+      return 'SIGKILLed; a new worker polls';
+    default:
+      return runOperatorOp(client, scenario, clusterId, model.fleetName, op);
+  }
+}
+
+/** The scenario's standing approver: approves whatever gate is pending, until stopped. */
+function approveWhilePending(client: Client, model: CaseModel, by: string): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const clusterId of model.clusterIds) {
+        const status = await rotationStatus(client, clusterId);
+        if (status?.pendingGate && !stopped) {
+          model.log.push(`   standing approver ${by} at ${status.pendingGate.gate} of cluster ${clusterId} -> ` +
+            await sendUpdate(client, clusterRotationWorkflowId(clusterId), 'approve', { by }));
+        }
+      }
+      if (model.fleetName && !stopped) {
+        const fleetId = fleetRotationWorkflowId(model.fleetName);
+        const fleet = await withDeadline(client, 3_000, () => client.workflow.getHandle(fleetId).query(fleetStatusQuery)).catch(() => null);
+        if (fleet && fleet !== 'no answer' && fleet.pendingGate) {
+          model.log.push(`   standing approver ${by} at the canary gate -> ${await sendUpdate(client, fleetRotationWorkflowId(model.fleetName), 'approve', { by })}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return { async stop() { stopped = true; await loop; } };
+}
+
+/** Terminates what a case left running, so it stops using the shared worker; its clusters are never used again. */
+async function closeLeftovers(client: Client, clusterIds: number[], fleetName: string | null): Promise<void> {
+  const ids = [...clusterIds.map(clusterRotationWorkflowId), ...(fleetName ? [fleetRotationWorkflowId(fleetName)] : [])];
+  for (const id of ids) await client.workflow.getHandle(id).terminate('safety case over').catch(() => undefined);
+}

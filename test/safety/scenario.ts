@@ -1,0 +1,177 @@
+// What one safety case is, as plain data: the rotation (or small fleet) the requester starts, and
+// the sequence of operator actions, world changes and worker crashes that follow, each at a moment
+// given as "after N ms" or "once the rotation is in phase P". Plain data so fast-check can shrink it,
+// print it, and so a found counterexample can be pasted into regressions.ts as it is.
+import fc from 'fast-check';
+import type { RotationPhase } from '../../common/names.js';
+
+/** who starts every case's rotation or fleet; the four-eyes rule is about this identity */
+export const REQUESTER = 'alice';
+/** the identities an operator action may claim: the requester among them, on purpose */
+export const IDENTITIES = [REQUESTER, 'bob', 'carol'] as const;
+export type Identity = (typeof IDENTITIES)[number];
+/** the careful operator who drives a case to its end; never requests anything */
+export const FINISHER = 'dave-oncall';
+
+export type Fault =
+  /** regenerate happens, then the answer is a 503 (or the connection drops): the caller cannot tell */
+  | { fault: 'regenerateLostAnswer'; outcome: 503 | 'drop' }
+  | { fault: 'deleteLostAnswer'; outcome: 503 | 'drop' }
+  /** the next N kubeconfig reads answer 503 "not yet available" */
+  | { fault: 'kubeconfigUnavailable'; count: number }
+  /** LKE takes longer than usual to serve the regenerated kubeconfig */
+  | { fault: 'kubeconfigStall'; ms: number };
+
+export type Op =
+  | { op: 'approve'; by: Identity }
+  | { op: 'reject'; by: Identity }
+  | { op: 'pause'; by: Identity }
+  | { op: 'resume'; by: Identity }
+  | { op: 'retry'; by: Identity }
+  | { op: 'skip'; by: Identity }
+  | { op: 'abort'; by: Identity }
+  /** a Temporal cancel request (Temporal Web's "Request cancellation") */
+  | { op: 'cancel' }
+  /** Temporal Web's "Terminate" */
+  | { op: 'terminate' }
+  /** client/rotations.ts resumeRotation, as the API's resume of an interrupted run */
+  | { op: 'resumeRun'; by: Identity }
+  /** a new rotation of the same cluster, started only if none is running */
+  | { op: 'freshStart'; by: Identity }
+  /** a human following Linode's guide regenerates by hand (POST regenerate) */
+  | { op: 'outsideRegenerate' }
+  /** a user's own service account with a legacy token Secret in kube-system */
+  | { op: 'userTokenSecret' }
+  | ({ op: 'fault' } & Fault)
+  | { op: 'killWorker' }
+  /** the same controls on the fleet workflow (fleet cases only) */
+  | { op: 'fleet'; control: 'approve' | 'reject' | 'pause' | 'resume' | 'abort'; by: Identity };
+
+export type When = { afterMs: number } | { phase: RotationPhase };
+
+export interface Action {
+  when: When;
+  /** which of the case's clusters (index), for cluster-level ops */
+  cluster: number;
+  op: Op;
+}
+
+export interface Scenario {
+  /** 1: a single cluster rotation; 2-3: a fleet over that many clusters */
+  clusters: number;
+  /** the requester's own choices at start (today anyone may switch gates off) */
+  gates: { beforeDelete: boolean; beforeRecycle: boolean };
+  restart: 'none' | 'kube-system';
+  recycle: 'none' | 'rolling';
+  /** fleet only: canary wave size and whether its gate is on */
+  fleet?: { canary: 0 | 1; canaryApproval: boolean };
+  /**
+   * a colleague who approves every gate (the rotations' and the fleet's) as soon as it is pending,
+   * while the actions run, so actions aimed at later phases get there; may be the requester
+   */
+  approver?: Identity;
+  /** user-owned token Secrets present in kube-system before the rotation starts */
+  userTokenSecrets: number;
+  actions: Action[];
+}
+
+/** phases worth aiming an action at: the gates, each step of the credential window, Blocked */
+export const AIM_PHASES: RotationPhase[] = [
+  'AwaitingApproval', 'DeletingTokens', 'Regenerating', 'AwaitingKubeconfig', 'Verifying', 'DeliveringKubeconfig',
+  'RestartingWorkloads', 'AwaitingRecycleApproval', 'RecyclingNodes', 'Blocked', 'Compensating',
+];
+
+const identity = fc.constantFrom(...IDENTITIES);
+
+const faultArb: fc.Arbitrary<Fault> = fc.oneof(
+  fc.record({ fault: fc.constant('regenerateLostAnswer' as const), outcome: fc.constantFrom(503 as const, 'drop' as const) }),
+  fc.record({ fault: fc.constant('deleteLostAnswer' as const), outcome: fc.constantFrom(503 as const, 'drop' as const) }),
+  fc.record({ fault: fc.constant('kubeconfigUnavailable' as const), count: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({ fault: fc.constant('kubeconfigStall' as const), ms: fc.integer({ min: 500, max: 8_000 }) }),
+);
+
+const operatorOp: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('approve' as const), by: identity }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('reject' as const), by: identity }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('pause' as const), by: identity }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('resume' as const), by: identity }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('retry' as const), by: identity }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('skip' as const), by: identity }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('abort' as const), by: identity }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'cancel' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'terminate' as const }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('resumeRun' as const), by: identity }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('freshStart' as const), by: identity }) },
+);
+
+const worldOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.constant({ op: 'outsideRegenerate' as const }),
+  fc.constant({ op: 'userTokenSecret' as const }),
+  faultArb.map((f): Op => ({ op: 'fault', ...f })),
+);
+
+const fleetOp: fc.Arbitrary<Op> = fc.record({
+  op: fc.constant('fleet' as const),
+  control: fc.constantFrom('approve' as const, 'reject' as const, 'pause' as const, 'resume' as const, 'abort' as const),
+  by: identity,
+});
+
+const when: fc.Arbitrary<When> = fc.oneof(
+  fc.record({ afterMs: fc.integer({ min: 0, max: 1_500 }) }),
+  fc.record({ phase: fc.constantFrom(...AIM_PHASES) }),
+);
+
+function actionArb(clusters: number, without: ReadonlySet<string>): fc.Arbitrary<Action> {
+  const op = fc.oneof(
+    { weight: 6, arbitrary: operatorOp },
+    { weight: 3, arbitrary: worldOp },
+    { weight: 1, arbitrary: fc.constant({ op: 'killWorker' as const }) },
+    ...(clusters > 1 ? [{ weight: 2, arbitrary: fleetOp }] : []),
+  );
+  return fc.record({ when, cluster: fc.integer({ min: 0, max: clusters - 1 }), op: without.size ? op.filter((o) => !without.has(o.op)) : op });
+}
+
+/**
+ * Scenarios; `without` leaves out ops by name (and 'userTokenSecrets' the ones present at start), to
+ * look past a counterexample already known. The default generates everything.
+ */
+export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.Arbitrary<Scenario> {
+  return fc
+    .oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) })
+    .chain((clusters) => fc.record({
+      clusters: fc.constant(clusters),
+      gates: fc.record({
+        beforeDelete: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+        beforeRecycle: fc.boolean(),
+      }),
+      restart: fc.constantFrom('none' as const, 'kube-system' as const),
+      recycle: fc.constantFrom('none' as const, 'rolling' as const),
+      fleet: clusters > 1
+        ? fc.record({ canary: fc.constantFrom(0 as const, 1 as const), canaryApproval: fc.boolean() })
+        : fc.constant(undefined),
+      approver: fc.constantFrom(...IDENTITIES),
+      userTokenSecrets: without.has('userTokenSecrets')
+        ? fc.constant(0)
+        : fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
+      actions: fc.array(actionArb(clusters, without), { maxLength: 10 }),
+    }, { requiredKeys: ['clusters', 'gates', 'restart', 'recycle', 'userTokenSecrets', 'actions'] }));
+}
+
+/** One line per action, for the report of a failing case. */
+export function describeScenario(s: Scenario): string {
+  const head = s.clusters === 1
+    ? 'one cluster rotation'
+    : `a fleet of ${s.clusters} (canary ${s.fleet?.canary}, canary gate ${s.fleet?.canaryApproval ? 'on' : 'off'})`;
+  const lines = [
+    `${head} requested by ${REQUESTER}; gates beforeDelete ${s.gates.beforeDelete ? 'on' : 'OFF'}, beforeRecycle ${s.gates.beforeRecycle ? 'on' : 'off'}; ` +
+      `restart ${s.restart}; recycle ${s.recycle}; ${s.userTokenSecrets} user-owned token Secret(s); ` +
+      `${s.approver ? `${s.approver} approves every pending gate` : 'no standing approver'}`,
+  ];
+  s.actions.forEach((a, i) => {
+    const at = 'afterMs' in a.when ? `after ${a.when.afterMs} ms` : `at ${a.when.phase}`;
+    const { op, ...args } = a.op;
+    const rest = Object.entries(args).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    lines.push(`  ${i + 1}. ${at}, cluster #${a.cluster}: ${op}${rest ? ` ${rest}` : ''}`);
+  });
+  return lines.join('\n');
+}

@@ -28,8 +28,11 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
       assert.equal(blocked.lastError?.type, 'OldTokenStillAccepted');
       assert.match(blocked.lastError?.message ?? '', /old admin token still accepted/);
       await refused(sendControl(rotation.client, 4, 'skip', {}), /skipping verify is unsafe/);
-      await sendControl(rotation.client, 4, 'pause', {});
-      await refused(sendControl(rotation.client, 4, 'pause', {}), /already paused/);
+      // inside the credential window a pause waits for delivery; resume cancels it
+      const pending = await sendControl(rotation.client, 4, 'pause', {});
+      assert.equal(pending.paused, false);
+      assert.equal(pending.pausePending, true);
+      await refused(sendControl(rotation.client, 4, 'pause', {}), /already pending/);
       await sendControl(rotation.client, 4, 'resume', {});
       const retried = await sendControl(rotation.client, 4, 'retry', { by: 'bob' });
       assert.notEqual(retried.phase, 'Blocked');

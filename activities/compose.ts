@@ -23,6 +23,8 @@ export interface ActivityTuning {
   pollIntervalMs?: number;
   tokenCacheWindowMs?: number;
   recycleResendAfterMs?: number;
+  /** how long a retried regenerate watches for a sign the earlier POST took before POSTing again */
+  regenerateSettleMs?: number;
   /** scales Retry-After waits (time-scaled simulators); default 1 */
   retryAfterScale?: number;
   requestTimeoutMs?: number;
@@ -77,6 +79,7 @@ export function compose(config: CompositionConfig): Composition {
     pollIntervalMs: tuning.pollIntervalMs,
     tokenCacheWindowMs: tuning.tokenCacheWindowMs,
     recycleResendAfterMs: tuning.recycleResendAfterMs,
+    regenerateSettleMs: tuning.regenerateSettleMs,
   };
   const activities: WorkerActivities | null = deps && {
     ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }),

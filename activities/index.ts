@@ -10,7 +10,7 @@ import type {
   RotationActivities, SnapshotInput, VerifyInput,
 } from '../common/activities.js';
 import type {
-  AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, PoolNodeRef, RecycleResult, RestartResult,
+  AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, LkeCluster, LkePool, PoolNodeRef, RecycleResult, RegenerateResult, RestartResult,
   TokenSecretRef, VerifyResult,
 } from '../common/types.js';
 import { createKubeconfigCache } from './kubeconfig/cache.js';
@@ -36,6 +36,12 @@ export interface ActivityDeps {
    * the node is still on its old instance this long afterwards; default 2 min
    */
   recycleResendAfterMs?: number;
+  /**
+   * a retried regenerate whose earlier attempt's outcome is unknown watches the kubeconfig this long
+   * for a sign that the earlier POST took (503, or a new kubeconfig) before it POSTs again: LKE may
+   * keep serving the old kubeconfig for a while after a regenerate; default 45 s
+   */
+  regenerateSettleMs?: number;
   /** a wait gives up (and lets Temporal retry the activity) after this many transient errors in a row; default 5 */
   maxConsecutiveTransientErrors?: number;
 }
@@ -62,6 +68,39 @@ type Poll<T> = { done: true; value: T } | { done: false; why: string };
 const done = <T>(value: T): Poll<T> => ({ done: true, value });
 const notYet = (why: string): Poll<never> => ({ done: false, why });
 
+/** Every node of every pool, as the Linode API lists them. */
+function poolsOf(pools: LkePool[]): PoolNodeRef[] {
+  return pools.flatMap((pool) => pool.nodes.map((node) => ({
+    poolId: pool.id, nodeId: node.id, instanceId: node.instance_id, status: node.status,
+  })));
+}
+
+/** What the snapshot knows from the Linode API alone. */
+function clusterFacts(clusterId: number, cluster: LkeCluster, poolNodes: PoolNodeRef[]) {
+  return {
+    clusterId,
+    label: cluster.label,
+    region: cluster.region,
+    k8sVersion: cluster.k8s_version,
+    tier: cluster.tier,
+    highAvailability: cluster.control_plane?.high_availability ?? false,
+    poolNodes,
+  };
+}
+
+/** The new kubeconfig answers 401: a later regenerate superseded it (the workflow awaits a fresh one). */
+function revoked(clusterId: number, fingerprint: string) {
+  return nonRetryable(FailureType.kubeconfigRevoked,
+    `cluster ${clusterId}: the new kubeconfig ${fingerprint} is rejected (401): a later regenerate superseded it`);
+}
+
+/** For the new kubeconfig's failures: a 401 on it means revoked, not bad credentials. */
+function revokedOn401(clusterId: number, fingerprint: string) {
+  return (err: unknown): never => {
+    throw isFailureOfType(err, FailureType.kubeUnauthorized) ? revoked(clusterId, fingerprint) : err;
+  };
+}
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : 'unknown error';
 }
@@ -72,6 +111,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
   const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
   const tokenCacheWindowMs = deps.tokenCacheWindowMs ?? 20_000;
   const recycleResendAfterMs = deps.recycleResendAfterMs ?? 120_000;
+  const regenerateSettleMs = deps.regenerateSettleMs ?? 45_000;
   const maxTransient = deps.maxConsecutiveTransientErrors ?? 5;
 
   /**
@@ -136,6 +176,29 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
     return fetched;
   }
 
+  /**
+   * Watches the kubeconfig for the settle window: a 503 (regeneration under way) or a token other
+   * than `previousFingerprint` means an earlier regenerate took. Null when none appeared.
+   */
+  async function signOfRegenerate(clusterId: number, previousFingerprint: string): Promise<string | null> {
+    const ctx = Context.current();
+    // within the attempt's own time: a retry that timed out here would only be retried again
+    const budgetMs = ctx.info.startToCloseTimeoutMs;
+    const until = Date.now() + (budgetMs > 0 ? Math.min(regenerateSettleMs, budgetMs / 2) : regenerateSettleMs);
+    for (let polls = 1; ; polls++) {
+      ctx.heartbeat({ settlePolls: polls });
+      try {
+        const fetched = await linode.getKubeconfig(clusterId);
+        if (fetched.status === 'notReady') return 'the kubeconfig answers 503: a regeneration is under way';
+        if (kubeconfigFingerprint(fetched.kubeconfig) !== previousFingerprint) return 'the Linode API serves a new kubeconfig';
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+      }
+      if (Date.now() + pollIntervalMs > until) return null;
+      await ctx.sleep(pollIntervalMs);
+    }
+  }
+
   /** The pre-rotation kubeconfig, to prove its token dead; after a worker restart only the sink may still have it. */
   async function previousKubeconfig(clusterId: number, fingerprint: string): Promise<string | null> {
     const cached = await cache.get(clusterId, fingerprint);
@@ -158,30 +221,30 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       const fingerprint = kubeconfigFingerprint(kubeconfig);
       await cache.put(clusterId, fingerprint, kubeconfig);
       const kube = deps.kube(kubeconfig);
+      if (await kube.checkAccess() === 'unauthorized') {
+        // Nothing in the cluster can be read; what Linode knows (pools) is enough to roll forward.
+        log.warn('the current kubeconfig is rejected (401): the cluster has no working credentials', { clusterId, fingerprint });
+        return {
+          ...clusterFacts(clusterId, cluster, poolsOf(pools)), takenAt: new Date().toISOString(), adminTokenFingerprint: fingerprint,
+          tokenSecrets: [], nodes: [], workloads: [], credentials: 'rejected',
+        };
+      }
       const [secrets, nodes, workloads] = await Promise.all([
         kube.listTokenSecrets(ADMIN_NAMESPACE), kube.listNodes(), kube.listWorkloads(restartScope),
       ]);
-      const poolNodes: PoolNodeRef[] = pools.flatMap((pool) => pool.nodes.map((node) => ({
-        poolId: pool.id, nodeId: node.id, instanceId: node.instance_id, status: node.status,
-      })));
+      const poolNodes = poolsOf(pools);
       log.info('snapshot taken', {
         clusterId, fingerprint, tokenSecrets: secrets.length, nodes: nodes.length, poolNodes: poolNodes.length,
         workloads: workloads.length,
       });
       return {
-        clusterId,
-        label: cluster.label,
-        region: cluster.region,
-        k8sVersion: cluster.k8s_version,
-        tier: cluster.tier,
-        highAvailability: cluster.control_plane?.high_availability ?? false,
+        ...clusterFacts(clusterId, cluster, poolNodes),
         takenAt: new Date().toISOString(),
         adminTokenFingerprint: fingerprint,
         tokenSecrets: secrets.map(({ namespace, name, uid, serviceAccount, created }) => ({
           namespace, name, uid, serviceAccount, created,
         })),
         nodes,
-        poolNodes,
         workloads,
       };
     },
@@ -228,23 +291,29 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       return result;
     },
 
-    async regenerateCredentials({ clusterId, previousFingerprint }: RegenerateInput): Promise<void> {
+    async regenerateCredentials({ clusterId, previousFingerprint }: RegenerateInput): Promise<RegenerateResult> {
+      const ctx = Context.current();
+      const { attempt } = ctx.info;
       // An earlier attempt may have regenerated and lost the reply (a 5xx after the side effect, a
       // dropped connection, a dead worker). LKE shows a regeneration under way as a 503 kubeconfig and
-      // a finished one as a kubeconfig with a new token; either way a second POST would only rotate
-      // again, so a retry looks first.
-      if (Context.current().info.attempt > 1 && typeof previousFingerprint === 'string') {
-        const fetched = await linode.getKubeconfig(clusterId);
-        if (fetched.status === 'notReady' || kubeconfigFingerprint(fetched.kubeconfig) !== previousFingerprint) {
-          Context.current().log.info('an earlier attempt already regenerated; not regenerating again', { clusterId });
-          return;
+      // a finished one as a kubeconfig with a new token, but it may keep serving the old kubeconfig
+      // for a while first; a second POST would only rotate again, so a retry watches for a sign of
+      // the earlier one for the settle window before it POSTs.
+      let reason: string | undefined;
+      if (attempt > 1 && typeof previousFingerprint === 'string') {
+        const sign = await signOfRegenerate(clusterId, previousFingerprint);
+        if (sign !== null) {
+          ctx.log.info('an earlier attempt already regenerated; not regenerating again', { clusterId, sign });
+          return { posted: false, attempt, reason: sign };
         }
+        reason = `an earlier attempt's answer was lost and LKE showed no sign of it within ${regenerateSettleMs} ms`;
       }
       await linode.regenerate(clusterId, { kubeconfig: true, servicetoken: true });
-      Context.current().log.info('credentials regenerated', { clusterId });
+      ctx.log.info('credentials regenerated', { clusterId, attempt });
+      return { posted: true, attempt, ...(reason ? { reason } : {}) };
     },
 
-    async awaitKubeconfig({ clusterId, previousFingerprint }: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult> {
+    async awaitKubeconfig({ clusterId, previousFingerprint, supersededFingerprints = [] }: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult> {
       const progress = resumed<AwaitProgress>({ attempts: 0 });
       const fingerprint = await waitFor(`cluster ${clusterId}: new kubeconfig`, FailureType.kubeconfigNotReady, progress, async () => {
         const fetched = await linode.getKubeconfig(clusterId);
@@ -252,6 +321,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
         const candidate = kubeconfigFingerprint(fetched.kubeconfig);
         // LKE can keep serving the old kubeconfig for a while after regenerate
         if (candidate === previousFingerprint) return notYet('the Linode API still serves the old kubeconfig');
+        if (supersededFingerprints.includes(candidate)) return notYet(`the Linode API still serves ${candidate}, already superseded`);
         // the control plane restarts with the new token; until then the apiserver answers 401
         if (await deps.kube(fetched.kubeconfig).checkAccess() !== 'ok') return notYet(`the apiserver rejects the new token ${candidate}`);
         await cache.put(clusterId, candidate, fetched.kubeconfig);
@@ -305,11 +375,13 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
         }
         log.info('rotation verified', { clusterId, nodesReady: nodes.length, renewed: renewed.length, oldTokenRejected });
         return done({ nodesReady: nodes.length, serviceAccountsWithNewToken: renewed, oldTokenRejected, newFingerprint });
-      });
+      }).catch(revokedOn401(clusterId, newFingerprint));
     },
 
     async deliverKubeconfig({ clusterId, label, fingerprint }: DeliverInput) {
       const kubeconfig = await kubeconfigWithFingerprint(clusterId, fingerprint);
+      // never hand over a kubeconfig that a later regenerate already revoked
+      if (await deps.kube(kubeconfig).checkAccess() === 'unauthorized') throw revoked(clusterId, fingerprint);
       let location: string;
       try {
         location = await sink.write(clusterId, label, kubeconfig);

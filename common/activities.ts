@@ -3,7 +3,7 @@
 // token or a kubeconfig: everything here lands in workflow history.
 import type {
   AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, DeliverResult, KubeNodeRef, PoolNodeRef,
-  RecycleResult, RestartResult, RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
+  RecycleResult, RegenerateResult, RestartResult, RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
 } from './types.js';
 
 export interface SnapshotInput { clusterId: number; restartScope: RestartScope }
@@ -23,6 +23,11 @@ export interface AwaitKubeconfigInput {
   clusterId: number;
   /** the fingerprint the new kubeconfig's token must differ from (the snapshot's) */
   previousFingerprint: string | null;
+  /**
+   * new kubeconfigs this rotation already took and lost (a 401 in verify or deliver: superseded by a
+   * later regenerate); a kubeconfig with one of these is not accepted again
+   */
+  supersededFingerprints?: string[];
 }
 
 export interface VerifyInput {
@@ -51,8 +56,11 @@ export interface RotationActivities {
   snapshotCluster(input: SnapshotInput): Promise<ClusterSnapshot>;
   /** deletes exactly these Secrets with uid preconditions; 404 = done; uid conflict = left alone */
   deleteTokenSecrets(input: DeleteTokensInput): Promise<DeleteTokensResult>;
-  /** POST /regenerate {kubeconfig: true, servicetoken: true} */
-  regenerateCredentials(input: RegenerateInput): Promise<void>;
+  /**
+   * POST /regenerate {kubeconfig: true, servicetoken: true}; a retry after an unknown outcome first
+   * watches for a sign the earlier POST took. Old histories recorded no result (undefined).
+   */
+  regenerateCredentials(input: RegenerateInput): Promise<RegenerateResult | void>;
   /** heartbeating: polls GET /kubeconfig until a new, working kubeconfig appears */
   awaitKubeconfig(input: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult>;
   /** heartbeating: nodes Ready, new token Secrets per service account, old token rejected */

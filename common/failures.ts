@@ -28,6 +28,8 @@ export const FailureType = {
   kubeconfigNotReady: 'KubeconfigNotReady',
   kubeconfigChanged: 'KubeconfigChanged',
   kubeconfigRevoked: 'KubeconfigRevoked',
+  /** the workflow (not an activity): new kubeconfigs kept being superseded; a human looks */
+  kubeconfigSuperseded: 'KubeconfigSuperseded',
   oldTokenStillAccepted: 'OldTokenStillAccepted',
   verifyIncomplete: 'VerifyIncomplete',
   rolloutNotDone: 'RolloutNotDone',

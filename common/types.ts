@@ -116,6 +116,13 @@ export interface ClusterSnapshot {
   nodes: KubeNodeRef[];
   poolNodes: PoolNodeRef[];
   workloads: WorkloadRef[];
+  /**
+   * 'rejected': the kubeconfig the Linode API serves answers 401 (an interrupted rotation, or the
+   * guide's deletes done by hand). Nothing inside the cluster could be read, so tokenSecrets, nodes
+   * and workloads are empty; the rotation rolls forward (docs/design.md, "The credential window").
+   * Absent: the credentials worked.
+   */
+  credentials?: 'rejected';
 }
 
 export interface RotationPlan {
@@ -123,6 +130,8 @@ export interface RotationPlan {
   restartWorkloads: WorkloadRef[];
   recycleNodes: PoolNodeRef[];
   gates: { beforeDelete: boolean; beforeRecycle: boolean };
+  /** set when the plan is a roll-forward (the cluster already has no working credentials): why */
+  rollForward?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,6 +154,15 @@ export interface VerifyResult {
   serviceAccountsWithNewToken: string[];
   oldTokenRejected: boolean | 'unchecked';
   newFingerprint: string;
+}
+
+export interface RegenerateResult {
+  /** false when a retry found that an earlier attempt's regenerate had taken (503 or a new kubeconfig) */
+  posted: boolean;
+  /** the activity attempt that answered; posted on attempt > 1 is a second regenerate */
+  attempt: number;
+  /** why a retry POSTed again, or why it did not */
+  reason?: string;
 }
 
 export interface DeliverResult {
@@ -232,6 +250,13 @@ export interface RotationStatus {
   phase: RotationPhase;
   step: RotationStep | null;
   paused: boolean;
+  /**
+   * a pause asked for inside the credential window: it takes effect right after the new kubeconfig
+   * is delivered (docs/design.md, "The credential window")
+   */
+  pausePending?: boolean;
+  /** Blocked inside the credential window: when the step is retried without a human */
+  autoRetryAt?: string | null;
   plan: RotationPlan | null;
   progress: RotationProgress;
   pendingGate: { gate: 'beforeDelete' | 'beforeRecycle'; since: string; timeoutAt: string } | null;
@@ -285,6 +310,8 @@ export interface RotationControlResult {
   phase: RotationPhase;
   step: RotationStep | null;
   paused: boolean;
+  /** a pause accepted inside the credential window, to take effect after delivery */
+  pausePending?: boolean;
   /** what the request did, or when it takes effect */
   message: string;
   /** set by approve: the approval as recorded (resumeRotation reads it back from history) */
@@ -304,6 +331,11 @@ export interface RotationTuning {
    * milliseconds lets a wait that never ends give up (and the rotation block) in seconds
    */
   activityTimeoutScale?: number;
+  /**
+   * multiplies the backoff of a step Blocked inside the credential window (1 min doubling to 15 min)
+   * before it is retried without a human
+   */
+  windowRetryScale?: number;
 }
 
 /** The clusterRotation workflow's argument: the section 5 input plus optional tuning. */

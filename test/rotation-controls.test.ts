@@ -7,6 +7,7 @@ import type { RotationPhase } from '../common/names.js';
 import type { RotationStep } from '../common/types.js';
 import {
   type ControlView, decideAbort, decideApprove, decideCancel, decidePause, decideReject, decideResume, decideRetry, decideSkip,
+  pauseIsPending, windowRetryDelayMs,
 } from '../workflows/clusterRotation/controls.js';
 import { RotationLedger } from '../workflows/clusterRotation/ledger.js';
 import type { Decision } from '../workflows/decision.js';
@@ -72,5 +73,24 @@ describe('rotation controls: decisions', () => {
     assert.equal(decideCancel(stopping).ok, false);
     assert.equal(reasonOf(decideAbort(runIn('Compensating', null, { compensating: true }), { by: 'ops', reason: 'again' })),
       'the rotation is already compensating: it will end Cancelled once credentials work');
+  });
+
+  test('inside the credential window a pause is pending until delivery; resume cancels it', () => {
+    const before = runIn('AwaitingApproval', 'approval');
+    assert.equal(pauseIsPending(before), false, 'before the window a pause holds at once');
+    const inWindow = runIn('AwaitingKubeconfig', 'awaitKubeconfig', { windowOpen: true });
+    assert.equal(reasonOf(decidePause(inWindow)), null);
+    assert.equal(pauseIsPending(inWindow), true);
+    inWindow.status.pausePending = true;
+    assert.equal(reasonOf(decidePause(inWindow)), 'a pause is already pending: it takes effect after the new kubeconfig is delivered');
+    assert.equal(reasonOf(decideResume(inWindow)), null, 'resume cancels a pending pause');
+    assert.equal(pauseIsPending(runIn('Compensating', null, { windowOpen: true, compensating: true })), false);
+  });
+
+  test('a step Blocked in the window retries after 1 min, doubling to 15 min, scaled by the tuning', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 20].map((n) => windowRetryDelayMs(n, undefined)),
+      [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
+    assert.equal(windowRetryDelayMs(0, { windowRetryScale: 0.01 }), 600);
+    assert.equal(windowRetryDelayMs(0, { windowRetryScale: 0 }), 1, 'never a zero timer');
   });
 });

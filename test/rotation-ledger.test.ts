@@ -191,3 +191,42 @@ describe('rotation ledger: notDone and the report', () => {
     assert.deepEqual(report.notDone, ['deleteTokens', 'regenerate', 'awaitKubeconfig', 'verify', 'deliverKubeconfig']);
   });
 });
+
+describe('rotation ledger: the credential window', () => {
+  test('a superseded kubeconfig is remembered once, await and verify are open again, and the timeline says roll forward', () => {
+    const { ledger } = ledgerFor();
+    for (const step of ['snapshot', 'deleteTokens', 'regenerate', 'awaitKubeconfig', 'verify'] as const) ledger.complete(step);
+    ledger.newFingerprint = 'fp-1';
+    ledger.supersede('fp-1', 'KubeconfigRevoked: 401');
+    ledger.supersede('fp-1', 'KubeconfigRevoked: 401 again');
+    assert.deepEqual(ledger.supersededFingerprints, ['fp-1']);
+    assert.equal(ledger.newFingerprint, null);
+    assert.deepEqual(ledger.status.completedSteps, ['snapshot', 'deleteTokens', 'regenerate']);
+    const entry = ledger.status.timeline.at(-1);
+    assert.equal(entry?.event, 'roll forward: await a fresh kubeconfig');
+    assert.equal(entry?.detail, 'the new kubeconfig fp-1 was superseded (KubeconfigRevoked: 401 again)');
+  });
+
+  test('a pending pause shows in the answers and ends with the run', () => {
+    const { ledger } = ledgerFor();
+    assert.equal('pausePending' in ledger.summary('x'), false, 'absent unless pending');
+    ledger.status.pausePending = true;
+    ledger.status.autoRetryAt = '2026-01-01T00:01:00.000Z';
+    assert.equal(ledger.summary('pause pending').pausePending, true);
+    ledger.finish('Cancelled');
+    assert.equal(ledger.status.pausePending, false);
+    assert.equal(ledger.status.autoRetryAt, null);
+  });
+
+  test('a snapshot whose kubeconfig is rejected plans a roll-forward and says why', async () => {
+    const { ledger } = ledgerFor();
+    const rejected: ClusterSnapshot = {
+      ...(await snapshotOf()), tokenSecrets: [], nodes: [], workloads: [], credentials: 'rejected',
+    };
+    const plan = ledger.applyPlan(rejected);
+    assert.match(plan.rollForward ?? '', /^the current kubeconfig is rejected \(401\): rolling forward: regenerate, await, verify, deliver/);
+    assert.deepEqual([plan.deleteSecrets, plan.restartWorkloads], [[], []]);
+    assert.equal(plan.recycleNodes.length, 2, 'the pools come from the Linode API');
+    assert.equal(ledger.applyPlan(await snapshotOf()).rollForward, undefined, 'a working cluster plans as usual');
+  });
+});

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getRotationStatus, sendControl, startRotation } from '../client/index.js';
 import { FakeCluster } from './support/fakeActivities.js';
+import { recordFixture } from './support/histories.js';
 import { refused, rotationInput, useRotationHarness } from './support/rotationHarness.js';
 
 const rotation = useRotationHarness();
@@ -28,8 +29,11 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
       assert.equal(blocked.lastError?.type, 'OldTokenStillAccepted');
       assert.match(blocked.lastError?.message ?? '', /old admin token still accepted/);
       await refused(sendControl(rotation.client, 4, 'skip', {}), /skipping verify is unsafe/);
-      await sendControl(rotation.client, 4, 'pause', {});
-      await refused(sendControl(rotation.client, 4, 'pause', {}), /already paused/);
+      // inside the credential window a pause waits for delivery; resume cancels it
+      const pending = await sendControl(rotation.client, 4, 'pause', {});
+      assert.equal(pending.paused, false);
+      assert.equal(pending.pausePending, true);
+      await refused(sendControl(rotation.client, 4, 'pause', {}), /already pending/);
       await sendControl(rotation.client, 4, 'resume', {});
       const retried = await sendControl(rotation.client, 4, 'retry', { by: 'bob' });
       assert.notEqual(retried.phase, 'Blocked');
@@ -84,6 +88,36 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
       const report = await handle.result();
       assert.equal(report.phase, 'Completed');
       assert.ok(report.timeline.some((t) => t.event === 'paused') && report.timeline.some((t) => t.event === 'resumed'));
+    });
+  });
+
+  test('the credential window: a pause waits for delivery, a superseded kubeconfig is awaited again, a Blocked step retries on its own', async (t) => {
+    const cluster = new FakeCluster(9, 'c9', 'us-ord', { workloads: 1, nodes: 0 });
+    const held = cluster.hold('awaitKubeconfig');
+    cluster.fail('verifyRotation', { times: 1, nonRetryable: true, type: 'KubeconfigRevoked', message: 'the new kubeconfig is rejected (401)' });
+    cluster.fail('deliverKubeconfig', { times: 1, nonRetryable: true, type: 'SinkWriteFailed', message: 'disk full' });
+    await withWorker(t, cluster, async (taskQueue) => {
+      const handle = await startRotation(rotation.client, rotationInput(cluster, {
+        approvals: { beforeDelete: false }, recycle: { mode: 'none' },
+        tuning: { activityRetryInitialIntervalMs: 50, activityRetryMaximumIntervalMs: 100, activityMaximumAttempts: 2, windowRetryScale: 0.005 },
+      }), { taskQueue });
+      await held.entered;
+      const pending = await sendControl(rotation.client, 9, 'pause', { by: 'ops' });
+      assert.deepEqual([pending.paused, pending.pausePending], [false, true]);
+      held.release();
+      const paused = await waitFor(9, (s) => s.paused, 'paused after delivery');
+      assert.ok(paused.completedSteps.includes('deliverKubeconfig'));
+      assert.equal(cluster.count('awaitKubeconfig'), 2, 'the superseded kubeconfig was awaited again');
+      assert.equal(cluster.count('deliverKubeconfig'), 2, 'the Blocked delivery was retried without a human');
+      assert.equal(cluster.count('restartWorkload'), 0, 'the pause holds after delivery');
+      await sendControl(rotation.client, 9, 'resume', { by: 'ops' });
+      const report = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      const events = report.timeline.map((e) => e.event);
+      for (const event of ['pause pending', 'roll forward: await a fresh kubeconfig', 'retrying automatically', 'paused']) {
+        assert.ok(events.includes(event), `${event} in ${events.join(', ')}`);
+      }
+      recordFixture('credential-window', await handle.fetchHistory());
     });
   });
 });

@@ -13,6 +13,8 @@ describe('recorded histories replay', () => {
   test('the fixtures exist: cluster rotations and a fleet', () => {
     assert.ok(histories.some((h) => h.workflowId.startsWith('fleet-')), 'a fleet history (record with RECORD_HISTORIES=1)');
     assert.ok(histories.filter((h) => !h.workflowId.startsWith('fleet-')).length >= 2, 'cluster rotation histories');
+    // the credential window's patched paths: pause pending, superseded kubeconfig, automatic retry
+    assert.ok(histories.some((h) => h.workflowId === 'credential-window.json'), 'the credential window history');
   });
 
   for (const { workflowId, history } of histories) {

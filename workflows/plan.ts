@@ -15,8 +15,13 @@ export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput
       beforeDelete: input.approvals?.beforeDelete !== false,
       beforeRecycle: rolling && input.approvals?.beforeRecycle !== false,
     },
+    ...(snapshot.credentials === 'rejected' ? { rollForward: ROLL_FORWARD_REJECTED } : {}),
   };
 }
+
+/** Why a rotation on a cluster without working credentials does not delete and verify as usual. */
+export const ROLL_FORWARD_REJECTED = 'the current kubeconfig is rejected (401): rolling forward: regenerate, await, verify, ' +
+  'deliver (no token Secret to delete; nodes and workloads could not be read, so nothing is restarted)';
 
 export const workloadLabel = (w: WorkloadRef): string => `${w.kind} ${w.namespace}/${w.name}`;
 export const nodeLabel = (n: PoolNodeRef): string => `node ${n.nodeId} (pool ${n.poolId}, instance ${n.instanceId ?? 'none'})`;
@@ -42,6 +47,10 @@ export function currentDetailsMarkdown(s: RotationStatus): string {
     `**Phase:** ${s.phase}${s.paused ? ' (paused)' : ''}${s.step ? ` · step \`${s.step}\`` : ''}` +
       ` · requested by ${s.requestedBy}${s.dryRun ? ' · **dry run**' : ''}`,
   ];
+  if (s.pausePending) lines.push('**Pause pending:** takes effect after the new kubeconfig is delivered');
+  if (s.autoRetryAt && s.phase === 'Blocked') {
+    lines.push(`**Retrying automatically at ${s.autoRetryAt}:** the cluster has no working credentials until this step succeeds`);
+  }
   if (s.pendingGate) lines.push(`**Waiting for approval** (${s.pendingGate.gate}) until ${s.pendingGate.timeoutAt}`);
   if (s.lastError && s.phase === 'Blocked') {
     lines.push(`**Blocked** at \`${s.lastError.step}\`: ${s.lastError.type}: ${s.lastError.message}`,
@@ -56,7 +65,9 @@ export function currentDetailsMarkdown(s: RotationStatus): string {
     lines.push(`**Approvals:** ${s.approvals.map((a) => `${a.gate} by ${a.by} at ${a.at}`).join('; ')}`);
   }
   if (s.plan) {
-    lines.push('', '#### Plan', '**Delete token Secrets (kube-system)**',
+    lines.push('', '#### Plan');
+    if (s.plan.rollForward) lines.push(`**Roll forward:** ${s.plan.rollForward}`);
+    lines.push('**Delete token Secrets (kube-system)**',
       bulletList(s.plan.deleteSecrets.map((t) => `${t.name} (${t.serviceAccount})`)),
       '**Restart workloads**', bulletList(s.plan.restartWorkloads.map(workloadLabel)),
       '**Recycle nodes**', bulletList(s.plan.recycleNodes.map(nodeLabel)));

@@ -2,14 +2,15 @@
 // client's cancel. Each control is a decision (does the request apply now? if not, why) and an
 // effect (what it changes, and the answer). The Updates registered here call both; a Signal can
 // call the same pair (docs/design.md, "The controls").
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import type {
-  AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationStep,
+  AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationStep, RotationTuning,
 } from '../../common/types.js';
 import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
 import {
   abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate, retryUpdate, skipUpdate, statusQuery,
 } from '../definitions.js';
+import { PAUSE_PENDING_IN_WINDOW } from './patches.js';
 import type { BlockedDecision, RotationRun } from './run.js';
 
 /** Why a step may not be skipped while Blocked; steps absent here are safe to skip. */
@@ -22,7 +23,15 @@ const UNSAFE_TO_SKIP: Partial<Record<RotationStep, string>> = {
 };
 
 /** What the decisions read: the run's state, never changed by deciding. */
-export type ControlView = Pick<RotationRun, 'ledger' | 'status' | 'stop' | 'compensating' | 'blockedDecision' | 'gateDecision'>;
+export type ControlView = Pick<RotationRun, 'ledger' | 'status' | 'stop' | 'compensating' | 'blockedDecision' | 'gateDecision'>
+  & { windowOpen?: boolean };
+
+/** What the answer and the status say of a pause asked for inside the credential window. */
+export const PAUSE_PENDING_MESSAGE = 'pause pending: takes effect after the new kubeconfig is delivered';
+
+/** A step Blocked inside the credential window is retried after 1 min, doubling up to 15 min. */
+const WINDOW_RETRY_FIRST_MS = 60_000;
+const WINDOW_RETRY_MAX_MS = 15 * 60_000;
 
 export function installControls(run: RotationRun): void {
   setHandler(statusQuery, () => run.status);
@@ -68,13 +77,25 @@ export function decidePause(run: ControlView): Decision {
   if (ended) return ended;
   if (run.status.paused) return refused('the rotation is already paused');
   if (run.compensating) return refused('cannot pause while compensating: the cluster needs working credentials first');
+  if (run.status.pausePending) return refused(`a pause is already pending: it takes effect after the new kubeconfig is delivered`);
   return ALLOWED;
+}
+
+/** Inside the credential window a pause would keep the cluster without credentials: it waits for delivery. */
+export function pauseIsPending(run: ControlView): boolean {
+  return run.windowOpen === true && !run.compensating;
 }
 
 export function decideResume(run: ControlView): Decision {
   const ended = endedRefusal(run, 'resume');
   if (ended) return ended;
-  return run.status.paused ? ALLOWED : refused('the rotation is not paused');
+  return run.status.paused || run.status.pausePending ? ALLOWED : refused('the rotation is not paused');
+}
+
+/** How long a step Blocked inside the credential window waits before it is retried without a human. */
+export function windowRetryDelayMs(retriesSoFar: number, tuning: RotationTuning | undefined): number {
+  const backoff = Math.min(WINDOW_RETRY_MAX_MS, WINDOW_RETRY_FIRST_MS * 2 ** Math.min(retriesSoFar, 10));
+  return Math.max(1, Math.round(backoff * (tuning?.windowRetryScale ?? 1)));
 }
 
 function decideWhileBlocked(run: ControlView, what: BlockedDecision): Decision {
@@ -131,12 +152,22 @@ export async function reject(run: RotationRun, r: RejectInput): Promise<Rotation
 }
 
 export function pause(run: RotationRun, c: ControlInput | undefined): RotationControlResult {
+  if (pauseIsPending(run) && patched(PAUSE_PENDING_IN_WINDOW)) {
+    run.status.pausePending = true;
+    run.ledger.note('pause pending', `${c?.by ? `${c.by}: ` : ''}takes effect after the new kubeconfig is delivered`);
+    return run.ledger.summary(PAUSE_PENDING_MESSAGE);
+  }
   run.status.paused = true;
   run.ledger.note('paused', c?.by);
   return run.ledger.summary('paused: takes effect before the next step, workload or node');
 }
 
 export function resume(run: RotationRun, c: ControlInput | undefined): RotationControlResult {
+  if (run.status.pausePending) {
+    run.status.pausePending = false;
+    run.ledger.note('pending pause cancelled', c?.by);
+    return run.ledger.summary('the pending pause is cancelled');
+  }
   run.status.paused = false;
   run.ledger.note('resumed', c?.by);
   return run.ledger.summary('resumed');

@@ -33,6 +33,8 @@ export class RotationLedger {
   snapshot: ClusterSnapshot | null = null;
   deleted: DeleteTokensResult | null = null;
   newFingerprint: string | null = null;
+  /** new kubeconfigs a later regenerate superseded (401 in verify or deliver): never accepted again */
+  readonly supersededFingerprints: string[] = [];
   delivered: DeliverResult | null = null;
   readonly restarted: RestartResult[] = [];
   readonly recycled: RecycleResult[] = [];
@@ -137,6 +139,19 @@ export class RotationLedger {
     if (!this.done(step)) this.status.completedSteps.push(step);
   }
 
+  /**
+   * The new kubeconfig was superseded: it is dropped, and await and verify (done with it) run again.
+   * The timeline explains the extra cycle (docs/design.md, "The credential window").
+   */
+  supersede(fingerprint: string | null, why: string): void {
+    if (fingerprint !== null && !this.supersededFingerprints.includes(fingerprint)) this.supersededFingerprints.push(fingerprint);
+    this.newFingerprint = null;
+    const reopened = new Set<RotationStep>(['awaitKubeconfig', 'verify']);
+    const kept = this.status.completedSteps.filter((s) => !reopened.has(s));
+    this.status.completedSteps.splice(0, this.status.completedSteps.length, ...kept);
+    this.note('roll forward: await a fresh kubeconfig', `the new kubeconfig ${fingerprint ?? ''} was superseded (${why})`);
+  }
+
   markSkipped(step: RotationStep): void {
     if (!this.status.skippedSteps.includes(step)) this.status.skippedSteps.push(step);
     this.note(`skipped ${step}`);
@@ -174,6 +189,8 @@ export class RotationLedger {
   finish(phase: RotationPhase, detail?: string): void {
     this.status.pendingGate = null;
     this.status.paused = false;
+    if (this.status.pausePending) this.status.pausePending = false;
+    if (this.status.autoRetryAt) this.status.autoRetryAt = null;
     this.setPhase(phase, null, detail);
   }
 
@@ -197,7 +214,10 @@ export class RotationLedger {
 
   /** What every control Update answers: where the run is, and what the request did. */
   summary(message: string): RotationControlResult {
-    return { phase: this.status.phase, step: this.status.step, paused: this.status.paused, message };
+    return {
+      phase: this.status.phase, step: this.status.step, paused: this.status.paused,
+      ...(this.status.pausePending ? { pausePending: true } : {}), message,
+    };
   }
 
   /** What this run (and any run it resumed) did not do, one entry per step or item. */

@@ -17,6 +17,16 @@ export type BlockedDecision = 'retry' | 'skip';
 /** Control flow, not a failure: a human (abort) or the client (cancel) asked the run to stop. */
 export class StopRequested extends Error {}
 
+/**
+ * Control flow: the new kubeconfig answered 401 in verify or deliver (a later regenerate superseded
+ * it), so the run goes back to awaiting a fresh one (docs/design.md, "The credential window").
+ */
+export class KubeconfigSuperseded extends Error {
+  constructor(readonly fingerprint: string | null, readonly failure: { type: string; message: string }) {
+    super(`kubeconfig ${fingerprint ?? '(unknown)'} superseded: ${failure.type}`);
+  }
+}
+
 export class RotationRun {
   readonly ledger: RotationLedger;
 
@@ -26,6 +36,8 @@ export class RotationRun {
   compensations: (() => Promise<void>)[] = [];
   blockedDecision: BlockedDecision | null = null;
   stoppedWhileBlockedOn: RotationStep | null = null;
+  /** Blocked in the credential window: how many automatic retries in a row (the backoff grows) */
+  windowRetries = 0;
   gateDecision: GateDecision | null = null;
 
   /** Tickets let an Update return once the main loop has acted on it (when the loop is waiting). */
@@ -45,6 +57,11 @@ export class RotationRun {
 
   get status() {
     return this.ledger.status;
+  }
+
+  /** From just before the first token delete until delivery: a stop rolls forward, a pause waits for delivery. */
+  get windowOpen(): boolean {
+    return this.compensations.length > 0;
   }
 
   get waitingForHuman(): boolean {

@@ -1,13 +1,18 @@
 // How the runbook's steps run: skipped when a resumed run already did them (the one place resume is
 // decided), one activity at a time after a checkpoint (pause, stop), and Blocked for a human when an
 // activity exhausts its retries.
-import { ActivityFailure, type ActivityFunctionWithOptions, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure, type ActivityFunctionWithOptions, ApplicationFailure, patched, proxyActivities,
+} from '@temporalio/workflow';
 import type { RotationActivities } from '../../common/activities.js';
+import { FailureType } from '../../common/failures.js';
 import type { RotationPhase } from '../../common/names.js';
 import type { RotationStep } from '../../common/types.js';
 import { activityOptions } from '../activityOptions.js';
 import type { RotationLedger } from './ledger.js';
-import { StopRequested, type RotationRun } from './run.js';
+import { windowRetryDelayMs } from './controls.js';
+import { AUTO_RETRY_IN_WINDOW, SUPERSEDED_KUBECONFIG } from './patches.js';
+import { KubeconfigSuperseded, StopRequested, type BlockedDecision, type RotationRun } from './run.js';
 
 type ActivityName = keyof RotationActivities;
 type ActivityArg<K extends ActivityName> = Parameters<RotationActivities[K]>[0];
@@ -51,17 +56,16 @@ export async function runStep<T>(
     try {
       const result = await exec();
       run.status.lastError = null;
+      run.windowRetries = 0;
       return result;
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
-      block(run, name, err);
-      const decision = await run.waitForHuman(() => run.blockedDecision !== null || (run.stop !== null && !run.compensating))
-        .then(() => run.blockedDecision);
-      run.blockedDecision = null;
-      if (decision === null) {
-        run.stoppedWhileBlockedOn = name;
-        throw new StopRequested();
+      const failure = failureOf(err);
+      if (SUPERSEDES[name]?.includes(failure.type) && patched(SUPERSEDED_KUBECONFIG)) {
+        throw new KubeconfigSuperseded(run.ledger.newFingerprint, failure);
       }
+      run.ledger.block(name, failure);
+      const decision = await blockedDecision(run, name);
       if (decision === 'skip') {
         run.ledger.markSkipped(name);
         return SKIPPED;
@@ -70,10 +74,46 @@ export async function runStep<T>(
   }
 }
 
-function block(run: RotationRun, name: RotationStep, err: ActivityFailure): void {
+/** Failures that mean the new kubeconfig was superseded by a later regenerate, by the step that sees them. */
+const SUPERSEDES: Partial<Record<RotationStep, readonly string[]>> = {
+  verify: [FailureType.kubeconfigRevoked, FailureType.kubeconfigChanged],
+  deliverKubeconfig: [FailureType.kubeconfigRevoked, FailureType.kubeconfigChanged],
+};
+
+function failureOf(err: ActivityFailure): { type: string; message: string } {
   const cause = err.cause;
   const type = cause instanceof ApplicationFailure ? cause.type ?? 'ApplicationFailure' : cause?.name ?? err.name;
-  run.ledger.block(name, { type, message: cause?.message || err.message });
+  return { type, message: cause?.message || err.message };
+}
+
+const NO_CREDENTIALS = 'the cluster has no working credentials until this step succeeds';
+
+/**
+ * Waits while Blocked on `name` for retry or skip; a stop throws StopRequested. Inside the credential
+ * window nobody may leave the cluster without credentials by looking away, so the step is also
+ * retried on its own after a backoff (docs/design.md, "The credential window").
+ */
+export async function blockedDecision(run: RotationRun, name: RotationStep): Promise<BlockedDecision> {
+  const { ledger, status } = run;
+  const retryInMs = run.windowOpen && patched(AUTO_RETRY_IN_WINDOW)
+    ? windowRetryDelayMs(run.windowRetries, run.input.tuning) : undefined;
+  if (retryInMs !== undefined) {
+    status.autoRetryAt = new Date(Date.parse(ledger.now()) + retryInMs).toISOString();
+    ledger.note(`retrying automatically at ${status.autoRetryAt}`, NO_CREDENTIALS);
+  }
+  const answered = await run.waitForHuman(
+    () => run.blockedDecision !== null || (run.stop !== null && !run.compensating), retryInMs);
+  status.autoRetryAt = null;
+  const decision = run.blockedDecision;
+  run.blockedDecision = null;
+  if (decision !== null) return decision;
+  if (!answered) {
+    run.windowRetries++;
+    ledger.note('retrying automatically', `${name}: ${NO_CREDENTIALS}`);
+    return 'retry';
+  }
+  run.stoppedWhileBlockedOn = name;
+  throw new StopRequested();
 }
 
 /** Calls one activity, named by `summary` in Temporal Web. */

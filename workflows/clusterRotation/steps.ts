@@ -30,6 +30,7 @@ export function plan(run: RotationRun): RotationPlan {
   const snapshot = snapshotOf(run);
   const planned = run.ledger.applyPlan(snapshot);
   run.addSearchAttributes({ key: LKE_REGION, value: snapshot.region });
+  if (planned.rollForward) run.ledger.note('roll forward planned', planned.rollForward);
   run.ledger.changed();
   return planned;
 }
@@ -63,7 +64,14 @@ export async function gate(run: RotationRun, which: Gate): Promise<GateOutcome> 
 }
 
 export async function deleteTokens(run: RotationRun): Promise<void> {
-  const { clusterId, tokenSecrets: secrets } = snapshotOf(run);
+  const { clusterId, tokenSecrets: secrets, credentials } = snapshotOf(run);
+  if (credentials === 'rejected') {
+    // the tokens are already dead (their Secrets deleted): there is nothing to delete, nor to read it with
+    run.ledger.recordDeleted({ deleted: [], alreadyGone: [], conflicts: [] });
+    run.ledger.complete('deleteTokens');
+    run.ledger.note('deleteTokens: nothing to delete', 'the current kubeconfig was already rejected (401) at snapshot');
+    return;
+  }
   const deleted = await mustRun(run, 'deleteTokens', 'DeletingTokens', () =>
     call(run, 'deleteTokenSecrets', `Delete ${secrets.length} token Secrets in kube-system`, { clusterId, secrets }));
   run.ledger.recordDeleted(deleted);
@@ -74,16 +82,23 @@ export async function deleteTokens(run: RotationRun): Promise<void> {
 export async function regenerate(run: RotationRun): Promise<void> {
   const { clusterId } = run.input;
   const previousFingerprint = run.ledger.snapshot?.adminTokenFingerprint ?? null;
-  await mustRun(run, 'regenerate', 'Regenerating', () =>
+  const result = await mustRun(run, 'regenerate', 'Regenerating', () =>
     call(run, 'regenerateCredentials', 'Regenerate kubeconfig and service token', { clusterId, previousFingerprint }));
+  // a retried attempt that POSTed again regenerated a second time: the timeline says why
+  if (result?.posted && result.attempt > 1) {
+    run.ledger.note('roll forward: regenerate sent again', result.reason ?? `attempt ${result.attempt} of the regenerate POSTed again`);
+  }
   run.ledger.complete('regenerate');
 }
 
 export async function awaitKubeconfig(run: RotationRun): Promise<void> {
   const snapshot = snapshotOf(run);
+  const superseded = run.ledger.supersededFingerprints;
   const result = await mustRun(run, 'awaitKubeconfig', 'AwaitingKubeconfig', () =>
-    call(run, 'awaitKubeconfig', 'Wait for the new kubeconfig to become available',
-      { clusterId: snapshot.clusterId, previousFingerprint: snapshot.adminTokenFingerprint }));
+    call(run, 'awaitKubeconfig', 'Wait for the new kubeconfig to become available', {
+      clusterId: snapshot.clusterId, previousFingerprint: snapshot.adminTokenFingerprint,
+      ...(superseded.length ? { supersededFingerprints: [...superseded] } : {}),
+    }));
   run.ledger.newFingerprint = result.fingerprint;
   run.ledger.complete('awaitKubeconfig');
 }
@@ -100,7 +115,9 @@ export async function verify(run: RotationRun): Promise<void> {
     }));
   run.ledger.newFingerprint = result.newFingerprint;
   run.ledger.complete('verify');
-  run.ledger.note('credentials rotated and verified', `old token rejected: ${String(result.oldTokenRejected)}`);
+  run.ledger.note('credentials rotated and verified', snapshot.credentials === 'rejected'
+    ? 'old credentials already rejected at snapshot'
+    : `old token rejected: ${String(result.oldTokenRejected)}`);
 }
 
 export async function deliver(run: RotationRun): Promise<void> {

@@ -10,10 +10,10 @@ import { reportToFleet } from './reportToFleet.js';
 import { cancel, installControls } from './controls.js';
 import { RotationRun, StopRequested } from './run.js';
 import {
-  awaitKubeconfig, declineRecycling, deleteTokens, deliver, gate, plan, recycleNodes, regenerate, restartWorkloads,
-  takeSnapshot, verify,
+  declineRecycling, deleteTokens, gate, plan, recycleNodes, regenerate, restartWorkloads, takeSnapshot,
 } from './steps.js';
 import { step } from './stepRunner.js';
+import { closeCredentialWindow, deliverFreshCredentials, openCredentialWindow } from './window.js';
 
 export async function clusterRotation(input: ClusterRotationWorkflowInput): Promise<RotationReport> {
   const run = new RotationRun(input);
@@ -54,10 +54,8 @@ async function runbook(run: RotationRun): Promise<void> {
   await openCredentialWindow(run);
   await step(run, 'deleteTokens', () => deleteTokens(run));
   await step(run, 'regenerate', () => regenerate(run));
-  await step(run, 'awaitKubeconfig', () => awaitKubeconfig(run));
-  await step(run, 'verify', () => verify(run));
-  // Delivery is inside the window: a stop now must still hand over the new kubeconfig.
-  await step(run, 'deliverKubeconfig', () => deliver(run));
+  // await, verify and deliver; delivery is inside the window: a stop now must still hand it over
+  await deliverFreshCredentials(run);
   closeCredentialWindow(run);
 
   await step(run, 'restartWorkloads', () => restartWorkloads(run, planned));
@@ -82,32 +80,6 @@ function begin(run: RotationRun): void {
   run.ledger.setPhase('Snapshotting', 'snapshot', input.resume ? `resumed from run ${input.resume.previousRunId}` : 'started');
 }
 
-/**
- * From here until delivery the cluster may be without working credentials, so a stop rolls forward
- * (the saga's one compensation). A resumed run that already delivered never opens it.
- */
-async function openCredentialWindow(run: RotationRun): Promise<void> {
-  if (run.ledger.done('deliverKubeconfig')) return;
-  // Until the deletes start nothing has changed, so a stop arriving before them just ends the run.
-  if (!run.ledger.done('deleteTokens')) await run.checkpoint();
-  run.compensations.push(() => rollForward(run));
-}
-
-function closeCredentialWindow(run: RotationRun): void {
-  run.compensations = [];
-}
-
-/** The cluster may be without working credentials: finish getting new ones, never restore old. */
-async function rollForward(run: RotationRun): Promise<void> {
-  const { ledger } = run;
-  // A kubeconfig that never appeared is most likely fixed by asking Linode to regenerate again.
-  const again = run.stoppedWhileBlockedOn === 'awaitKubeconfig';
-  if (!ledger.done('regenerate') || again) await regenerate(run);
-  if (!ledger.done('awaitKubeconfig') || again) await awaitKubeconfig(run);
-  await step(run, 'verify', () => verify(run));
-  await step(run, 'deliverKubeconfig', () => deliver(run));
-}
-
 async function stopRotation(run: RotationRun): Promise<void> {
   const stop = run.stop;
   if (!stop) throw new Error('stopRotation without a stop request');
@@ -116,6 +88,7 @@ async function stopRotation(run: RotationRun): Promise<void> {
   if (run.compensations.length) {
     run.compensating = true;
     run.status.paused = false;
+    if (run.status.pausePending) run.status.pausePending = false;
     run.ledger.setPhase('Compensating', null, `${why}; rolling forward to working credentials`);
     for (const compensate of run.compensations.reverse()) await compensate();
     run.compensations = [];

@@ -1,0 +1,10 @@
+// The patch ids of clusterRotation: each marks a change in the commands the workflow emits, so runs
+// recorded before it replay on the old path (`patched()` from @temporalio/workflow). Never rename
+// one: histories in flight carry these names as markers.
+
+/** A pause inside the credential window waits for delivery instead of holding the window open. */
+export const PAUSE_PENDING_IN_WINDOW = 'window-pause-pending';
+/** A step Blocked inside the credential window retries on its own after a backoff (a timer). */
+export const AUTO_RETRY_IN_WINDOW = 'window-blocked-auto-retry';
+/** A 401 on the new kubeconfig in verify or deliver goes back to awaiting a fresh one. */
+export const SUPERSEDED_KUBECONFIG = 'window-superseded-kubeconfig';

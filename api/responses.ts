@@ -61,11 +61,14 @@ export const RotationStatusSchema = Type.Object({
   phase: Phase,
   step: Nullable(Step),
   paused: Type.Boolean(),
+  pausePending: Type.Optional(Type.Boolean()),
+  autoRetryAt: Type.Optional(Nullable(Type.String())),
   plan: Nullable(Type.Object({
     deleteSecrets: Type.Array(TokenSecretRef),
     restartWorkloads: Type.Array(WorkloadRef),
     recycleNodes: Type.Array(PoolNodeRef),
     gates: Type.Object({ beforeDelete: Type.Boolean(), beforeRecycle: Type.Boolean() }),
+    rollForward: Type.Optional(Type.String()),
   })),
   progress: Type.Object({
     tokensDeleted: Type.Integer(), tokensTotal: Type.Integer(),

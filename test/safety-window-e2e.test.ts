@@ -15,7 +15,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { sendControl, startRotation } from '../client/rotations.js';
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, RotationTuning } from '../common/types.js';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../dev/localStack.js';
+import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
 
 // the worker's own log lines only when something is wrong
@@ -29,9 +29,8 @@ const STALE_KUBECONFIG_MS = 500_000;
 const TIME_SCALE = 0.002;
 
 before(async () => {
-  // delays.staleKubeconfigMs is the simulator's "old kubeconfig still served after regenerate"
-  // option (h/sim); a simulator without it ignores the key and answers 503 at once instead.
-  const delays = { staleKubeconfigMs: STALE_KUBECONFIG_MS } as NonNullable<LocalStackOptions['simulator']>['delays'];
+  // LKE keeps serving the old kubeconfig for a while after a regenerate (docs/simulator.md)
+  const delays = { staleKubeconfigMs: STALE_KUBECONFIG_MS };
   stack = await startLocalStack({
     simulator: { clusters: 6, seed: 23, timeScale: TIME_SCALE, delays },
     activities: {

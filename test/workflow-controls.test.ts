@@ -97,7 +97,7 @@ describe('clusterRotation: controls, Blocked, pause', { concurrency: false }, ()
     cluster.fail('verifyRotation', { times: 1, nonRetryable: true, type: 'KubeconfigRevoked', message: 'the new kubeconfig is rejected (401)' });
     cluster.fail('deliverKubeconfig', { times: 1, nonRetryable: true, type: 'SinkWriteFailed', message: 'disk full' });
     await withWorker(t, cluster, async (taskQueue) => {
-      const handle = await startRotation(rotation.client, rotationInput(cluster, {
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, {
         approvals: { beforeDelete: false }, recycle: { mode: 'none' },
         tuning: { activityRetryInitialIntervalMs: 50, activityRetryMaximumIntervalMs: 100, activityMaximumAttempts: 2, windowRetryScale: 0.005 },
       }), { taskQueue });

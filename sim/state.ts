@@ -59,6 +59,11 @@ export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   kubeconfigNeverReady: boolean;
   /** bumped by every kubeconfig regeneration, so only the latest one's delay makes it ready */
   kubeconfigGeneration: number;
+  /**
+   * fields merged into the served kubeconfig's cluster and user entries, e.g. `insecure-skip-tls-verify`
+   * or `exec`, which LKE never sends: tests of a kubeconfig the rotator must refuse
+   */
+  kubeconfigExtras?: { cluster?: Record<string, unknown>; user?: Record<string, unknown> };
   /** Linode node ids whose Kubernetes Node never becomes Ready (survives recycles) */
   neverReadyNodes: Set<string>;
   recycleQueue: string[];

@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import picomatch from 'picomatch';
+import { InvalidLabelPatternError, labelMatcher } from '../common/labelPattern.js';
 import type { FleetActivities, RotationOutcome, RotationRef } from '../common/fleetActivities.js';
 import type { RotationPhase } from '../common/names.js';
 import type { FleetSelector, LkeCluster, RotationReport, SelectedCluster } from '../common/types.js';
@@ -18,19 +18,14 @@ export interface FleetActivityDeps {
 /** The Linode API's largest page: a thousand clusters take two calls. */
 const PAGE_SIZE = 500;
 
-/** `/source/flags` is a regular expression; anything else a glob over the whole label. */
-export function labelMatcher(pattern: string): (label: string) => boolean {
-  const regex = /^\/(.+)\/([a-z]*)$/.exec(pattern);
-  if (regex) {
-    let compiled: RegExp;
-    try {
-      compiled = new RegExp(regex[1], regex[2]);
-    } catch (error) {
-      throw ApplicationFailure.nonRetryable(`labelPattern ${pattern} is not a valid regular expression: ${(error as Error).message}`, 'InvalidSelector');
-    }
-    return (label) => compiled.test(label);
+/** The label test; a pattern the API would have refused (a run started from the Temporal CLI) fails the fleet for good. */
+function labelMatcherOrFail(pattern: string): (label: string) => boolean {
+  try {
+    return labelMatcher(pattern);
+  } catch (error) {
+    if (error instanceof InvalidLabelPatternError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidSelector');
+    throw error;
   }
-  return picomatch(pattern, { dot: true });
 }
 
 /** The selector applied to one cluster: the API already filtered, but a server that ignores the filter must not widen a fleet. */
@@ -51,7 +46,7 @@ function heartbeat(details?: unknown): void {
 }
 
 export async function selectClusters(linode: Pick<LinodePort, 'listClusters'>, selector: FleetSelector): Promise<SelectedCluster[]> {
-  const label = selector.labelPattern ? labelMatcher(selector.labelPattern) : () => true;
+  const label = selector.labelPattern ? labelMatcherOrFail(selector.labelPattern) : () => true;
   // the Linode API filters on tags and regions itself; ids and the label pattern are applied below
   const where: ClusterCriteria = { tags: selector.tags, regions: selector.regions };
   const found: SelectedCluster[] = [];

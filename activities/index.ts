@@ -6,8 +6,8 @@
 // the worker-local cache and never leave the worker.
 import { Context } from '@temporalio/activity';
 import type {
-  AwaitKubeconfigInput, DeleteTokensInput, DeliverInput, RecycleNodeInput, RegenerateInput, RestartWorkloadInput,
-  RotationActivities, SnapshotInput, VerifyInput,
+  AwaitKubeconfigInput, DeleteTokensInput, DeliverInput, RecycleNodeInput, RegenerateInput, ReleaseKubeconfigsInput,
+  ReleaseKubeconfigsResult, RestartWorkloadInput, RotationActivities, SnapshotInput, VerifyInput,
 } from '../common/activities.js';
 import type {
   AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, LkeCluster, LkePool, PoolNodeRef, RecycleResult, RegenerateResult, RestartResult,
@@ -465,6 +465,13 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       });
       ctx.log.info('node replaced', { clusterId, nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped });
       return { nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped };
+    },
+
+    async releaseKubeconfigs({ clusterId }: ReleaseKubeconfigsInput): Promise<ReleaseKubeconfigsResult> {
+      // only this worker's cache: another worker's entries age out (see kubeconfig/cache.ts)
+      const released = await cache.release(clusterId);
+      Context.current().log.info('cached kubeconfigs released', { clusterId, released });
+      return { released };
     },
   };
 }

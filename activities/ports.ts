@@ -132,4 +132,6 @@ export interface KubeconfigSink {
 export interface KubeconfigCache {
   get(clusterId: number, fingerprint: string): Promise<string | null>;
   put(clusterId: number, fingerprint: string, kubeconfigYaml: string): Promise<void>;
+  /** forgets every entry of the cluster (its rotation ended); returns how many; safe to run twice */
+  release(clusterId: number): Promise<number>;
 }

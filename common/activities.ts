@@ -51,6 +51,13 @@ export interface RestartWorkloadInput {
 
 export interface RecycleNodeInput { clusterId: number; node: PoolNodeRef }
 
+export interface ReleaseKubeconfigsInput { clusterId: number }
+
+export interface ReleaseKubeconfigsResult {
+  /** how many cached kubeconfigs of the cluster this worker forgot (0 when another worker held them) */
+  released: number;
+}
+
 export interface RotationActivities {
   /** read-only: cluster, kubeconfig fingerprint, token Secrets, Nodes, pools, workloads in scope */
   snapshotCluster(input: SnapshotInput): Promise<ClusterSnapshot>;
@@ -71,4 +78,6 @@ export interface RotationActivities {
   restartWorkload(input: RestartWorkloadInput): Promise<RestartResult>;
   /** heartbeating: recycles one node and waits for its replacement, skipping one already replaced */
   recycleNode(input: RecycleNodeInput): Promise<RecycleResult>;
+  /** the rotation ended: the worker forgets its cached kubeconfigs of the cluster; safe to run twice */
+  releaseKubeconfigs(input: ReleaseKubeconfigsInput): Promise<ReleaseKubeconfigsResult>;
 }

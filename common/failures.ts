@@ -25,6 +25,8 @@ export const FailureType = {
   kubeTlsFailed: 'KubeTlsFailed',
   kubeBadResponse: 'KubeBadResponse',
   badKubeconfig: 'BadKubeconfig',
+  /** the kubeconfig turns TLS verification off or runs code (exec, auth-provider): never used */
+  unsafeKubeconfig: 'UnsafeKubeconfig',
   kubeconfigNotReady: 'KubeconfigNotReady',
   kubeconfigChanged: 'KubeconfigChanged',
   kubeconfigRevoked: 'KubeconfigRevoked',
@@ -49,5 +51,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.linodeBadRequest, FailureType.linodeUnauthorized, FailureType.linodeForbidden,
   FailureType.linodeNotFound, FailureType.linodeUnprocessable,
   FailureType.kubeBadRequest, FailureType.kubeUnauthorized, FailureType.kubeForbidden,
-  FailureType.badKubeconfig, FailureType.deploymentPaused,
+  FailureType.badKubeconfig, FailureType.unsafeKubeconfig, FailureType.deploymentPaused,
 ];

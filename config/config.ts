@@ -77,7 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webUrl: optionalUrl(env, ENV.temporalWebUrl),
     },
     linode: {
-      apiUrl: optionalUrl(env, ENV.linodeApiUrl) ?? DEFAULT_LINODE_API_URL,
+      apiUrl: httpsUnlessLoopback(ENV.linodeApiUrl, optionalUrl(env, ENV.linodeApiUrl)) ?? DEFAULT_LINODE_API_URL,
       token: linodeToken(env),
     },
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
@@ -136,6 +136,25 @@ function optionalUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
     throw new ConfigError(`${name} must not carry credentials in the URL`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+/** 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  // URL has already normalised the host: "127.1" reads 127.0.0.1, IPv6 keeps its brackets
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * The Linode token and every kubeconfig travel over this URL: plain http is allowed only to a local
+ * simulator or proxy on the loopback interface.
+ */
+function httpsUnlessLoopback(name: string, url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'https:' && !isLoopback(hostname)) {
+    throw new ConfigError(`${name} must be an https URL (plain http only on loopback: 127.0.0.0/8, ::1, localhost), got "${url}"`);
+  }
+  return url;
 }
 
 function optionalPath(env: NodeJS.ProcessEnv, name: string): string | undefined {

@@ -70,6 +70,11 @@ export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   kubeconfigGeneration: number;
   /** the admin token of the kubeconfig GET /kubeconfig still serves after a regenerate (staleKubeconfigMs), or null */
   staleKubeconfigToken: string | null;
+  /**
+   * fields merged into the served kubeconfig's cluster and user entries, e.g. `insecure-skip-tls-verify`
+   * or `exec`, which LKE never sends: tests of a kubeconfig the rotator must refuse
+   */
+  kubeconfigExtras?: { cluster?: Record<string, unknown>; user?: Record<string, unknown> };
   /** Linode node ids whose Kubernetes Node never becomes Ready (survives recycles) */
   neverReadyNodes: Set<string>;
   recycleQueue: string[];

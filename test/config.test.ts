@@ -38,6 +38,11 @@ test('config: defaults, a token file, and errors that name the variable but neve
     [{ API_PORT: '70000' }, /API_PORT must be a port number/],
     [{ LINODE_API_URL: 'ftp://x' }, /LINODE_API_URL must be an http\(s\) URL/],
     [{ LINODE_API_URL: `https://user:${secret}@api.linode.com` }, /LINODE_API_URL must not carry credentials/],
+    [{ LINODE_API_URL: 'http://api.linode.com' }, /LINODE_API_URL must be an https URL \(plain http only on loopback/],
+    [{ LINODE_API_URL: 'http://10.0.0.7:4010' }, /LINODE_API_URL must be an https URL/],
+    [{ LINODE_API_URL: 'http://127.0.0.1.nip.io:4010' }, /LINODE_API_URL must be an https URL/],
+    [{ LINODE_API_URL: 'http://localhost.example.com' }, /LINODE_API_URL must be an https URL/],
+    [{ LINODE_API_URL: 'http://[::ffff:a00:7]:4010' }, /LINODE_API_URL must be an https URL/],
     [{ LINODE_TOKEN: secret, LINODE_TOKEN_FILE: '/x' }, /Set only one of LINODE_TOKEN and LINODE_TOKEN_FILE/],
     [{ LINODE_TOKEN_FILE: '/nonexistent/token' }, /LINODE_TOKEN_FILE \(\/nonexistent\/token\) cannot be read: ENOENT/],
   ];
@@ -48,5 +53,14 @@ test('config: defaults, a token file, and errors that name the variable but neve
       assert.ok(!err.message.includes(secret), `no token in: ${err.message}`);
       return true;
     });
+  }
+});
+
+test('config: LINODE_API_URL is https, or plain http only on loopback', () => {
+  for (const url of [
+    'https://api.linode.com', 'https://10.0.0.7:4010', 'http://127.0.0.1:4010', 'http://127.3.2.1', 'http://127.1:4010',
+    'http://localhost:4010', 'http://LOCALHOST', 'http://[::1]:4010',
+  ]) {
+    assert.doesNotThrow(() => loadConfig({ LINODE_API_URL: url }), url);
   }
 });

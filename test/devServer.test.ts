@@ -72,6 +72,10 @@ function fakeCluster(clusterId: number) {
       calls.push(`recycleNode:${node.nodeId}`);
       return { nodeId: node.nodeId, oldInstanceId: node.instanceId, newInstanceId: 200, skipped: false };
     },
+    // housekeeping, not a step of the runbook: not among the calls these tests compare
+    async releaseKubeconfigs() {
+      return { released: 0 };
+    },
   };
   return { activities, calls, token };
 }

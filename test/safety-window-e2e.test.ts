@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { sendControl, startRotation } from '../client/rotations.js';
+import { sendControl, startRotation } from '../client/index.js';
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, RotationTuning } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';

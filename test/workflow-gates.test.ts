@@ -163,7 +163,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
       assert.equal(report.dryRun, true);
       assert.equal(report.plan?.deleteSecrets.length, 4);
       assert.equal(report.plan?.recycleNodes.length, 2);
-      assert.deepEqual(cluster.calls.map((c) => c.name), ['snapshotCluster']);
+      assert.deepEqual(cluster.calls.map((c) => c.name), ['snapshotCluster', 'releaseKubeconfigs'], 'and the cached kubeconfigs are released');
     });
   });
 

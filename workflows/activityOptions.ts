@@ -21,6 +21,7 @@ const SHAPE: Record<ActivityName, { startToCloseMs: number; heartbeatMs?: number
   deliverKubeconfig: { startToCloseMs: 1 * MINUTE, attempts: 8 },
   restartWorkload: { startToCloseMs: 30 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },
   recycleNode: { startToCloseMs: 60 * MINUTE, heartbeatMs: 2 * MINUTE, attempts: 5 },
+  releaseKubeconfigs: { startToCloseMs: 1 * MINUTE, attempts: 3 },
 };
 
 export function activityOptions(name: ActivityName, tuning: RotationTuning | undefined): ActivityOptions {

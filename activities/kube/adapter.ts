@@ -14,7 +14,7 @@ import {
 } from '../../common/names.js';
 import { FailureType } from '../../common/failures.js';
 import { type ClassifyOptions, kubeFailure, kubeStatusCode, nonRetryable, rethrowIfCancelled } from '../errors.js';
-import { tokenFingerprint } from '../kubeconfig/parse.js';
+import { assertSafeKubeconfig, tokenFingerprint } from '../kubeconfig/parse.js';
 import type {
   AccessCheck, DaemonSetState, DeleteOutcome, DeploymentState, KubePort, KubePortFactory, StatefulSetState,
   TokenSecretInfo, WorkloadState,
@@ -96,6 +96,8 @@ const refOf = (kind: WorkloadKind) => (o: { metadata?: { namespace?: string; nam
 });
 
 export function createKubePort(kubeconfigYaml: string, options: KubeClientOptions = {}): KubePort {
+  // the client would honour insecure-skip-tls-verify and run exec or auth-provider commands
+  assertSafeKubeconfig(kubeconfigYaml);
   const config = new KubeConfig();
   try {
     config.loadFromString(kubeconfigYaml);

@@ -9,6 +9,7 @@ import { assertNotOwnRequest } from '../fourEyes.js';
 import { FleetListResponse, FleetViewResponse, StartedRunResponse } from '../responses.js';
 import { ClusterId, FleetName, FleetRef, PageSize, PageToken, RotationOptions } from '../schemas.js';
 import { CONTROL_ROUTES, controlRequest } from './controls.js';
+import { assertValidLabelPattern } from '../labelPattern.js';
 import { errorResponses } from './errorResponses.js';
 
 export interface FleetRoutesOptions {
@@ -25,7 +26,7 @@ export const StartFleetBody = Type.Object({
     clusterIds: Type.Optional(Type.Array(ClusterId, { minItems: 1, maxItems: 10_000, uniqueItems: true })),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { minItems: 1, maxItems: 50 })),
     regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9-]+$' }), { minItems: 1, maxItems: 50 })),
-    labelPattern: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a glob (*, ?) or /regex/flags' })),
+    labelPattern: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a glob over the whole label (*, ?, [a-c], {a,b}) or /regex/flags (RE2 syntax: no backreferences or lookaround)' })),
   }, { additionalProperties: false, description: 'all given criteria must match; no criteria selects every cluster' }),
   rotation: Type.Optional(RotationOptions),
   waves: Type.Optional(Type.Object({
@@ -68,6 +69,7 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
       response: { 202: StartedRunResponse, ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
   }, async (request, reply) => {
+    assertValidLabelPattern(request.body.selector, 'selector.labelPattern');
     const input: FleetRotationInput = { ...request.body, requestedBy: callerOf(request).name };
     const started = await fleets.start(input);
     request.log.info({ fleet: input.name, workflowId: started.workflowId, by: input.requestedBy }, 'fleet rotation started');

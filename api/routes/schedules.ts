@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { callerOf } from '../auth.js';
 import type { ScheduleService } from '../deps.js';
 import { ScheduleListResponse } from '../responses.js';
+import { assertValidLabelPattern } from '../labelPattern.js';
 import { errorResponses } from './errorResponses.js';
 import { StartFleetBody } from './fleets.js';
 
@@ -47,6 +48,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<ScheduleRoutesOptions> = 
     },
   }, async (request, reply) => {
     const { scheduleId, fleet, timing, paused, note } = request.body;
+    assertValidLabelPattern(fleet.selector, 'fleet.selector.labelPattern');
     const by = callerOf(request).name;
     const created = await schedules.create({
       scheduleId, fleet: { ...fleet, requestedBy: by }, timing, ...(paused !== undefined ? { paused } : {}), ...(note ? { note } : {}),

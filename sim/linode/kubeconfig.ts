@@ -9,7 +9,10 @@ export interface KubeEndpoint {
   caPem: string;
 }
 
-export function buildKubeconfig(clusterId: number, endpoint: KubeEndpoint, token: string): string {
+export function buildKubeconfig(
+  clusterId: number, endpoint: KubeEndpoint, token: string,
+  extras: { cluster?: Record<string, unknown>; user?: Record<string, unknown> } = {},
+): string {
   const cluster = `lke${clusterId}`;
   const user = `${cluster}-admin`;
   const context = `${cluster}-ctx`;
@@ -22,9 +25,10 @@ export function buildKubeconfig(clusterId: number, endpoint: KubeEndpoint, token
       cluster: {
         'certificate-authority-data': Buffer.from(endpoint.caPem).toString('base64'),
         server: `${endpoint.baseUrl}/${clusterId}`,
+        ...extras.cluster,
       },
     }],
-    users: [{ name: user, user: { token } }],
+    users: [{ name: user, user: { token, ...extras.user } }],
     contexts: [{ name: context, context: { cluster, namespace: 'default', user } }],
     'current-context': context,
   });

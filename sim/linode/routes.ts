@@ -128,7 +128,7 @@ function deleteKubeconfig(ctx: RouteContext): Record<string, never> {
 }
 
 // Rotations poll this endpoint; the YAML only changes with the admin token, so it is built once per token.
-const servedKubeconfigs = new WeakMap<SimCluster, { token: string; kube: KubeEndpoint; encoded: string }>();
+const servedKubeconfigs = new WeakMap<SimCluster, { token: string; kube: KubeEndpoint; extras: SimCluster['kubeconfigExtras']; encoded: string }>();
 
 function getKubeconfig(ctx: RouteContext): { kubeconfig: string } {
   const sim = findCluster(ctx);
@@ -138,8 +138,10 @@ function getKubeconfig(ctx: RouteContext): { kubeconfig: string } {
   if (stale === null && !sim.kubeconfigReady) throw new LinodeApiError(503, KUBECONFIG_NOT_READY);
   const token = stale ?? sim.kube.adminToken();
   let served = servedKubeconfigs.get(sim);
-  if (served?.token !== token || served.kube !== ctx.kube) {
-    served = { token, kube: ctx.kube, encoded: Buffer.from(buildKubeconfig(sim.cluster.id, ctx.kube, token)).toString('base64') };
+  const extras = sim.kubeconfigExtras;
+  if (served?.token !== token || served.kube !== ctx.kube || served.extras !== extras) {
+    const yaml = buildKubeconfig(sim.cluster.id, ctx.kube, token, extras);
+    served = { token, kube: ctx.kube, extras, encoded: Buffer.from(yaml).toString('base64') };
     servedKubeconfigs.set(sim, served);
   }
   return { kubeconfig: served.encoded };

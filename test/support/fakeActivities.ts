@@ -183,6 +183,10 @@ export class FakeCluster {
         current.instanceId = this.nextInstance++;
         return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: false };
       },
+      releaseKubeconfigs: async (input) => {
+        await this.enter('releaseKubeconfigs', input);
+        return { released: 0 };
+      },
     };
   }
 

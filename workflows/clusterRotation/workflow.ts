@@ -6,6 +6,7 @@
 import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
 import type { ClusterRotationWorkflowInput, RotationReport } from '../../common/types.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
+import { releaseKubeconfigs } from './releaseKubeconfigs.js';
 import { reportToFleet } from './reportToFleet.js';
 import { cancel, installControls } from './controls.js';
 import { RotationRun, StopRequested } from './run.js';
@@ -32,6 +33,7 @@ async function runToTheEnd(run: RotationRun): Promise<RotationReport> {
     if (!(err instanceof StopRequested)) throw err;
     await stopRotation(run);
   }
+  await releaseKubeconfigs(run);
   // An Update answered in the last activation must finish before the run closes.
   await condition(allHandlersFinished);
   await reportToFleet(run.input, run.status.phase, run.status.lastError?.message);

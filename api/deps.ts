@@ -23,7 +23,7 @@ export interface RotationService {
   /** sends the Update; a refusal surfaces as WorkflowUpdateFailedError (mapped to 409) */
   control(clusterId: number, control: RotationControl): Promise<void>;
   /** continues a run that ended unfinished in a new run */
-  resume(clusterId: number, requestedBy: string): Promise<StartedRun>;
+  resume(clusterId: number, resumedBy: string): Promise<StartedRun>;
 }
 
 export interface ClusterFilter {

@@ -82,8 +82,6 @@ export interface ApiDeps {
   webUrl?: string;
   /** Temporal namespace, for Temporal Web links; default "default" */
   namespace?: string;
-  /** a caller may not approve a rotation it requested; default true */
-  fourEyes?: boolean;
   /** a pino logger; api/logging.ts makes one that redacts secrets. Default: silent. */
   logger?: FastifyBaseLogger;
   /** request body limit in bytes; default 64 KiB */

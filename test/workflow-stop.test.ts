@@ -157,7 +157,8 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
       const status = await getRotationStatus(rotation.client, 10);
       assert.deepEqual(status.approvals.map((a) => a.by), ['bob']);
-      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.runId}`);
+      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.runId} by dave`);
+      assert.deepEqual([status.requestedBy, status.resumedBy], ['alice', 'dave'], 'the original requester stays; who resumed is recorded');
       const progress = await readProgress(rotation.client, first.workflowId, first.runId);
       assert.deepEqual(progress.resume.completedSteps, ['snapshot', 'approval', 'deleteTokens', 'regenerate']);
 

@@ -82,7 +82,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     });
     await v1.register(rotationRoutes, { deps, webLink });
     await v1.register(clusterRoutes, { clusters: deps.clusters });
-    if (deps.fleets) await v1.register(fleetRoutes, { fleets: deps.fleets, fourEyes: deps.fourEyes ?? true, webLink });
+    if (deps.fleets) await v1.register(fleetRoutes, { fleets: deps.fleets, webLink });
     if (deps.schedules) await v1.register(scheduleRoutes, { schedules: deps.schedules });
   }, { prefix: '/v1' });
 

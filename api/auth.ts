@@ -7,8 +7,15 @@ import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ApiError } from './errors.js';
 
-export const ROLES = ['viewer', 'operator', 'approver'] as const;
+/**
+ * viewer reads; operator starts and steers; approver answers gates (never on its own request);
+ * admin may do what an operator may and also switch approval gates off (docs/design.md, "The controls").
+ */
+export const ROLES = ['viewer', 'operator', 'approver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** Roles that include another's permissions: an admin may do everything an operator may. */
+const IMPLIED_BY: Partial<Record<Role, readonly Role[]>> = { operator: ['admin'] };
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$' });
 const Roles = Type.Array(Type.Enum([...ROLES]), { minItems: 1, uniqueItems: true });
@@ -98,7 +105,8 @@ export function createAuthenticator(tokens: readonly ApiToken[]): Authenticator 
 export type Permission = 'read' | Role;
 
 export function hasPermission(caller: Caller, permission: Permission): boolean {
-  return permission === 'read' ? caller.roles.length > 0 : caller.roles.includes(permission);
+  if (permission === 'read') return caller.roles.length > 0;
+  return caller.roles.includes(permission) || (IMPLIED_BY[permission] ?? []).some((role) => caller.roles.includes(role));
 }
 
 declare module 'fastify' {

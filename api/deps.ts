@@ -23,7 +23,7 @@ export interface RotationService {
   /** sends the Update; a refusal surfaces as WorkflowUpdateFailedError (mapped to 409) */
   control(clusterId: number, control: RotationControl): Promise<void>;
   /** continues a run that ended unfinished in a new run */
-  resume(clusterId: number, requestedBy: string): Promise<StartedRun>;
+  resume(clusterId: number, resumedBy: string): Promise<StartedRun>;
 }
 
 export interface ClusterFilter {
@@ -82,8 +82,6 @@ export interface ApiDeps {
   webUrl?: string;
   /** Temporal namespace, for Temporal Web links; default "default" */
   namespace?: string;
-  /** a caller may not approve a rotation it requested; default true */
-  fourEyes?: boolean;
   /** a pino logger; api/logging.ts makes one that redacts secrets. Default: silent. */
   logger?: FastifyBaseLogger;
   /** request body limit in bytes; default 64 KiB */

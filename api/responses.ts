@@ -56,6 +56,7 @@ export const RotationStatusSchema = Type.Object({
   label: Nullable(Type.String()),
   region: Nullable(Type.String()),
   requestedBy: Type.String(),
+  resumedBy: Type.Optional(Nullable(Type.String({ description: 'who resumed this run from an earlier one' }))),
   fleetRotationId: Nullable(Type.String()),
   dryRun: Type.Boolean(),
   phase: Phase,

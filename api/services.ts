@@ -49,8 +49,8 @@ export function createRotationService(client: Client, options: RotationServiceOp
     async control(clusterId, control) {
       await controlRotation(client, clusterId, control);
     },
-    async resume(clusterId, requestedBy) {
-      return runOf(await resumeRotation(client, clusterId, { requestedBy, ...taskQueue }));
+    async resume(clusterId, resumedBy) {
+      return runOf(await resumeRotation(client, clusterId, { resumedBy, ...taskQueue }));
     },
   };
 }

@@ -28,7 +28,7 @@ export async function runRotationBench(): Promise<Record<string, number>> {
       const input: ClusterRotationWorkflowInput = {
         clusterId,
         requestedBy: 'bench',
-        approvals: { beforeDelete: false, beforeRecycle: false },
+        approvals: { beforeDelete: false, beforeRecycle: false, disabledBy: 'bench' },
         restart: { scope: full ? 'all' : 'none' },
         recycle: { mode: full ? 'rolling' : 'none' },
       };

@@ -19,9 +19,12 @@ export class RotationNotResumableError extends Error {
  * out, failed, or cancelled): a new run with the old snapshot, approvals and finished steps, so no
  * destructive step the old run finished is repeated. Progress is read from the old run's history
  * (completed activities and approvals), which a terminated run cannot have failed to write.
+ *
+ * The new run keeps the old run's requester, so four-eyes still keeps them from approving it
+ * whoever resumes; `resumedBy` is recorded in the new run's input, status and timeline.
  */
 export async function resumeRotation(
-  client: Client, clusterId: number, opts: { requestedBy: string; taskQueue?: string },
+  client: Client, clusterId: number, opts: { resumedBy: string; taskQueue?: string },
 ): Promise<StartedRotation> {
   const workflowId = clusterRotationWorkflowId(clusterId);
   const latest = client.workflow.getHandle(workflowId);
@@ -39,7 +42,7 @@ export async function resumeRotation(
     }
   }
   const { input, resume } = await readProgress(client, workflowId, runId);
-  return startRotation(client, { ...input, requestedBy: opts.requestedBy, resume }, {
+  return startRotation(client, { ...input, requestedBy: input.requestedBy, resumedBy: opts.resumedBy, resume }, {
     ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
     ...(resume.snapshot ? { region: resume.snapshot.region, label: resume.snapshot.label } : {}),
   });

@@ -74,7 +74,7 @@ function staticDetails(input: ClusterRotationWorkflowInput, opts: StartRotationO
     `- gates: before delete ${input.approvals?.beforeDelete !== false ? 'on' : 'off'}, before recycle ${input.approvals?.beforeRecycle !== false ? 'on' : 'off'}`,
     ...(input.dryRun ? ['- **dry run**: snapshot and plan only'] : []),
     ...(input.fleetRotationId ? [`- part of fleet rotation ${input.fleetRotationId}`] : []),
-    ...(input.resume ? [`- resumes run ${input.resume.previousRunId}`] : []),
+    ...(input.resume ? [`- resumes run ${input.resume.previousRunId}${input.resumedBy ? ` (resumed by ${input.resumedBy})` : ''}`] : []),
   ].join('\n');
 }
 

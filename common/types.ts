@@ -54,10 +54,18 @@ export interface LinodeErrorBody {
 
 export type RestartScope = 'none' | 'kube-system' | 'all' | { namespaces: string[] };
 
+/**
+ * The approval gates (both on by default). Switching one off is a privilege: `disabledBy` names who
+ * did (an admin through the API, or `fleet:<fleetId>` when the fleet's own approved gate covers the
+ * child). A gate set false without `disabledBy` stays on (docs/design.md, "The controls").
+ */
+export interface GateSettings { beforeDelete?: boolean; beforeRecycle?: boolean; disabledBy?: string }
+
 export interface ClusterRotationInput {
   clusterId: number;
+  /** who asked for the rotation; a resumed run keeps the original requester (four-eyes) */
   requestedBy: string;
-  approvals?: { beforeDelete?: boolean; beforeRecycle?: boolean };
+  approvals?: GateSettings;
   restart?: { scope: RestartScope };
   recycle?: { mode: 'none' | 'rolling' };
   dryRun?: boolean;
@@ -67,6 +75,8 @@ export interface ClusterRotationInput {
   fleetRotationId?: string;
   /** Set by resumeRotation(): carry the old run's progress into a new run. */
   resume?: ResumeState;
+  /** Set by resumeRotation(): who asked for this run to continue the old one. */
+  resumedBy?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,6 +255,8 @@ export interface RotationStatus {
   label: string | null;
   region: string | null;
   requestedBy: string;
+  /** who resumed this run from an earlier one (absent in older runs and runs not resumed) */
+  resumedBy?: string | null;
   fleetRotationId: string | null;
   dryRun: boolean;
   phase: RotationPhase;
@@ -344,8 +356,12 @@ export type ClusterRotationWorkflowInput = ClusterRotationInput & { tuning?: Rot
 // ---------------------------------------------------------------------------------------------
 // Fleet rotation (ROTATION.md section 4): selection, waves, error budget, status.
 
-/** All given criteria must match; within tags and regions, any one listed value matches. */
+/**
+ * All given criteria must match; within tags and regions, any one listed value matches. No
+ * criterion selects every cluster of the account, and only with `all: true` said out loud.
+ */
 export interface FleetSelector {
+  all?: boolean;
   clusterIds?: number[];
   tags?: string[];
   regions?: string[];
@@ -383,6 +399,12 @@ export interface FleetRotationInput {
   maxHistoryEvents?: number;
   /** how often rotations the fleet follows without a child handle (attached, or carried over continue-as-new) are looked at; default 60 s */
   watchIntervalMs?: number;
+  /**
+   * the admin who let this fleet pass without the usual gates (canary 0, no canary approval, child
+   * gates off); without it the fleet's children keep their own gates until a second person
+   * approved the fleet's canary gate (docs/design.md, "The controls")
+   */
+  gatesDisabledBy?: string;
   /** set by the workflow itself when it continues as new */
   carried?: FleetCarriedState;
 }

@@ -143,8 +143,11 @@ async function main(): Promise<{ code: number; stack?: LocalStack }> {
   say(`  every cluster; restart all workloads; rolling node recycle; a canary of one, then ${opts.concurrency} at a time`);
   const started = await asRequester.call<{ workflowId: string; runId: string; webUrl?: string }>('POST', '/v1/fleet-rotations', {
     name,
-    selector: {},
-    rotation: { restart: { scope: 'all' }, recycle: { mode: 'rolling' }, approvals: { beforeDelete: false, beforeRecycle: false } },
+    // every cluster of the account: an empty selector must say so
+    selector: { all: true },
+    // the canary cluster keeps its own gates (a second person approves it); once security-lead has
+    // approved the canary gate too, the fleet's gate stands in for the other clusters' gates
+    rotation: { restart: { scope: 'all' }, recycle: { mode: 'rolling' } },
     waves: { canary: 1, canaryApproval: true },
     concurrency: opts.concurrency,
     errorBudget: { count: 1 },
@@ -173,6 +176,7 @@ async function follow(asRequester: ApiClient, asApprover: ApiClient, name: strin
   const clusterBars = new Map<number, cliProgress.SingleBar>();
   const lastPhase = new Map<number, string>();
   let approved = false;
+  const approvedClusterGates = new Set<string>();
   const log = (line: string) => (tty ? bars.log(`${line}\n`) : say(line));
 
   for (;;) {
@@ -198,6 +202,17 @@ async function follow(asRequester: ApiClient, asApprover: ApiClient, name: strin
         say(`  ${label} ${phase}`);
       }
       lastPhase.set(cluster.id, phase);
+    }
+    for (const cluster of status.clusters) {
+      const gate = cluster.rotationPhase;
+      if (cluster.wave !== 0 || (gate !== 'AwaitingApproval' && gate !== 'AwaitingRecycleApproval')) continue;
+      const key = `${cluster.id}:${gate}`;
+      if (approvedClusterGates.has(key)) continue;
+      approvedClusterGates.add(key);
+      const what = gate === 'AwaitingApproval' ? 'its plan (token deletes)' : 'its node recycle';
+      log(`The canary cluster ${cluster.id} waits for approval of ${what}; security-lead approves it (four-eyes):`);
+      log(`  POST /v1/rotations/${cluster.id}/approve`);
+      await asApprover.call('POST', `/v1/rotations/${cluster.id}/approve`, { comment: 'plan reviewed' });
     }
     if (status.pendingGate?.gate === 'canary' && !approved) {
       const canary = status.clusters.find((c) => c.wave === 0);

@@ -60,25 +60,25 @@ describe('API roles', () => {
   });
 
   const cases: { method: 'GET' | 'POST'; url: string; payload?: object; allowed: (keyof typeof TOKENS)[] }[] = [
-    { method: 'GET', url: '/v1/rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
-    { method: 'GET', url: '/v1/rotations/7', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
-    { method: 'GET', url: '/v1/clusters', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
-    { method: 'POST', url: '/v1/rotations', payload: { clusterId: 8, dryRun: true }, allowed: ['operator', 'opsApprover'] },
+    { method: 'GET', url: '/v1/rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover', 'admin'] },
+    { method: 'GET', url: '/v1/rotations/7', allowed: ['viewer', 'operator', 'approver', 'opsApprover', 'admin'] },
+    { method: 'GET', url: '/v1/clusters', allowed: ['viewer', 'operator', 'approver', 'opsApprover', 'admin'] },
+    { method: 'POST', url: '/v1/rotations', payload: { clusterId: 8, dryRun: true }, allowed: ['operator', 'opsApprover', 'admin'] },
     ...(['pause', 'resume', 'skip'] as const).map((action) => (
-      { method: 'POST' as const, url: `/v1/rotations/7/${action}`, allowed: ['operator', 'opsApprover'] as (keyof typeof TOKENS)[] })),
-    { method: 'POST', url: '/v1/rotations/7/abort', payload: { reason: 'test' }, allowed: ['operator', 'opsApprover'] },
+      { method: 'POST' as const, url: `/v1/rotations/7/${action}`, allowed: ['operator', 'opsApprover', 'admin'] as (keyof typeof TOKENS)[] })),
+    { method: 'POST', url: '/v1/rotations/7/abort', payload: { reason: 'test' }, allowed: ['operator', 'opsApprover', 'admin'] },
     { method: 'POST', url: '/v1/rotations/7/approve', payload: {}, allowed: ['approver', 'opsApprover'] },
     { method: 'POST', url: '/v1/rotations/7/reject', payload: { reason: 'no' }, allowed: ['approver', 'opsApprover'] },
-    { method: 'GET', url: '/v1/fleet-rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
-    { method: 'GET', url: '/v1/fleet-rotations/fleet-7', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
+    { method: 'GET', url: '/v1/fleet-rotations', allowed: ['viewer', 'operator', 'approver', 'opsApprover', 'admin'] },
+    { method: 'GET', url: '/v1/fleet-rotations/fleet-7', allowed: ['viewer', 'operator', 'approver', 'opsApprover', 'admin'] },
     ...(['pause', 'resume', 'skip', 'retry'] as const).map((action) => (
-      { method: 'POST' as const, url: `/v1/fleet-rotations/fleet-7/${action}`, allowed: ['operator', 'opsApprover'] as (keyof typeof TOKENS)[] })),
-    { method: 'POST', url: '/v1/fleet-rotations/fleet-7/abort', payload: { reason: 'test' }, allowed: ['operator', 'opsApprover'] },
+      { method: 'POST' as const, url: `/v1/fleet-rotations/fleet-7/${action}`, allowed: ['operator', 'opsApprover', 'admin'] as (keyof typeof TOKENS)[] })),
+    { method: 'POST', url: '/v1/fleet-rotations/fleet-7/abort', payload: { reason: 'test' }, allowed: ['operator', 'opsApprover', 'admin'] },
     { method: 'POST', url: '/v1/fleet-rotations/fleet-7/approve', payload: {}, allowed: ['approver', 'opsApprover'] },
     { method: 'POST', url: '/v1/fleet-rotations/fleet-7/reject', payload: { reason: 'no' }, allowed: ['approver', 'opsApprover'] },
-    { method: 'GET', url: '/v1/schedules', allowed: ['viewer', 'operator', 'approver', 'opsApprover'] },
+    { method: 'GET', url: '/v1/schedules', allowed: ['viewer', 'operator', 'approver', 'opsApprover', 'admin'] },
     ...(['pause', 'unpause', 'trigger'] as const).map((action) => (
-      { method: 'POST' as const, url: `/v1/schedules/sched-7/${action}`, allowed: ['operator', 'opsApprover'] as (keyof typeof TOKENS)[] })),
+      { method: 'POST' as const, url: `/v1/schedules/sched-7/${action}`, allowed: ['operator', 'opsApprover', 'admin'] as (keyof typeof TOKENS)[] })),
   ];
 
   for (const c of cases) {

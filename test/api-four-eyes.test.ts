@@ -37,9 +37,11 @@ describe('API identity and four-eyes', () => {
       assert.equal(res.statusCode, 403);
       assert.match(res.json().error.message, /four-eyes/);
       assert.equal(deps.rotations.controls.length, 0);
-      // rejecting one's own request is safe and allowed
+      // rejecting is a gate answer too: the requester stops their own rotation with abort
       const rejected = await app.inject({ method: 'POST', url: '/v1/rotations/12/reject', headers: bearer(TOKENS.opsApprover), payload: { reason: 'changed my mind' } });
-      assert.equal(rejected.statusCode, 200);
+      assert.equal(rejected.statusCode, 403);
+      assert.match(rejected.json().error.message, /four-eyes rule: 'sam' requested this rotation and cannot reject it \(abort stops it\)/);
+      assert.equal(deps.rotations.controls.length, 0);
     });
   });
 
@@ -63,25 +65,26 @@ describe('API identity and four-eyes', () => {
     await withFakeApp({}, async ({ app, deps }) => {
       const res = await app.inject({
         method: 'POST', url: '/v1/schedules', headers: bearer(TOKENS.operator),
-        payload: { scheduleId: 'monthly', fleet: { name: 'monthly', selector: {} }, timing: { cron: '0 3 1 * *' } },
+        payload: { scheduleId: 'monthly', fleet: { name: 'monthly', selector: { all: true } }, timing: { cron: '0 3 1 * *' } },
       });
       assert.equal(res.statusCode, 201, res.body);
       assert.equal(deps.schedules.created[0].fleet.requestedBy, 'olga');
       const spoofed = await app.inject({
         method: 'POST', url: '/v1/schedules', headers: bearer(TOKENS.operator),
-        payload: { scheduleId: 'other', fleet: { name: 'other', selector: {}, requestedBy: 'ana' }, timing: { every: '1d' } },
+        payload: { scheduleId: 'other', fleet: { name: 'other', selector: { all: true }, requestedBy: 'ana' }, timing: { every: '1d' } },
       });
       assert.equal(spoofed.statusCode, 400);
       assert.equal(spoofed.json().error.field, 'fleet.requestedBy');
     });
   });
 
-  it('lets a requester approve its own rotation when four-eyes is turned off', async () => {
-    await withFakeApp({ fourEyes: false }, async ({ app, deps }) => {
+  it('compares identities trimmed and case-insensitive', async () => {
+    await withFakeApp({}, async ({ app, deps }) => {
       await app.inject({ method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.opsApprover), payload: { clusterId: 13 } });
+      deps.rotations.views.get(13)!.status!.requestedBy = ' SAM ';
       const res = await app.inject({ method: 'POST', url: '/v1/rotations/13/approve', headers: bearer(TOKENS.opsApprover), payload: {} });
-      assert.equal(res.statusCode, 200);
-      assert.equal(deps.rotations.controls[0].control.input.by, 'sam');
+      assert.equal(res.statusCode, 403);
+      assert.equal(deps.rotations.controls.length, 0);
     });
   });
 });

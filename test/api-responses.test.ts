@@ -10,14 +10,14 @@ describe('API responses', () => {
   it('starts a rotation with 202, the run ids, a Temporal Web link and the caller as requester', async () => {
     const res = await f.app.inject({
       method: 'POST', url: '/v1/rotations', headers: operator,
-      payload: { clusterId: 77, approvals: { beforeRecycle: false }, restart: { scope: { namespaces: ['web'] } }, recycle: { mode: 'rolling' } },
+      payload: { clusterId: 77, approvals: { beforeRecycle: true }, restart: { scope: { namespaces: ['web'] } }, recycle: { mode: 'rolling' } },
     });
     assert.equal(res.statusCode, 202, res.body);
     const body = res.json();
     assert.equal(body.workflowId, 'rotate-cluster-77');
     assert.equal(body.webUrl, `http://127.0.0.1:8233/namespaces/default/workflows/rotate-cluster-77/${body.runId}`);
     assert.deepEqual(f.deps.rotations.started.at(-1), {
-      clusterId: 77, approvals: { beforeRecycle: false }, restart: { scope: { namespaces: ['web'] } },
+      clusterId: 77, approvals: { beforeRecycle: true }, restart: { scope: { namespaces: ['web'] } },
       recycle: { mode: 'rolling' }, requestedBy: 'olga',
     });
   });

@@ -31,7 +31,7 @@ describe('API tokens file', () => {
     const secret = 'super-secret-token-value-123';
     const bad: unknown[] = [
       [],
-      [{ name: 'x', token: secret, roles: ['admin'] }],
+      [{ name: 'x', token: secret, roles: ['root'] }],
       [{ name: 'x', token: secret, tokenSha256: sha256(secret), roles: ['viewer'] }],
       [{ name: 'x', token: secret, roles: [] }],
       [{ name: 'x', token: secret, roles: ['viewer'] }, { name: 'x', token: `${secret}2`, roles: ['viewer'] }],

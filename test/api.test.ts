@@ -87,7 +87,7 @@ describe('API driving a real rotation (dev server, worker with real activities, 
     assertError(await app.inject({ method: 'POST', url: '/v1/rotations', headers: operator, payload: { clusterId: 999_999 } }), 404, 'not_found');
 
     const started = await call('POST', '/v1/rotations', TOKENS.opsApprover, {
-      clusterId: cluster.id, restart: { scope: 'kube-system' }, approvals: { beforeRecycle: false },
+      clusterId: cluster.id, restart: { scope: 'kube-system' },
     });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.body.workflowId, `rotate-cluster-${cluster.id}`);
@@ -187,6 +187,17 @@ describe('API driving a real rotation (dev server, worker with real activities, 
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.body.workflowId, 'rotate-fleet-api-fleet');
 
+    // No second person has approved anything yet: the canary cluster waits at its own gate.
+    const canaryId = await waitUntil('the canary cluster at its own gate', async () => {
+      for (const id of ids) {
+        const res = await call('GET', `/v1/rotations/${id}`, TOKENS.viewer);
+        if (res.body.status?.phase === 'AwaitingApproval') return id;
+      }
+      return undefined;
+    }, 120_000);
+    assert.equal((await call('POST', `/v1/rotations/${canaryId}/approve`, TOKENS.opsApprover, {})).status, 403,
+      "the fleet's requester cannot approve its clusters either");
+    assert.equal((await call('POST', `/v1/rotations/${canaryId}/approve`, TOKENS.approver, {})).status, 200);
     await waitUntil('the canary gate', async () => {
       const res = await call('GET', '/v1/fleet-rotations/api-fleet', TOKENS.viewer);
       return res.body.status?.pendingGate?.gate === 'canary' ? res.body : undefined;
@@ -217,10 +228,14 @@ describe('API driving a real rotation (dev server, worker with real activities, 
       scheduleId: 'api-monthly', timing: { cron: '0 3 1 * *' }, paused: true, note: 'from the API test',
       fleet: { name: 'api-monthly', selector: { clusterIds: [first.cluster.id] }, rotation: { dryRun: true }, waves: { canary: 0 } },
     };
-    const created = await call('POST', '/v1/schedules', TOKENS.operator, body);
+    // a fleet that passes no gate (canary 0) is an admin's to schedule
+    const byOperator = await call('POST', '/v1/schedules', TOKENS.operator, body);
+    assert.equal(byOperator.status, 403, JSON.stringify(byOperator.body));
+    assert.equal(byOperator.body.error.field, 'fleet.waves.canary');
+    const created = await call('POST', '/v1/schedules', TOKENS.admin, body);
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.equal((await call('POST', '/v1/schedules', TOKENS.operator, body)).status, 409);
-    const badCron = await call('POST', '/v1/schedules', TOKENS.operator, { ...body, scheduleId: 'api-bad', timing: { cron: '99 99 * * *' } });
+    assert.equal((await call('POST', '/v1/schedules', TOKENS.admin, body)).status, 409);
+    const badCron = await call('POST', '/v1/schedules', TOKENS.admin, { ...body, scheduleId: 'api-bad', timing: { cron: '99 99 * * *' } });
     assert.equal(badCron.status, 400, JSON.stringify(badCron.body));
 
     const listed = await call('GET', '/v1/schedules', TOKENS.viewer);
@@ -235,7 +250,7 @@ describe('API driving a real rotation (dev server, worker with real activities, 
       return scheduled;
     }, 120_000);
     assert.equal(run.execution, 'COMPLETED');
-    assert.equal(run.requestedBy, 'olga');
+    assert.equal(run.requestedBy, 'root-admin');
 
     assert.equal((await app.inject({ method: 'POST', url: '/v1/schedules/api-monthly/unpause', headers: operator })).statusCode, 204);
     assert.equal((await app.inject({ method: 'DELETE', url: '/v1/schedules/api-monthly', headers: operator })).statusCode, 204);

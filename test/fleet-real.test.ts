@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createFleetActivities } from '../activities/fleet.js';
-import { getFleetStatus, sendFleetControl, startFleetRotation } from '../client/index.js';
+import { getFleetStatus, sendControl, sendFleetControl, startFleetRotation } from '../client/index.js';
 import type { RotationActivities } from '../common/activities.js';
 import { fleetRotationWorkflowId } from '../common/names.js';
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../common/types.js';
@@ -36,6 +36,10 @@ describe('fleet rotation with the real clusterRotation', { timeout: 240_000 }, (
       name: 'real', requestedBy: 'alice', selector: { tags: ['real'] }, watchIntervalMs: 300, rotation: { restart: { scope: 'all' } },
     };
     await startFleetRotation(client, input, { taskQueue });
+    // Nobody but the requester has approved anything yet, so the canary cluster waits at its own gate.
+    await waitFor('the canary cluster at its own gate', async () =>
+      (await getFleetStatus(client, 'real', { withRotationPhases: true }))?.clusters[0]?.rotationPhase === 'AwaitingApproval');
+    await sendControl(client, 900, 'approve', { by: 'bob' });
     await waitFor('fleet real to be AwaitingApproval', async () => {
       const status: FleetStatus | null = await getFleetStatus(client, 'real');
       return status?.phase === 'AwaitingApproval' && status;

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FleetRotationInput } from '../common/types.js';
 import {
-  decideAbort, decideApprove, decideClusterFinished, decidePause, decideResume, decideRetry,
+  approve, decideAbort, decideApprove, decideClusterFinished, decidePause, decideReject, decideResume, decideRetry,
 } from '../workflows/fleetRotation/controls.js';
+import { childInput } from '../workflows/fleetRotation/children.js';
 import { FleetLedger, allowedFailures, budgetOf, initialState, overBudget, planWaves } from '../workflows/fleetRotation/state.js';
 import type { Decision } from '../workflows/decision.js';
 import { range } from './support/fleetFakes.js';
@@ -121,9 +122,9 @@ describe('fleet ledger: phases, halting and the outcome', () => {
 describe('fleet controls: decisions', () => {
   test('approve needs the canary gate; pause and resume follow the pause and the halt', () => {
     const fleet = fleetWith(3, 1);
-    assert.equal(reasonOf(decideApprove(fleet)), 'no approval is pending: the fleet is Running');
+    assert.equal(reasonOf(decideApprove(fleet, { by: 'bob' })), 'no approval is pending: the fleet is Running');
     fleet.gate = { gate: 'canary', since: 'a', timeoutAt: 'b' };
-    assert.equal(reasonOf(decideApprove(fleet)), null);
+    assert.equal(reasonOf(decideApprove(fleet, { by: 'bob' })), null);
     assert.equal(reasonOf(decideResume(fleet)), 'nothing to resume: the fleet is AwaitingApproval');
     fleet.state.paused = true;
     assert.equal(reasonOf(decidePause(fleet)), 'the fleet rotation is already paused');
@@ -150,5 +151,59 @@ describe('fleet controls: decisions', () => {
     assert.equal(decideClusterFinished(fleet, report).ok, true);
     assert.equal(decideClusterFinished(fleet, { ...report, runId: 'run-other' }).ok, false);
     assert.equal(decideClusterFinished(fleet, { ...report, clusterId: 99 }).ok, false);
+  });
+});
+
+describe('fleet four-eyes and gate cover', () => {
+  const gated = (extra: Partial<FleetRotationInput> = {}): FleetLedger => {
+    const fleet = fleetWith(3, 1, extra);
+    fleet.gate = { gate: 'canary', since: 'a', timeoutAt: 'b' };
+    return fleet;
+  };
+
+  test("the fleet's requester answers its gate on no path, however the name is written", () => {
+    const fleet = gated();
+    for (const by of ['alice', ' Alice ', 'ALICE']) {
+      assert.equal(reasonOf(decideApprove(fleet, { by })), 'the requester (alice) cannot approve their own fleet rotation: four-eyes');
+    }
+    assert.equal(reasonOf(decideReject(fleet, { by: 'alice', reason: 'x' })),
+      'the requester (alice) cannot reject their own fleet rotation: four-eyes (abort stops it)');
+    assert.equal(reasonOf(decideApprove(fleet, { by: ' ' })), "approve needs 'by': who decides");
+  });
+
+  test('the canary gate is answered once: a second approval is refused, even in the same activation', () => {
+    const fleet = gated();
+    approve(fleet, { by: 'bob' });
+    assert.match(reasonOf(decideApprove(fleet, { by: 'carol' })) ?? '', /^the canary gate has already been answered: approved by bob at /);
+    assert.match(reasonOf(decideReject(fleet, { by: 'carol', reason: 'late' })) ?? '', /already been answered/);
+  });
+
+  test("children keep their own gates until a second person approved the fleet's gate", () => {
+    const fleet = gated();
+    const [canary, later] = fleet.state.clusters;
+    assert.deepEqual(childInput(fleet, canary).approvals, {}, 'the canary cluster keeps its own gates');
+    assert.equal(fleet.gateCover(), null);
+    approve(fleet, { by: 'bob' });
+    assert.deepEqual(childInput(fleet, later).approvals,
+      { beforeDelete: false, beforeRecycle: false, disabledBy: 'fleet:rotate-fleet-f' });
+    assert.equal(childInput(fleet, later).requestedBy, 'alice');
+  });
+
+  test('an admin who switched the fleet\'s gates off stands in for every child, and is named', () => {
+    const fleet = fleetWith(3, 0, { waves: { canary: 0 }, gatesDisabledBy: 'root-admin' });
+    assert.deepEqual(childInput(fleet, fleet.state.clusters[0]).approvals,
+      { beforeDelete: false, beforeRecycle: false, disabledBy: 'root-admin' });
+    assert.deepEqual(fleet.state.timeline.at(-1), { at: fleet.state.timeline.at(-1)!.at, event: 'gates off', detail: 'switched off by root-admin' });
+  });
+
+  test('a single wave or no canary gate without an admin: every cluster keeps its own gate, and the timeline says why', () => {
+    const single = fleetWith(1, 0);
+    assert.equal(single.state.waveCount, 1);
+    assert.match(single.state.timeline.at(-1)?.detail ?? '', /^every cluster keeps its own approval gate/);
+    assert.deepEqual(childInput(single, single.state.clusters[0]).approvals, {});
+    const noGate = fleetWith(3, 0, { waves: { canaryApproval: false } });
+    assert.match(noGate.state.timeline.at(-1)?.detail ?? '', /so does every later wave \(switching them off needs gatesDisabledBy, an admin\)/);
+    noGate.state.currentWave = 1;
+    assert.deepEqual(childInput(noGate, noGate.state.clusters[2]).approvals, {});
   });
 });

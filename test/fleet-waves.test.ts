@@ -46,7 +46,8 @@ describe('fleet rotation: waves, gate, window and budget', { timeout: 240_000 },
     const history = await child.fetchHistory();
     const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const childInput = JSON.parse(Buffer.from(payload!.data!).toString()) as ClusterRotationInput;
-    assert.deepEqual(childInput.approvals, { beforeDelete: false, beforeRecycle: false });
+    // after the canary gate a second person approved, the fleet's gate covers this cluster's own
+    assert.deepEqual(childInput.approvals, { beforeDelete: false, beforeRecycle: false, disabledBy: 'fleet:rotate-fleet-canary' });
     assert.equal(childInput.fleetRotationId, 'rotate-fleet-canary');
     assert.equal(childInput.requestedBy, 'alice');
   });

@@ -11,6 +11,7 @@ import {
 } from '../workflows/clusterRotation/controls.js';
 import { RotationLedger } from '../workflows/clusterRotation/ledger.js';
 import type { Decision } from '../workflows/decision.js';
+import { carriedSelfApprovals, gatesKeptOn, gatesSwitchedOff } from '../workflows/clusterRotation/gatePolicy.js';
 
 function runIn(phase: RotationPhase, step: RotationStep | null = null, extra: Partial<ControlView> = {}): ControlView {
   const ledger = new RotationLedger({ clusterId: 1, requestedBy: 'alice' });
@@ -92,5 +93,49 @@ describe('rotation controls: decisions', () => {
       [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
     assert.equal(windowRetryDelayMs(0, { windowRetryScale: 0.01 }), 600);
     assert.equal(windowRetryDelayMs(0, { windowRetryScale: 0 }), 1, 'never a zero timer');
+  });
+});
+
+describe('rotation controls: four-eyes and the gate policy', () => {
+  const waiting = (): ControlView => {
+    const run = runIn('AwaitingApproval', 'approval');
+    run.status.pendingGate = { gate: 'beforeDelete', since: 'a', timeoutAt: 'b' };
+    return run;
+  };
+
+  test('the requester neither approves nor rejects their own rotation, however the name is written', () => {
+    const run = waiting();
+    for (const by of ['alice', 'Alice', '  ALICE ']) {
+      assert.equal(reasonOf(decideApprove(run, { by })), 'the requester (alice) cannot approve their own rotation: four-eyes');
+    }
+    assert.equal(reasonOf(decideReject(run, { by: 'alice', reason: 'no' })),
+      'the requester (alice) cannot reject their own rotation: four-eyes (abort stops it)');
+    assert.equal(reasonOf(decideApprove(run, { by: '   ' })), "approve needs 'by': who decides");
+    assert.equal(reasonOf(decideApprove(run, { by: 'alicia' })), null);
+  });
+
+  test('a second approval of the same gate is refused', () => {
+    const run = waiting();
+    run.gateDecision = { approval: { gate: 'beforeDelete', by: 'bob', at: 't' } };
+    assert.equal(reasonOf(decideApprove(run, { by: 'carol' })), 'this gate has already been answered');
+  });
+
+  test('a gate is off only when the input names who switched it off', () => {
+    assert.deepEqual(gatesKeptOn({ approvals: { beforeDelete: false, beforeRecycle: false } }), ['beforeDelete', 'beforeRecycle']);
+    assert.deepEqual(gatesKeptOn({ approvals: { beforeDelete: false, disabledBy: ' ' } }), ['beforeDelete']);
+    assert.deepEqual(gatesKeptOn({ approvals: { beforeDelete: false, disabledBy: 'root-admin' } }), []);
+    assert.deepEqual(gatesKeptOn({}), []);
+    assert.deepEqual(gatesSwitchedOff({ approvals: { beforeRecycle: false, disabledBy: 'fleet:rotate-fleet-x' } }),
+      { gates: ['beforeRecycle'], by: 'fleet:rotate-fleet-x' });
+    assert.equal(gatesSwitchedOff({ approvals: { beforeDelete: false } }), null);
+  });
+
+  test("a resumed run does not count the requester's own carried approval", () => {
+    const resume = {
+      previousRunId: 'r', snapshot: null, completedSteps: [], deleted: null, restarted: [], recycled: [], newFingerprint: null,
+      approvals: [{ gate: 'beforeDelete' as const, by: 'Alice', at: 't' }, { gate: 'beforeRecycle' as const, by: 'bob', at: 't' }],
+    };
+    assert.deepEqual(carriedSelfApprovals(resume, 'alice').map((a) => a.by), ['Alice']);
+    assert.deepEqual(carriedSelfApprovals(undefined, 'alice'), []);
   });
 });

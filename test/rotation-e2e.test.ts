@@ -16,6 +16,7 @@ import { resumeRotation, sendControl, startRotation } from '../client/index.js';
 import { clusterRotationWorkflowId, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, WorkloadKind } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
+import { asAdmin } from './support/gates.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
 import type { KubeObject } from '../sim/kube/store.js';
 
@@ -76,7 +77,7 @@ const waitForStatus = (clusterId: number, ready: (s: RotationStatus) => boolean,
   waitForRotationStatus(client, clusterId, ready, what, timeoutMs);
 
 function input(clusterId: number, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput {
-  return { clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, ...extra };
+  return asAdmin({ clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, ...extra });
 }
 
 async function resultOf(clusterId: number): Promise<RotationReport> {
@@ -238,7 +239,7 @@ describe('clusterRotation against the simulator', () => {
     await handle.terminate('operator pulled the plug');
     stack.sim.state.setKubeconfigNeverReady(clusterId, false);
 
-    await resumeRotation(client, clusterId, { requestedBy: 'carol' });
+    await resumeRotation(client, clusterId, { resumedBy: 'carol' });
     const report = await resultOf(clusterId);
     collectTokens(clusterId);
     assert.equal(report.phase, 'Completed');

@@ -63,7 +63,7 @@ const waitForStatus = (clusterId: number, ready: (s: RotationStatus) => boolean,
   waitForRotationStatus(client, clusterId, ready, what, timeoutMs);
 
 const input = (clusterId: number, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput =>
-  ({ clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, approvals: { beforeDelete: false }, ...extra });
+  ({ clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, approvals: { beforeDelete: false, disabledBy: 'test-admin' }, ...extra });
 
 const resultOf = (clusterId: number): Promise<RotationReport> =>
   client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).result() as Promise<RotationReport>;

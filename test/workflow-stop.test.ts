@@ -120,7 +120,7 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       assert.equal(cluster.count('regenerateCredentials'), 1, 'no compensation after verify');
 
       // A cancelled rotation can be resumed: it picks up the remaining restarts, repeats nothing.
-      const resumed = await resumeRotation(rotation.client, 7, { requestedBy: 'erin', taskQueue });
+      const resumed = await resumeRotation(rotation.client, 7, { resumedBy: 'erin', taskQueue });
       await waitForPhase(7, 'AwaitingRecycleApproval');
       await sendControl(rotation.client, 7, 'approve', { by: 'bob' });
       const final = await resumed.handle.result();
@@ -144,8 +144,8 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       await first.handle.terminate('worker host lost');
       held.release();
 
-      await assert.rejects(resumeRotation(rotation.client, 999, { requestedBy: 'x' }));
-      const second = await resumeRotation(rotation.client, 10, { requestedBy: 'dave', taskQueue });
+      await assert.rejects(resumeRotation(rotation.client, 999, { resumedBy: 'x' }));
+      const second = await resumeRotation(rotation.client, 10, { resumedBy: 'dave', taskQueue });
       const report = await second.handle.result();
       assert.equal(report.phase, 'Completed');
       assert.equal(cluster.count('snapshotCluster'), 1, 'the old snapshot is reused');
@@ -157,11 +157,12 @@ describe('clusterRotation: stop, compensation, resume', { concurrency: false }, 
       assert.equal(cluster.deliveredFingerprint, cluster.adminFingerprint);
       const status = await getRotationStatus(rotation.client, 10);
       assert.deepEqual(status.approvals.map((a) => a.by), ['bob']);
-      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.runId}`);
+      assert.equal(status.timeline[0]?.detail, `resumed from run ${first.runId} by dave`);
+      assert.deepEqual([status.requestedBy, status.resumedBy], ['alice', 'dave'], 'the original requester stays; who resumed is recorded');
       const progress = await readProgress(rotation.client, first.workflowId, first.runId);
       assert.deepEqual(progress.resume.completedSteps, ['snapshot', 'approval', 'deleteTokens', 'regenerate']);
 
-      await assert.rejects(resumeRotation(rotation.client, 10, { requestedBy: 'dave', taskQueue }), /ended Completed: nothing to resume/);
+      await assert.rejects(resumeRotation(rotation.client, 10, { resumedBy: 'dave', taskQueue }), /ended Completed: nothing to resume/);
       const history = await second.handle.fetchHistory();
       assertNoSecrets(historyText(history), cluster);
       recordFixture('resumed-rotation', history);

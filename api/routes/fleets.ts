@@ -6,6 +6,7 @@ import { callerOf } from '../auth.js';
 import type { FleetService, FleetView } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
+import { fleetWithGatePolicy } from '../gatePolicy.js';
 import { FleetListResponse, FleetViewResponse, StartedRunResponse } from '../responses.js';
 import { ClusterId, FleetName, FleetRef, PageSize, PageToken, RotationOptions } from '../schemas.js';
 import { CONTROL_ROUTES, controlRequest } from './controls.js';
@@ -14,7 +15,6 @@ import { errorResponses } from './errorResponses.js';
 
 export interface FleetRoutesOptions {
   fleets: FleetService;
-  fourEyes: boolean;
   webLink(workflowId: string, runId: string): string | null;
 }
 
@@ -23,11 +23,12 @@ const DAY_MS = 86_400_000;
 export const StartFleetBody = Type.Object({
   name: FleetName,
   selector: Type.Object({
+    all: Type.Optional(Type.Boolean({ description: 'true: select every cluster of the account (required when no criterion is given)' })),
     clusterIds: Type.Optional(Type.Array(ClusterId, { minItems: 1, maxItems: 10_000, uniqueItems: true })),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { minItems: 1, maxItems: 50 })),
     regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9-]+$' }), { minItems: 1, maxItems: 50 })),
     labelPattern: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a glob over the whole label (*, ?, [a-c], {a,b}) or /regex/flags (RE2 syntax: no backreferences or lookaround)' })),
-  }, { additionalProperties: false, description: 'all given criteria must match; no criteria selects every cluster' }),
+  }, { additionalProperties: false, description: 'all given criteria must match; no criteria (with all: true) selects every cluster' }),
   rotation: Type.Optional(RotationOptions),
   waves: Type.Optional(Type.Object({
     canary: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1 })),
@@ -50,7 +51,7 @@ const ListQuery = Type.Object({
   nextPageToken: Type.Optional(PageToken),
 }, { additionalProperties: false });
 
-export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async (app, { fleets, fourEyes, webLink }) => {
+export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async (app, { fleets, webLink }) => {
   const tags = ['fleet-rotations'];
 
   const viewResponse = (view: FleetView) => ({ ...view, webUrl: webLink(view.workflowId, view.runId) });
@@ -64,13 +65,14 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
     config: { permission: 'operator' },
     schema: {
       tags,
-      summary: 'Start rotating a fleet of clusters in waves',
+      summary: 'Start rotating a fleet of clusters in waves (canary 0, no canary approval or child gates off need the admin role)',
       body: StartFleetBody,
       response: { 202: StartedRunResponse, ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
   }, async (request, reply) => {
     assertValidLabelPattern(request.body.selector, 'selector.labelPattern');
-    const input: FleetRotationInput = { ...request.body, requestedBy: callerOf(request).name };
+    const caller = callerOf(request);
+    const input: FleetRotationInput = fleetWithGatePolicy(caller, { ...request.body, requestedBy: caller.name });
     const started = await fleets.start(input);
     request.log.info({ fleet: input.name, workflowId: started.workflowId, by: input.requestedBy }, 'fleet rotation started');
     return reply.code(202).send({ ...started, webUrl: webLink(started.workflowId, started.runId) });
@@ -113,7 +115,9 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
       const { fleet } = request.params;
       const caller = callerOf(request);
       const view = await requireView(fleet);
-      if (route.update === 'approve' && fourEyes) assertNotOwnRequest(caller.name, view.status?.requestedBy ?? null);
+      if (route.update === 'approve' || route.update === 'reject') {
+        assertNotOwnRequest(route.update, caller.name, view.status?.requestedBy ?? null);
+      }
       if (view.execution !== 'RUNNING') {
         throw conflict(`fleet rotation '${fleet}' is not running (its last run is ${view.execution}${view.status ? `, phase ${view.status.phase}` : ''})`);
       }

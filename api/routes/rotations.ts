@@ -7,6 +7,7 @@ import { callerOf } from '../auth.js';
 import type { ApiDeps, RotationView } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
+import { rotationWithGatePolicy } from '../gatePolicy.js';
 import { RotationListResponse, RotationViewResponse, StartedRunResponse } from '../responses.js';
 import { ClusterId, ClusterIdParams, FleetRef, PageSize, PageToken, Phase, RotationOptions } from '../schemas.js';
 import { CONTROL_ROUTES, controlRequest } from './controls.js';
@@ -34,7 +35,6 @@ const ListQuery = Type.Object({
 }, { additionalProperties: false });
 
 export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = async (app, { deps, webLink }) => {
-  const fourEyes = deps.fourEyes ?? true;
   const tags = ['rotations'];
 
   const viewResponse = (view: RotationView) => ({
@@ -55,12 +55,13 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
     config: { permission: 'operator' },
     schema: {
       tags,
-      summary: 'Start rotating one cluster',
+      summary: 'Start rotating one cluster (switching an approval gate off needs the admin role)',
       body: StartRotationBody,
       response: { 202: StartedRunResponse, ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
   }, async (request, reply) => {
-    const input: ClusterRotationInput = { ...request.body, requestedBy: callerOf(request).name };
+    const caller = callerOf(request);
+    const input: ClusterRotationInput = rotationWithGatePolicy(caller, { ...request.body, requestedBy: caller.name });
     const started = await deps.rotations.start(input);
     request.log.info({ clusterId: input.clusterId, workflowId: started.workflowId, by: input.requestedBy }, 'rotation started');
     return reply.code(202).send({ ...started, webUrl: webLink(started.workflowId, started.runId) });
@@ -114,7 +115,9 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
       const caller = callerOf(request);
       const view = await requireView(clusterId);
 
-      if (route.update === 'approve' && fourEyes) assertNotOwnRequest(caller.name, view.status?.requestedBy ?? null);
+      if (route.update === 'approve' || route.update === 'reject') {
+        assertNotOwnRequest(route.update, caller.name, view.status?.requestedBy ?? null);
+      }
 
       if (view.execution !== 'RUNNING') {
         // Which ended runs can be continued is resumeRotation's call; it refuses the rest (409).

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { callerOf } from '../auth.js';
 import type { ScheduleService } from '../deps.js';
+import { fleetWithGatePolicy } from '../gatePolicy.js';
+import { assertHourlyAtMost } from '../scheduleTiming.js';
 import { ScheduleListResponse } from '../responses.js';
 import { assertValidLabelPattern } from '../labelPattern.js';
 import { errorResponses } from './errorResponses.js';
@@ -21,10 +23,10 @@ const CreateScheduleBody = Type.Object({
   fleet: StartFleetBody,
   timing: Type.Union([
     Type.Object({
-      every: Type.String({ pattern: '^[1-9][0-9]{0,5} ?(s|m|h|d|seconds?|minutes?|hours?|days?)$', description: 'e.g. "30 days", "12h"' }),
+      every: Type.String({ pattern: '^[1-9][0-9]{0,5} ?(s|m|h|d|seconds?|minutes?|hours?|days?)$', description: 'e.g. "30 days", "12h"; at least 1h' }),
     }, { additionalProperties: false }),
     Type.Object({
-      cron: Type.String({ pattern: '^\\S+( \\S+){4}$', maxLength: 100, description: 'five fields, e.g. "0 3 1 * *"' }),
+      cron: Type.String({ pattern: '^\\S+( \\S+){4}$', maxLength: 100, description: 'five fields, e.g. "0 3 1 * *"; at most hourly (one number in the minute field)' }),
     }, { additionalProperties: false }),
   ]),
   paused: Type.Optional(Type.Boolean()),
@@ -42,16 +44,19 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<ScheduleRoutesOptions> = 
     config: { permission: 'operator' },
     schema: {
       tags,
-      summary: 'Run a fleet rotation periodically',
+      summary: 'Run a fleet rotation periodically (at most hourly; a fleet that passes no gate needs the admin role)',
       body: CreateScheduleBody,
       response: { 201: Type.Object({ scheduleId: Type.String() }), ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
   }, async (request, reply) => {
     const { scheduleId, fleet, timing, paused, note } = request.body;
     assertValidLabelPattern(fleet.selector, 'fleet.selector.labelPattern');
-    const by = callerOf(request).name;
+    const caller = callerOf(request);
+    const by = caller.name;
+    assertHourlyAtMost(timing);
+    const input = fleetWithGatePolicy(caller, { ...fleet, requestedBy: by }, 'fleet.');
     const created = await schedules.create({
-      scheduleId, fleet: { ...fleet, requestedBy: by }, timing, ...(paused !== undefined ? { paused } : {}), ...(note ? { note } : {}),
+      scheduleId, fleet: input, timing, ...(paused !== undefined ? { paused } : {}), ...(note ? { note } : {}),
     });
     request.log.info({ scheduleId, fleet: fleet.name, by }, 'schedule created');
     return reply.code(201).send(created);

@@ -36,7 +36,7 @@ export async function driveToEnd(stack: SafetyStack, client: Client, model: Case
         const n = resumes.get(clusterId) ?? 0;
         if (n < MAX_RESUMES) {
           resumes.set(clusterId, n + 1);
-          const outcome = await resumeRotation(client, clusterId, { requestedBy: FINISHER }).then(() => 'resumed', (err: Error) => `not resumed: ${err.message}`);
+          const outcome = await resumeRotation(client, clusterId, { resumedBy: FINISHER }).then(() => 'resumed', (err: Error) => `not resumed: ${err.message}`);
           say(`cluster ${clusterId} ${state}: ${outcome}`);
           open++;
         }

@@ -80,7 +80,7 @@ export async function runOperatorOp(client: Client, scenario: Scenario, clusterI
         await handle.terminate('safety test: terminated from Temporal Web');
         return 'terminated';
       case 'resumeRun':
-        await resumeRotation(client, clusterId, { requestedBy: op.by });
+        await resumeRotation(client, clusterId, { resumedBy: op.by });
         return 'resumed as a new run';
       case 'freshStart':
         await startRotation(client, rotationInput(scenario, clusterId, op.by));

@@ -23,6 +23,7 @@ export const TOKENS = {
   operator: 'operator-token-0123456789abcdef',
   approver: 'approver-token-0123456789abcdef',
   opsApprover: 'ops-approver-token-0123456789abcdef',
+  admin: 'admin-token-0123456789abcdef',
 } as const;
 
 export const API_TOKENS: ApiToken[] = [
@@ -31,6 +32,8 @@ export const API_TOKENS: ApiToken[] = [
   { name: 'ana', token: TOKENS.approver, roles: ['approver'] },
   // both roles: may request and approve, but never approve its own request
   { name: 'sam', token: TOKENS.opsApprover, roles: ['operator', 'approver'] },
+  // may switch approval gates off (and do all an operator may)
+  { name: 'root-admin', token: TOKENS.admin, roles: ['admin'] },
 ];
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -9,6 +9,7 @@ import { ControlRefusedError } from '../../client/index.js';
 import type { RotationPhase } from '../../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationStatus } from '../../common/types.js';
 import type { FakeCluster } from './fakeActivities.js';
+import { asAdmin } from './gates.js';
 import { waitForRotationStatus } from './rotationStatus.js';
 import { useTemporal, type TemporalHarness, type UseTemporalOptions } from './temporal.js';
 
@@ -43,14 +44,14 @@ export function useRotationHarness(options: UseTemporalOptions = {}): RotationHa
 
 /** What every test starts: restarts and a rolling recycle, with fast retries that give up after two attempts. */
 export function rotationInput(cluster: FakeCluster, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput {
-  return {
+  return asAdmin({
     clusterId: cluster.clusterId,
     requestedBy: 'alice',
     restart: { scope: 'all' },
     recycle: { mode: 'rolling' },
     tuning: { activityRetryInitialIntervalMs: 50, activityRetryMaximumIntervalMs: 100, activityMaximumAttempts: 2 },
     ...extra,
-  };
+  });
 }
 
 /** The control was refused by its validator, with a reason matching `reason`. */

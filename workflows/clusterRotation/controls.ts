@@ -6,6 +6,7 @@ import { patched, setHandler } from '@temporalio/workflow';
 import type {
   AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationStep, RotationTuning,
 } from '../../common/types.js';
+import { isIdentity, sameIdentity } from '../../common/identity.js';
 import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
 import {
   abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate, retryUpdate, skipUpdate, statusQuery,
@@ -53,7 +54,12 @@ function endedRefusal(run: ControlView, what: string): Decision | null {
 function decideGateAnswer(run: ControlView, what: 'approve' | 'reject', by: string | undefined): Decision {
   const ended = endedRefusal(run, what);
   if (ended) return ended;
-  if (!by) return refused(`${what} needs 'by': who decides`);
+  if (!isIdentity(by)) return refused(`${what} needs 'by': who decides`);
+  // Four-eyes, on every path (API, Temporal CLI, Temporal Web): a resumed run keeps the original requester.
+  const { requestedBy } = run.status;
+  if (sameIdentity(by, requestedBy)) {
+    return refused(`the requester (${requestedBy}) cannot ${what} their own rotation: four-eyes${what === 'reject' ? ' (abort stops it)' : ''}`);
+  }
   if (!run.status.pendingGate) {
     const earlier = run.status.approvals.map((a) => `${a.gate} was approved by ${a.by} at ${a.at}`);
     return refused(`no approval is pending (phase ${run.status.phase})${earlier.length ? `: ${earlier.join('; ')}` : ''}`);

@@ -54,6 +54,7 @@ export class RotationLedger {
       label: null,
       region: null,
       requestedBy: input.requestedBy,
+      resumedBy: input.resume ? input.resumedBy ?? null : null,
       fleetRotationId: input.fleetRotationId ?? null,
       dryRun: input.dryRun === true,
       phase: 'Snapshotting',

@@ -9,6 +9,7 @@ import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, REQUESTED_BY } from '../../common/se
 import { releaseKubeconfigs } from './releaseKubeconfigs.js';
 import { reportToFleet } from './reportToFleet.js';
 import { cancel, installControls } from './controls.js';
+import { applyGatePolicy } from './gatePolicy.js';
 import { RotationRun, StopRequested } from './run.js';
 import {
   declineRecycling, deleteTokens, gate, plan, recycleNodes, regenerate, restartWorkloads, takeSnapshot,
@@ -79,7 +80,9 @@ function begin(run: RotationRun): void {
     { key: REQUESTED_BY, value: input.requestedBy },
     ...(input.fleetRotationId ? [{ key: FLEET_ROTATION_ID, value: input.fleetRotationId }] : []),
   );
-  run.ledger.setPhase('Snapshotting', 'snapshot', input.resume ? `resumed from run ${input.resume.previousRunId}` : 'started');
+  const resumedBy = input.resume && input.resumedBy ? ` by ${input.resumedBy}` : '';
+  run.ledger.setPhase('Snapshotting', 'snapshot', input.resume ? `resumed from run ${input.resume.previousRunId}${resumedBy}` : 'started');
+  applyGatePolicy(run);
 }
 
 async function stopRotation(run: RotationRun): Promise<void> {

@@ -53,16 +53,21 @@ export async function watchFollowed(fleet: FleetLedger): Promise<void> {
   }
 }
 
-function childInput(fleet: FleetLedger, cluster: FleetCluster): ClusterRotationWorkflowInput {
+export function childInput(fleet: FleetLedger, cluster: FleetCluster): ClusterRotationWorkflowInput {
   const { input } = fleet;
   const rotation = input.rotation ?? {};
+  const cover = fleet.gateCover();
   return {
     ...rotation,
     clusterId: cluster.id,
     requestedBy: input.requestedBy,
     fleetRotationId: fleet.fleetId,
-    // The fleet's canary gate stands in for per-cluster gates unless the fleet asks for them.
-    approvals: { beforeDelete: false, beforeRecycle: false, ...rotation.approvals },
+    // The fleet's canary gate stands in for per-cluster gates (unless the fleet asks for them) once a
+    // second person approved it, or an admin switched the fleet's gates off; until then each
+    // cluster keeps its own gates, so the requester alone never reaches a token delete.
+    approvals: cover
+      ? { beforeDelete: false, beforeRecycle: false, ...rotation.approvals, disabledBy: cover }
+      : { ...rotation.approvals },
   };
 }
 

@@ -7,6 +7,7 @@ import { setHandler } from '@temporalio/workflow';
 import type {
   AbortInput, ApproveInput, ClusterFinishedSignal, ControlInput, FleetCluster, FleetSkipInput, FleetStatus, RejectInput,
 } from '../../common/types.js';
+import { isIdentity, sameIdentity } from '../../common/identity.js';
 import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
 import {
   clusterFinishedSignal, fleetAbortUpdate, fleetApproveUpdate, fleetPauseUpdate, fleetRejectUpdate, fleetResumeUpdate,
@@ -16,8 +17,8 @@ import { addTimeline, budgetOf, clusterPhaseOf, type FleetLedger } from './state
 
 export function installControls(fleet: FleetLedger): void {
   setHandler(fleetStatusQuery, () => fleet.status());
-  setHandler(fleetApproveUpdate, (a) => approve(fleet, a), { validator: (_: ApproveInput) => enforce(decideApprove(fleet)) });
-  setHandler(fleetRejectUpdate, (r) => reject(fleet, r), { validator: (_: RejectInput) => enforce(decideReject(fleet)) });
+  setHandler(fleetApproveUpdate, (a) => approve(fleet, a), { validator: (a: ApproveInput) => enforce(decideApprove(fleet, a)) });
+  setHandler(fleetRejectUpdate, (r) => reject(fleet, r), { validator: (r: RejectInput) => enforce(decideReject(fleet, r)) });
   setHandler(fleetPauseUpdate, (c) => pause(fleet, c), { validator: (_?: ControlInput) => enforce(decidePause(fleet)) });
   setHandler(fleetResumeUpdate, (c) => resume(fleet, c), { validator: (_?: ControlInput) => enforce(decideResume(fleet)) });
   setHandler(fleetSkipUpdate, (s?: FleetSkipInput) => skip(fleet, s), { validator: (s?: FleetSkipInput) => enforce(decideSkip(fleet, s)) });
@@ -32,12 +33,34 @@ function endedRefusal(fleet: FleetLedger): Decision | null {
   return fleet.isOver() ? refused(`the fleet rotation has ended (${fleet.phase()})`) : null;
 }
 
-function decideGateAnswer(fleet: FleetLedger): Decision {
+/**
+ * Four-eyes on every path (API, Temporal CLI, Temporal Web): the fleet's requester, who is also the
+ * requester of each of its rotations, never answers its gate; and a gate is answered once.
+ */
+function decideGateAnswer(fleet: FleetLedger, what: 'approve' | 'reject', by: string | undefined): Decision {
+  const ended = endedRefusal(fleet);
+  if (ended) return ended;
+  if (!isIdentity(by)) return refused(`${what} needs 'by': who decides`);
+  const { requestedBy } = fleet.input;
+  if (sameIdentity(by, requestedBy)) {
+    return refused(`the requester (${requestedBy}) cannot ${what} their own fleet rotation: four-eyes${what === 'reject' ? ' (abort stops it)' : ''}`);
+  }
+  const { state } = fleet;
+  if (state.canaryApproved) {
+    const earlier = state.approvals.map((a) => `approved by ${a.by} at ${a.at}`).join('; ');
+    return refused(`the canary gate has already been answered${earlier ? `: ${earlier}` : ''}`);
+  }
+  if (fleet.rejected || state.aborted) return refused(`the canary gate has already been answered: the fleet is ${fleet.phase()}`);
   return fleet.gate ? ALLOWED : refused(`no approval is pending: the fleet is ${fleet.phase()}`);
 }
 
-export const decideApprove = decideGateAnswer;
-export const decideReject = decideGateAnswer;
+export function decideApprove(fleet: FleetLedger, input: ApproveInput | undefined): Decision {
+  return decideGateAnswer(fleet, 'approve', input?.by);
+}
+
+export function decideReject(fleet: FleetLedger, input: RejectInput | undefined): Decision {
+  return decideGateAnswer(fleet, 'reject', input?.by);
+}
 
 export function decidePause(fleet: FleetLedger): Decision {
   const ended = endedRefusal(fleet);

@@ -2,6 +2,7 @@
 // functions over FleetCarriedState, and FleetLedger, what one run knows (the carried state plus
 // this run's gate, soak, outcome and the rotations it follows) and the status it answers. The
 // workflow stays a scheduler; this module is read and tested on its own.
+import { isIdentity, sameIdentity } from '../../common/identity.js';
 import { TERMINAL_PHASES, type RotationPhase } from '../../common/names.js';
 import {
   FLEET_CLUSTER_PHASES,
@@ -193,6 +194,17 @@ export class FleetLedger {
       + (state.haltReason ? `\n\nHalted: ${state.haltReason}` : '');
   }
 
+  /**
+   * Who stands in for the children's own gates: the admin who switched the fleet's gates off, or
+   * `fleet:<id>` once someone other than the requester approved the canary gate; null until then.
+   */
+  gateCover(): string | null {
+    const { input, state } = this;
+    if (isIdentity(input.gatesDisabledBy)) return input.gatesDisabledBy;
+    const secondPerson = state.approvals.some((a) => !sameIdentity(a.by, input.requestedBy));
+    return state.canaryApproved && secondPerson ? `fleet:${this.fleetId}` : null;
+  }
+
   /** The selection, planned into waves (first run only). */
   select(selected: SelectedCluster[]): void {
     const plan = planWaves(selected, this.input.waves?.canary ?? DEFAULTS.canary);
@@ -201,6 +213,18 @@ export class FleetLedger {
     for (const cluster of this.state.clusters) this.byId.set(cluster.id, cluster);
     this.state.selected = true;
     addTimeline(this.state, 'selected', `${selected.length} clusters in ${plan.waveCount} wave(s)`);
+    this.noteGates();
+  }
+
+  /** Says which gates cover the clusters, and why a setting that would skip one was not obeyed. */
+  private noteGates(): void {
+    const { input, state } = this;
+    const admin = isIdentity(input.gatesDisabledBy) ? input.gatesDisabledBy : null;
+    if (admin) return addTimeline(state, 'gates off', `switched off by ${admin}`);
+    const canaryGate = state.waveCount > 1 && (input.waves?.canaryApproval ?? DEFAULTS.canaryApproval);
+    const first = state.waveCount > 1 ? 'the canary wave keeps' : 'every cluster keeps';
+    const rest = canaryGate ? '' : '; with no canary gate after it, so does every later wave';
+    addTimeline(state, 'gates kept', `${first} its own approval gate${rest} (switching them off needs gatesDisabledBy, an admin)`);
   }
 
   fail(error: string): void {

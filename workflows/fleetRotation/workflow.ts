@@ -3,9 +3,10 @@
 // its whole state across continue-as-new, so history stays bounded at any fleet size
 // (docs/design.md, "The fleet").
 import {
-  allHandlersFinished, condition, continueAsNew, isCancellation, proxyActivities, setCurrentDetails,
+  allHandlersFinished, condition, continueAsNew, isCancellation, patched, proxyActivities, setCurrentDetails,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import { selectsEverything } from '../../common/gates.js';
 import type { FleetActivities } from '../../common/fleetActivities.js';
 import type { FleetReport, FleetRotationInput } from '../../common/types.js';
 import { FLEET_ROTATION_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
@@ -18,6 +19,8 @@ const { selectClusters } = proxyActivities<FleetActivities>({
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
+
+export const EMPTY_SELECTOR_PATCH = 'fleet-empty-selector-needs-all';
 
 export async function fleetRotation(input: FleetRotationInput): Promise<FleetReport> {
   const fleet = new FleetLedger(input, workflowInfo().workflowId);
@@ -67,6 +70,12 @@ async function select(fleet: FleetLedger): Promise<boolean> {
     { key: REQUESTED_BY, value: input.requestedBy },
   ]);
   showDetails(fleet);
+  // Runs recorded before this rule selected every cluster on an empty selector.
+  if (selectsEverything(input.selector) && input.selector.all !== true && patched(EMPTY_SELECTOR_PATCH)) {
+    fleet.fail('selection refused: the selector is empty, which selects every cluster of the account; say so with selector.all: true');
+    showDetails(fleet);
+    return false;
+  }
   try {
     const selected = await selectClusters.executeWithOptions({ summary: `Select clusters: ${describeSelector(input.selector)}` }, [input.selector]);
     fleet.select(selected);

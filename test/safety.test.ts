@@ -20,7 +20,8 @@ const skip = SAFETY_KNOWN_BROKEN && process.env.SAFETY_KNOWN_BROKEN !== '0'
   ? 'SAFETY_KNOWN_BROKEN: the workflows still break the invariants (issue 10); run with SAFETY_KNOWN_BROKEN=0'
   : false;
 
-const FIXED_SEED = 20_261_210;
+/** chosen so that several of its cases aim an item-1 action (pause, cancel, terminate, SIGKILL...) at the credential window */
+const FIXED_SEED = 20_261_446;
 const FIXED_RUNS = 8;
 
 describe('safety: the invariants hold under adversarial operators, world changes and crashes', { skip }, () => {
@@ -29,7 +30,9 @@ describe('safety: the invariants hold under adversarial operators, world changes
   after(async () => { await stack?.stop(); });
 
   test(`fixed seed ${FIXED_SEED}, ${FIXED_RUNS} cases`, { timeout: 180_000 }, async () => {
-    await checkSafety(stack, { numRuns: FIXED_RUNS, seed: FIXED_SEED, timeLimitMs: 120_000 });
+    const { coverage } = await checkSafety(stack, { numRuns: FIXED_RUNS, seed: FIXED_SEED, timeLimitMs: 120_000 });
+    // a run that never acted inside the credential window would pass while proving nothing about it
+    assert.ok(coverage.windowCases > 0, `no case sent an action inside the credential window:\n${coverage.report().join('\n')}`);
   });
 
   for (const regression of REGRESSIONS) {

@@ -85,6 +85,11 @@ export async function runOperatorOp(client: Client, scenario: Scenario, clusterI
       case 'freshStart':
         await startRotation(client, rotationInput(scenario, clusterId, op.by));
         return 'started';
+      case 'terminateThenFreshStart': {
+        const terminated = await handle.terminate('safety test: terminated from Temporal Web').then(() => 'terminated', short);
+        const started = await startRotation(client, rotationInput(scenario, clusterId, op.by)).then(() => 'a new rotation started', short);
+        return `${terminated}; ${started}`;
+      }
       case 'fleet': {
         if (!fleetName) return 'not a fleet case';
         const arg = op.control === 'reject' || op.control === 'abort' ? { by: op.by, reason: 'safety test' } : { by: op.by };

@@ -3,6 +3,7 @@
 // itself as data, ready to be kept in regressions.ts. Cases run on a real stack, so timing varies:
 // a replayed seed gives the same actions, at the same aimed phases, not the same microseconds.
 import fc from 'fast-check';
+import { Coverage } from './coverage.js';
 import type { InvariantId, Violation } from './invariants.js';
 import { runCase, type CaseResult } from './runCase.js';
 import { describeScenario, scenarioArbitrary, type Scenario } from './scenario.js';
@@ -43,20 +44,29 @@ export function formatCase(scenario: Scenario, result: CaseResult, failing: Viol
   ].join('\n');
 }
 
-/** Throws with a readable report when a case violates an invariant. */
-export async function checkSafety(stack: SafetyStack, opts: SafetyRunOptions): Promise<{ numRuns: number }> {
+/**
+ * Throws with a readable report when a case violates an invariant. Logs where the actions landed
+ * (the generated cases only, not the shrinking's) at the end, and returns it.
+ */
+export async function checkSafety(stack: SafetyStack, opts: SafetyRunOptions): Promise<{ numRuns: number; coverage: Coverage }> {
   const only = new Set(opts.only ?? ALL_INVARIANTS);
   const log = opts.log ?? ((line: string) => console.log(line));
+  const coverage = new Coverage();
   let n = 0;
+  let shrinking = false;
   const property = fc.asyncProperty(scenarioArbitrary(new Set(opts.without ?? [])), async (scenario) => {
     const result = await runCase(stack, scenario);
+    if (!shrinking) coverage.add(result.landings);
     const failing = result.violations.filter((v) => only.has(v.invariant));
     const others = result.violations.filter((v) => !only.has(v.invariant)).map((v) => v.invariant);
     log(`case ${++n}: ${failing.length ? `FAIL ${[...new Set(failing.map((v) => v.invariant))].join(',')}` : 'ok'}` +
       `${others.length ? ` (also ${[...new Set(others)].join(',')}, not selected)` : ''} in ${(result.ms / 1000).toFixed(1)} s` +
       `${result.finished ? '' : ', still open at the deadline'}; ${scenario.clusters} cluster(s), ${scenario.actions.length} action(s)`);
     if (opts.verbose) log(formatCase(scenario, result, result.violations));
-    if (failing.length) throw new SafetyViolation(scenario, result, failing);
+    if (failing.length) {
+      shrinking = true;
+      throw new SafetyViolation(scenario, result, failing);
+    }
   });
   const details = await fc.check(property, {
     numRuns: opts.numRuns,
@@ -64,7 +74,8 @@ export async function checkSafety(stack: SafetyStack, opts: SafetyRunOptions): P
     ...(opts.path ? { path: opts.path } : {}),
     plugins: [fc.interruptAfterTimeLimit(opts.timeLimitMs, { failOnInterrupt: true })],
   });
-  if (!details.failed) return { numRuns: details.numRuns };
+  for (const line of coverage.report()) log(line);
+  if (!details.failed) return { numRuns: details.numRuns, coverage };
   const error = details.errorInstance;
   const report = error instanceof SafetyViolation
     ? formatCase(error.scenario, error.result, error.failing)

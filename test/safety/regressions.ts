@@ -35,4 +35,21 @@ export const REGRESSIONS: Regression[] = [
       actions: [{ when: { phase: 'AwaitingApproval' }, cluster: 0, op: { op: 'approve', by: 'alice' } }],
     },
   },
+  {
+    name: 'a lost regenerate answer while LKE still serves the old kubeconfig makes the rotator regenerate again',
+    invariant: 'I3',
+    why: 'The regenerate POST takes effect but its answer is a 503. The retry looks first (docs/design.md, "The steps of ' +
+      'one rotation"), but LKE still serves the old kubeconfig (staleKubeconfigMs), so it sees the old fingerprint, ' +
+      'concludes nothing happened and POSTs again: two regenerates reach LKE for one regenerate step, and the ' +
+      'kubeconfig the first one made is superseded. Found by the fixed seed 20261446, case 1, once cases held the ' +
+      'credential window open (kept as generated: without its cancel the case did not reproduce in one try).',
+    scenario: {
+      clusters: 1, gates: { beforeDelete: false, beforeRecycle: false }, restart: 'kube-system', recycle: 'none', approver: 'bob', userTokenSecrets: 0,
+      lke: { kubeconfigReadyMs: 1_174, staleKubeconfigMs: 1_675, deleteLatencyMs: 110, regenerateLatencyMs: 206, nodesLatencyMs: 142, regenerateAnswerLost: 503 },
+      actions: [
+        { when: { phase: 'DeliveringKubeconfig' }, cluster: 0, op: { op: 'cancel' } },
+        { when: { phase: 'RecyclingNodes' }, cluster: 0, op: { op: 'approve', by: 'bob' } },
+      ],
+    },
+  },
 ];

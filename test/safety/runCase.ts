@@ -4,7 +4,8 @@
 import type { Client } from '@temporalio/client';
 import { startRotation } from '../../client/index.js';
 import { startFleetRotation } from '../../client/fleets.js';
-import { TERMINAL_PHASES, clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
+import { ROTATION_PHASES, TERMINAL_PHASES, clusterRotationWorkflowId, fleetRotationWorkflowId, type RotationPhase } from '../../common/names.js';
+import type { Landing } from './coverage.js';
 import { readRuns, type RunRecord } from './evidence.js';
 import { driveToEnd } from './finisher.js';
 import { checkInvariants, type Violation } from './invariants.js';
@@ -14,15 +15,15 @@ import { fleetStatusQuery } from '../../workflows/definitions.js';
 import type { Action, Scenario } from './scenario.js';
 import type { SafetyStack } from './stack.js';
 import { fleetInput, rotationInput } from './tuning.js';
-import { createUserTokenSecret, injectFault, regenerateByHand, servedKubeconfig } from './world.js';
+import { applyLkeBehaviour, createUserTokenSecret, injectFault, regenerateByHand, servedKubeconfig } from './world.js';
 
-/** an action aimed at a phase waits this long for it, then goes anyway */
-const PHASE_WAIT_MS = 2_500;
+/** an action aimed at a phase waits this long for it, then goes anyway (a slow kubeconfig takes up to 3 s) */
+const PHASE_WAIT_MS = 4_000;
 /** the careful operator's time to bring every rotation to an end */
 const FINISH_DEADLINE_MS = 35_000;
 
 /** finished: every rotation closed within the drive's deadline (an open one is judged as it stands) */
-export interface CaseResult { violations: Violation[]; model: CaseModel; finished: boolean; ms: number }
+export interface CaseResult { violations: Violation[]; model: CaseModel; finished: boolean; ms: number; landings: Landing[] }
 
 let cases = 0;
 
@@ -35,6 +36,7 @@ export async function runCase(stack: SafetyStack, scenario: Scenario): Promise<C
   const model = newModel(scenario, clusterIds, fleetName);
   const undo: (() => void)[] = [];
   const outputBefore = stack.workerOutput.length;
+  const landings: Landing[] = [];
   try {
     for (const clusterId of clusterIds) {
       for (let i = 0; i < scenario.userTokenSecrets; i++) model.log.push(`setup: cluster ${clusterId} ${await createUserTokenSecret(stack.sim, clusterId)}`);
@@ -42,15 +44,17 @@ export async function runCase(stack: SafetyStack, scenario: Scenario): Promise<C
       if (yaml) model.originalKubeconfigs.set(clusterId, yaml);
     }
     await stack.ensureWorker();
+    if (scenario.lke) undo.push(applyLkeBehaviour(stack.sim, clusterIds, scenario.lke));
     if (fleetName) await startFleetRotation(client, fleetInput(scenario, fleetName, clusterIds));
     else await startRotation(client, rotationInput(scenario, clusterIds[0]));
 
     const colleague = scenario.approver ? approveWhilePending(client, model, scenario.approver) : null;
     for (const [i, action] of scenario.actions.entries()) {
       const clusterId = clusterIds[action.cluster % clusterIds.length];
-      const reached = await waitFor(client, action, clusterId);
+      const { reached, phase } = await waitFor(client, action, clusterId);
+      landings.push({ op: action.op.op, phase });
       const outcome = await perform(stack, client, scenario, model, clusterId, action, undo);
-      model.log.push(`${i + 1}. +${Date.now() - began} ms ${reached} cluster ${clusterId} ${JSON.stringify(action.op)} -> ${outcome}`);
+      model.log.push(`${i + 1}. +${Date.now() - began} ms ${reached} (sent in ${phase}) cluster ${clusterId} ${JSON.stringify(action.op)} -> ${outcome}`);
     }
     await colleague?.stop();
     for (const fn of undo.splice(0)) fn();
@@ -64,18 +68,24 @@ export async function runCase(stack: SafetyStack, scenario: Scenario): Promise<C
       sim: stack.sim, kubeconfigDir: stack.kubeconfigDir, model, clusterRuns, fleetRuns,
       issuedTokens: stack.issuedTokens, workerOutput: stack.workerOutput.slice(outputBefore).join(''),
     });
-    return { violations, model, finished, ms: Date.now() - began };
+    return { violations, model, finished, ms: Date.now() - began, landings };
   } finally {
     for (const fn of undo) fn();
     await closeLeftovers(client, clusterIds, fleetName);
   }
 }
 
-async function waitFor(client: Client, action: Action, clusterId: number): Promise<string> {
+/** the steps in the order a run goes through them; Blocked and Compensating can come at any point */
+const STEP_ORDER = ROTATION_PHASES.slice(0, ROTATION_PHASES.indexOf('RecyclingNodes') + 1);
+const passed = (seen: string, aimed: RotationPhase): boolean =>
+  STEP_ORDER.includes(aimed) && STEP_ORDER.indexOf(seen as RotationPhase) > STEP_ORDER.indexOf(aimed);
+
+/** Waits for the action's moment; says how it went and the phase the rotation is in now (where the action lands). */
+async function waitFor(client: Client, action: Action, clusterId: number): Promise<{ reached: string; phase: string }> {
   const when = action.when;
   if ('afterMs' in when) {
     await new Promise((r) => setTimeout(r, when.afterMs));
-    return `after ${when.afterMs} ms`;
+    return { reached: `after ${when.afterMs} ms`, phase: (await rotationStatus(client, clusterId))?.phase ?? 'none' };
   }
   const phase = when.phase;
   const deadline = Date.now() + PHASE_WAIT_MS;
@@ -86,15 +96,16 @@ async function waitFor(client: Client, action: Action, clusterId: number): Promi
     if (status) {
       seen = status.phase;
       unanswered = Date.now();
-      if (seen === phase) return `at ${phase}`;
-      // waiting for a human, or ended: the aimed phase will not come by itself
-      if (status.pendingGate || status.paused || seen === 'Blocked' || TERMINAL_PHASES.includes(status.phase)) break;
-    } else if (Date.now() - unanswered > 1_000) {
-      break; // not started (a fleet's later wave) or not running
+      if (seen === phase) return { reached: `at ${phase}`, phase };
+      // waiting for a human, ended, or already past it: the aimed phase will not come by itself
+      if (status.pendingGate || status.paused || seen === 'Blocked' || TERMINAL_PHASES.includes(status.phase) || passed(seen, phase)) break;
+    } else {
+      seen = 'none';
+      if (Date.now() - unanswered > 1_000) break; // not started (a fleet's later wave) or not running
     }
     await new Promise((r) => setTimeout(r, 40));
   }
-  return `(${phase} not reached; was ${seen})`;
+  return { reached: `(${phase} not reached; was ${seen})`, phase: seen };
 }
 
 async function perform(

@@ -38,6 +38,11 @@ export type Op =
   | { op: 'resumeRun'; by: Identity }
   /** a new rotation of the same cluster, started only if none is running */
   | { op: 'freshStart'; by: Identity }
+  /**
+   * Temporal Web's "Terminate", then at once a NEW rotation of the same cluster (not a resume): the
+   * new run's snapshot meets whatever the terminated one left (docs/design.md, "The credential window")
+   */
+  | { op: 'terminateThenFreshStart'; by: Identity }
   /** a human following Linode's guide regenerates by hand (POST regenerate) */
   | { op: 'outsideRegenerate' }
   /** a user's own service account with a legacy token Secret in kube-system */
@@ -56,6 +61,26 @@ export interface Action {
   op: Op;
 }
 
+/**
+ * How LKE and the apiserver behave in this case, in real milliseconds. A time-scaled rotation would
+ * pass through the credential window in about a second, too fast for an action aimed at one of its
+ * phases to land there; these hold each step of the window open long enough (docs/simulator.md).
+ */
+export interface LkeBehaviour {
+  /** from a regenerate until LKE serves the new kubeconfig (AwaitingKubeconfig) */
+  kubeconfigReadyMs: number;
+  /** after a regenerate LKE keeps serving the old kubeconfig this long (0: answers 503 at once) */
+  staleKubeconfigMs: number;
+  /** each token Secret delete takes this long (DeletingTokens) */
+  deleteLatencyMs: number;
+  /** LKE takes this long to answer POST regenerate (Regenerating) */
+  regenerateLatencyMs: number;
+  /** after a regenerate, each read of the cluster's Nodes takes this long (Verifying, which lists them twice per pass) */
+  nodesLatencyMs: number;
+  /** the rotator's first regenerate happens, but its answer is lost (503 or a dropped connection) */
+  regenerateAnswerLost: 503 | 'drop' | null;
+}
+
 export interface Scenario {
   /** 1: a single cluster rotation; 2-3: a fleet over that many clusters */
   clusters: number;
@@ -72,13 +97,18 @@ export interface Scenario {
   approver?: Identity;
   /** user-owned token Secrets present in kube-system before the rotation starts */
   userTokenSecrets: number;
+  /** absent: the simulator's defaults (a window of about a second), as in regressions found before it existed */
+  lke?: LkeBehaviour;
   actions: Action[];
 }
 
-/** phases worth aiming an action at: the gates, each step of the credential window, Blocked */
-export const AIM_PHASES: RotationPhase[] = [
-  'AwaitingApproval', 'DeletingTokens', 'Regenerating', 'AwaitingKubeconfig', 'Verifying', 'DeliveringKubeconfig',
-  'RestartingWorkloads', 'AwaitingRecycleApproval', 'RecyclingNodes', 'Blocked', 'Compensating',
+/** the phases of the credential window: from the first token delete until the new kubeconfig is delivered */
+export const WINDOW_PHASES: readonly RotationPhase[] = [
+  'DeletingTokens', 'Regenerating', 'AwaitingKubeconfig', 'Verifying', 'DeliveringKubeconfig',
+];
+/** other phases worth aiming an action at: the gates, the work after delivery, Blocked, the roll-forward */
+export const OTHER_AIM_PHASES: readonly RotationPhase[] = [
+  'AwaitingApproval', 'RestartingWorkloads', 'AwaitingRecycleApproval', 'RecyclingNodes', 'Blocked', 'Compensating',
 ];
 
 const identity = fc.constantFrom(...IDENTITIES);
@@ -102,6 +132,7 @@ const operatorOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'terminate' as const }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('resumeRun' as const), by: identity }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('freshStart' as const), by: identity }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('terminateThenFreshStart' as const), by: identity }) },
 );
 
 const worldOp: fc.Arbitrary<Op> = fc.oneof(
@@ -116,10 +147,26 @@ const fleetOp: fc.Arbitrary<Op> = fc.record({
   by: identity,
 });
 
+// Most actions aim at the credential window, where the promise is hardest to keep (issue 10, item 1).
 const when: fc.Arbitrary<When> = fc.oneof(
-  fc.record({ afterMs: fc.integer({ min: 0, max: 1_500 }) }),
-  fc.record({ phase: fc.constantFrom(...AIM_PHASES) }),
+  { weight: 2, arbitrary: fc.record({ afterMs: fc.integer({ min: 0, max: 1_500 }) }) },
+  { weight: 5, arbitrary: fc.record({ phase: fc.constantFrom(...WINDOW_PHASES) }) },
+  { weight: 2, arbitrary: fc.record({ phase: fc.constantFrom(...OTHER_AIM_PHASES) }) },
 );
+
+/**
+ * Each step of the window held open for a while. The bounds stay under the time-scaled activity
+ * timeouts (tuning.ts: 1 s for deletes and regenerate, a 1 s heartbeat for a verify pass), so a
+ * slow step is slow, not a timeout; timeouts come from the faults and the SIGKILLs.
+ */
+const lkeBehaviour: fc.Arbitrary<LkeBehaviour> = fc.record({
+  kubeconfigReadyMs: fc.integer({ min: 1_000, max: 3_000 }),
+  staleKubeconfigMs: fc.oneof(fc.constant(0), fc.integer({ min: 300, max: 2_000 })),
+  deleteLatencyMs: fc.integer({ min: 50, max: 120 }),
+  regenerateLatencyMs: fc.integer({ min: 200, max: 500 }),
+  nodesLatencyMs: fc.integer({ min: 100, max: 250 }),
+  regenerateAnswerLost: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(503 as const, 'drop' as const) }),
+});
 
 function actionArb(clusters: number, without: ReadonlySet<string>): fc.Arbitrary<Action> {
   const op = fc.oneof(
@@ -132,8 +179,9 @@ function actionArb(clusters: number, without: ReadonlySet<string>): fc.Arbitrary
 }
 
 /**
- * Scenarios; `without` leaves out ops by name (and 'userTokenSecrets' the ones present at start), to
- * look past a counterexample already known. The default generates everything.
+ * Scenarios; `without` leaves out ops by name (and 'userTokenSecrets' the ones present at start,
+ * 'lke' the slow credential window), to look past a counterexample already known. The default
+ * generates everything.
  */
 export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.Arbitrary<Scenario> {
   return fc
@@ -149,12 +197,14 @@ export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.
       fleet: clusters > 1
         ? fc.record({ canary: fc.constantFrom(0 as const, 1 as const), canaryApproval: fc.boolean() })
         : fc.constant(undefined),
-      approver: fc.constantFrom(...IDENTITIES),
+      // mostly a colleague, so actions aimed past the gate get there once four-eyes is enforced
+      approver: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('bob' as const, 'carol' as const) }, { weight: 1, arbitrary: fc.constant(REQUESTER) }),
       userTokenSecrets: without.has('userTokenSecrets')
         ? fc.constant(0)
         : fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
+      lke: without.has('lke') ? fc.constant(undefined) : lkeBehaviour,
       actions: fc.array(actionArb(clusters, without), { maxLength: 10 }),
-    }, { requiredKeys: ['clusters', 'gates', 'restart', 'recycle', 'userTokenSecrets', 'actions'] }));
+    }, { requiredKeys: ['clusters', 'gates', 'restart', 'recycle', 'userTokenSecrets', 'lke', 'actions'] }));
 }
 
 /** One line per action, for the report of a failing case. */
@@ -166,6 +216,9 @@ export function describeScenario(s: Scenario): string {
     `${head} requested by ${REQUESTER}; gates beforeDelete ${s.gates.beforeDelete ? 'on' : 'OFF'}, beforeRecycle ${s.gates.beforeRecycle ? 'on' : 'off'}; ` +
       `restart ${s.restart}; recycle ${s.recycle}; ${s.userTokenSecrets} user-owned token Secret(s); ` +
       `${s.approver ? `${s.approver} approves every pending gate` : 'no standing approver'}`,
+    ...(s.lke ? [`LKE: kubeconfig ready ${s.lke.kubeconfigReadyMs} ms after a regenerate, the old one served ${s.lke.staleKubeconfigMs} ms; ` +
+      `deletes ${s.lke.deleteLatencyMs} ms, regenerate ${s.lke.regenerateLatencyMs} ms, node reads ${s.lke.nodesLatencyMs} ms; ` +
+      `first regenerate answer ${s.lke.regenerateAnswerLost === null ? 'arrives' : `lost (${s.lke.regenerateAnswerLost})`}`] : []),
   ];
   s.actions.forEach((a, i) => {
     const at = 'afterMs' in a.when ? `after ${a.when.afterMs} ms` : `at ${a.when.phase}`;

@@ -5,7 +5,9 @@
 //                              to look for further counterexamples past one already known
 //   SAFETY_WITHOUT=userTokenSecrets,userTokenSecret
 //                              leave these ops out of the scenarios (another way past a known one;
-//                              a seed replays only with the same SAFETY_WITHOUT)
+//                              a seed replays only with the same SAFETY_WITHOUT); `lke` leaves out the
+//                              slow credential window (LkeBehaviour in scenario.ts)
+// At its end the run logs where the actions landed: per phase, how many cases sent one there.
 //   SAFETY_VERBOSE=1           print every case's actions and what they did
 //   SAFETY_TIME_LIMIT_MS       stop the whole run (shrinking included) after this long; default 20 min
 import { after, before, test } from 'node:test';

@@ -38,6 +38,8 @@ export interface SafetyStack {
   stop(): Promise<void>;
 }
 
+interface WorkerProcess { child: ChildProcess; up: Promise<void> }
+
 const WORKER_ENTRY = fileURLToPath(new URL('./workerChild.ts', import.meta.url));
 
 export async function startSafetyStack(): Promise<SafetyStack> {
@@ -47,7 +49,9 @@ export async function startSafetyStack(): Promise<SafetyStack> {
   const issuedTokens = new Set<string>([sim.linodeToken, sim.readOnlyToken]);
   const workerOutput: string[] = [];
   let nextClusterId = 300_000;
-  let worker: { child: ChildProcess; up: Promise<void> } | null = null;
+  /** the worker polling now, and a warm spare that polls once told to (workerChild.ts) */
+  let worker: WorkerProcess | null = null;
+  let spare: WorkerProcess | null = null;
 
   const collect = (object: KubeObject): void => {
     const token = (object.data as { token?: string } | undefined)?.token;
@@ -68,7 +72,7 @@ export async function startSafetyStack(): Promise<SafetyStack> {
     return ids;
   }
 
-  function spawnWorker(): { child: ChildProcess; up: Promise<void> } {
+  function spawnWorker(): WorkerProcess {
     const config: WorkerChildConfig = {
       address: server.address,
       namespace: server.namespace,
@@ -77,8 +81,9 @@ export async function startSafetyStack(): Promise<SafetyStack> {
     };
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SAFETY_WORKER: JSON.stringify(config) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.on('error', () => undefined); // a SIGKILLed child's pipe breaks; nothing to do
     const up = new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (chunk: Buffer) => {
         const text = chunk.toString('utf8');
@@ -89,6 +94,7 @@ export async function startSafetyStack(): Promise<SafetyStack> {
       child.on('exit', (code, signal) => {
         reject(new Error(`the safety worker exited before polling (${code ?? signal})`));
         if (worker?.child === child) worker = null;
+        if (spare?.child === child) spare = null;
       });
     });
     up.catch(() => undefined);
@@ -103,8 +109,14 @@ export async function startSafetyStack(): Promise<SafetyStack> {
     workerOutput,
     addClusters,
     async ensureWorker() {
-      worker ??= spawnWorker();
-      await worker.up;
+      if (!worker) {
+        worker = spare ?? spawnWorker();
+        spare = null;
+        worker.child.stdin?.write('run\n');
+      }
+      const current = worker;
+      spare ??= spawnWorker();
+      await current.up;
     },
     killWorker() {
       worker?.child.kill('SIGKILL');
@@ -113,6 +125,8 @@ export async function startSafetyStack(): Promise<SafetyStack> {
     async stop() {
       const child = worker?.child;
       worker = null;
+      spare?.child.kill('SIGKILL');
+      spare = null;
       if (child && child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');

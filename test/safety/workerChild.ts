@@ -2,7 +2,9 @@
 // production wiring (compose(): real @linode/api-v4 and @kubernetes/client-node over HTTP(S) to the
 // simulator), with the short poll intervals a
 // time-scaled simulator needs. worker/main.ts reads no knobs for those, hence this entry.
-// Configured by SAFETY_WORKER (JSON); see stack.ts spawnWorker().
+// Configured by SAFETY_WORKER (JSON); see stack.ts spawnWorker(). It starts as the stack's warm
+// spare: it loads, connects and builds its worker, then polls only when the parent writes a line to
+// its stdin, so a SIGKILLed worker is replaced in milliseconds instead of a process start.
 import { NativeConnection } from '@temporalio/worker';
 import { compose, type ActivityTuning } from '../../activities/compose.js';
 import { Secret } from '../../config/config.js';
@@ -27,9 +29,14 @@ const worker = await createRotationWorker({
     kubeconfigDir: config.kubeconfigDir,
     activities: config.activities,
   }).workerActivities(),
-  workerOptions: { shutdownGraceTime: '1 second' },
+  // A SIGKILLed worker's sticky queue holds its workflows' next tasks until this passes (default 10 s),
+  // so queries and Updates go unanswered that long: scaled down like the rest of the world.
+  workerOptions: { shutdownGraceTime: '1 second', stickyQueueScheduleToStartTimeout: '500 ms' },
 });
 process.on('SIGTERM', () => worker.shutdown());
+console.log('safety-worker ready');
+process.stdin.once('end', () => process.exit(0)); // the parent is gone: a spare has nothing to wait for
+await new Promise<void>((resolve) => { process.stdin.once('data', () => resolve()); });
 // the parent waits for this line before it counts the worker as up
 console.log('safety-worker polling');
 await worker.run();

@@ -1,12 +1,13 @@
 // The world outside the rotator, as a human or LKE itself changes it: a regenerate by hand (Linode's
 // guide, over the Linode API), a user's own service account with a legacy token Secret (over the
-// cluster's Kubernetes API, with the kubeconfig LKE serves now), faults in LKE's answers, and the
-// checks the invariants need: does this kubeconfig work against the cluster?
+// cluster's Kubernetes API, with the kubeconfig LKE serves now), faults in LKE's answers, how slowly
+// LKE moves through the credential window, and the checks the invariants need: does this kubeconfig
+// work against the cluster?
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { KUBE_SYSTEM } from '../../common/lke.js';
 import { SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../../common/names.js';
 import type { Simulator } from '../../sim/index.js';
-import type { Fault } from './scenario.js';
+import type { Fault, LkeBehaviour } from './scenario.js';
 
 /** GET kubeconfig as linode-cli would; null while LKE answers 503 (or any error) */
 export async function servedKubeconfig(sim: Simulator, clusterId: number): Promise<string | null> {
@@ -95,4 +96,45 @@ export function injectFault(sim: Simulator, clusterId: number, f: Fault): () => 
       return undo;
     }
   }
+}
+
+/**
+ * Makes LKE as slow as the case says for these clusters (see LkeBehaviour); returns what undoes it.
+ * The kubeconfig delays are the simulator's (one set for all clusters: cases run one at a time); the
+ * rest are per-cluster latency faults. The Node reads slow down only after a regenerate, so the
+ * snapshot keeps its pace and Verifying, which reads Nodes, takes longer.
+ */
+export function applyLkeBehaviour(sim: Simulator, clusterIds: number[], lke: LkeBehaviour): () => void {
+  const delays = sim.state.delays;
+  const saved = { kubeconfigReadyMs: delays.kubeconfigReadyMs, staleKubeconfigMs: delays.staleKubeconfigMs };
+  const simulated = (realMs: number) => Math.round(realMs / sim.clock.timeScale);
+  delays.kubeconfigReadyMs = simulated(lke.kubeconfigReadyMs);
+  delays.staleKubeconfigMs = simulated(lke.staleKubeconfigMs);
+  const removers: (() => void)[] = [];
+  const regenerated = new Set<number>();
+  for (const clusterId of clusterIds) {
+    removers.push(
+      sim.faults.add({ api: 'kube', clusterId, method: 'DELETE', path: '/secrets/', kind: 'latency', ms: lke.deleteLatencyMs }),
+      sim.faults.add({ api: 'linode', clusterId, method: 'POST', path: '/regenerate', kind: 'latency', ms: lke.regenerateLatencyMs }),
+    );
+    if (lke.regenerateAnswerLost !== null) {
+      removers.push(sim.faults.add({ api: 'linode', clusterId, method: 'POST', path: '/regenerate', kind: 'sideEffectThenFail', count: 1, outcome: lke.regenerateAnswerLost }));
+    }
+  }
+  // each regenerate bumps the cluster's kubeconfig generation: a cheap read, unlike the audit log
+  const watcher = setInterval(() => {
+    for (const clusterId of clusterIds) {
+      if (regenerated.has(clusterId) || !sim.state.cluster(clusterId)?.kubeconfigGeneration) continue;
+      regenerated.add(clusterId);
+      removers.push(sim.faults.add({ api: 'kube', clusterId, method: 'GET', path: '/nodes', kind: 'latency', ms: lke.nodesLatencyMs }));
+    }
+  }, 20);
+  let undone = false;
+  return () => {
+    if (undone) return;
+    undone = true;
+    clearInterval(watcher);
+    for (const remove of removers) remove();
+    Object.assign(delays, saved);
+  };
 }

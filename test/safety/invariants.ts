@@ -78,9 +78,26 @@ function approvalsTakenIn(run: RunRecord): Approval[] {
     .map((u) => (u.result?.approval as Approval | undefined) ?? { gate: 'beforeDelete', by: String(u.arg?.by), at: '' });
 }
 
-const gateOn = (input: ClusterRotationWorkflowInput, gate: Approval['gate']): boolean =>
-  gate === 'beforeDelete' ? input.approvals?.beforeDelete !== false
-    : input.recycle?.mode === 'rolling' && input.approvals?.beforeRecycle !== false;
+const sameIdentity = (a: string | undefined, b: string | undefined): boolean =>
+  (a ?? '').trim().toLowerCase() === (b ?? '').trim().toLowerCase();
+
+/**
+ * Whether a gate is really off: switched off in the input AND recorded as switched off by someone
+ * entitled to (an admin's name, or a fleet whose own gate a second person approved or an admin
+ * switched off). A gate switched off by the requester alone counts as on.
+ */
+function gateOn(input: ClusterRotationWorkflowInput, gate: Approval['gate'], fleetRuns: RunRecord[]): boolean {
+  if (gate === 'beforeRecycle' && input.recycle?.mode !== 'rolling') return false;
+  if (input.approvals?.[gate] !== false) return true;
+  const by = input.approvals?.disabledBy;
+  if (!by) return true;
+  if (!by.startsWith('fleet:')) return false;
+  const fleetRequester = fleetRuns[0]?.input.requestedBy;
+  const fleetApproved = fleetRuns.some((run) => run.updates.some((u) =>
+    u.name === 'approve' && u.outcome === 'completed' && !sameIdentity(String(u.arg?.by), fleetRequester)));
+  const adminOff = fleetRuns.some((run) => Boolean((run.input as { gatesDisabledBy?: string }).gatesDisabledBy));
+  return !(fleetApproved || adminOff);
+}
 
 const started = (run: RunRecord, type: string): boolean => run.activities.some((a) => a.type === type);
 
@@ -134,16 +151,16 @@ function fourEyes(model: CaseModel, clusterId: number, runs: RunRecord[], fleetR
     for (const run of chain.runs) {
       const taken = [...approvalsTakenIn(run), ...(run.result?.finalStatus?.approvals ?? [])];
       for (const a of taken) {
-        if (a.by === requester || (run.input.fleetRotationId && a.by === fleetRequester)) {
+        if (sameIdentity(a.by, requester) || (run.input.fleetRotationId && sameIdentity(a.by, fleetRequester))) {
           out.push({ invariant: 'I2', clusterId, message: `${a.gate} approved by ${a.by}, who requested the rotation (run ${short(run)})` });
         }
       }
       const carried = run.input.resume?.approvals ?? [];
-      const valid = (gate: Approval['gate']) => [...approvalsTakenIn(run), ...carried].some((a) => a.gate === gate && a.by !== requester);
+      const valid = (gate: Approval['gate']) => [...approvalsTakenIn(run), ...carried].some((a) => a.gate === gate && !sameIdentity(a.by, requester));
       const checks: [Approval['gate'], string][] = [['beforeDelete', 'deleteTokenSecrets'], ['beforeRecycle', 'recycleNode']];
       for (const [gate, destructive] of checks) {
         if (!started(run, destructive)) continue;
-        if (!gateOn(run.input, gate)) {
+        if (!gateOn(run.input, gate, fleetRuns)) {
           const note = `cluster ${clusterId}: ${gate} gate switched off in the input of run ${short(run)} (requested by ${run.input.requestedBy})`;
           if (!model.gatesDisabled.includes(note)) model.gatesDisabled.push(note);
           continue;
@@ -162,7 +179,7 @@ function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
   const requester = fleetRuns[0]?.input.requestedBy;
   for (const run of fleetRuns) {
     for (const u of run.updates) {
-      if (u.name === 'approve' && u.outcome === 'completed' && u.arg?.by === requester) {
+      if (u.name === 'approve' && u.outcome === 'completed' && sameIdentity(String(u.arg?.by), requester)) {
         out.push({ invariant: 'I2', clusterId: null, message: `the fleet's canary gate approved by ${requester}, who requested the fleet (run ${short(run)})` });
       }
     }
@@ -185,8 +202,11 @@ function withinPlan(e: CaseEvidence, clusterId: number, runs: RunRecord[]): Viol
   // Each regenerate activity a run scheduled may send one POST over all its attempts (a retry looks
   // first: docs/design.md, "The steps of one rotation"), whether it completed, failed or was cut off.
   const steps = runs.reduce((n, run) => n + run.activities.filter((a) => a.type === 'regenerateCredentials').length, 0);
-  if (rotatorRegenerates > steps) {
-    out.push({ invariant: 'I3', clusterId, message: `${rotatorRegenerates} regenerate(s) reached LKE, but the runs account for ${steps} regenerate step(s)` });
+  // a retried regenerate that posts again (LKE showed no sign of the first) says so in the timeline
+  const resent = runs.reduce((n, run) => n + (run.result?.finalStatus?.timeline ?? [])
+    .filter((t) => t.event.startsWith('roll forward: regenerate')).length, 0);
+  if (rotatorRegenerates > steps + resent) {
+    out.push({ invariant: 'I3', clusterId, message: `${rotatorRegenerates} regenerate(s) reached LKE, but the runs account for ${steps} regenerate step(s) and ${resent} explained resend(s)` });
   }
   for (const chain of chains(runs)) {
     const completed = chain.runs.reduce((n, r) => n + completedActivities(r, 'regenerateCredentials').length, 0);
@@ -206,8 +226,10 @@ function withinPlan(e: CaseEvidence, clusterId: number, runs: RunRecord[]): Viol
   }
   const approvedPlan = new Set<string>();
   for (const chain of chains(runs)) {
-    const approved = chain.runs.some((r) => !gateOn(r.input, 'beforeDelete') || approvalsTakenIn(r).some((a) => a.gate === 'beforeDelete') ||
-      (r.input.resume?.approvals ?? []).some((a) => a.gate === 'beforeDelete'));
+    const requester = requesterOf(chain);
+    const byColleague = (a: Approval) => a.gate === 'beforeDelete' && !sameIdentity(a.by, requester);
+    const approved = chain.runs.some((r) => !gateOn(r.input, 'beforeDelete', e.fleetRuns) || approvalsTakenIn(r).some(byColleague) ||
+      (r.input.resume?.approvals ?? []).some(byColleague));
     if (!approved) continue;
     for (const run of chain.runs) for (const snap of snapshotsOf(run)) for (const s of snap.tokenSecrets) approvedPlan.add(`${s.namespace}/${s.name}`);
   }

@@ -8,7 +8,8 @@ import type { RotationPhase } from '../../common/names.js';
 /** who starts every case's rotation or fleet; the four-eyes rule is about this identity */
 export const REQUESTER = 'alice';
 /** the identities an operator action may claim: the requester among them, on purpose */
-export const IDENTITIES = [REQUESTER, 'bob', 'carol'] as const;
+// ' Alice' is the requester too (identities compare trimmed and case-insensitive): an impostor spelling
+export const IDENTITIES = [REQUESTER, 'bob', 'carol', ' Alice'] as const;
 export type Identity = (typeof IDENTITIES)[number];
 /** the careful operator who drives a case to its end; never requests anything */
 export const FINISHER = 'dave-oncall';
@@ -84,8 +85,13 @@ export interface LkeBehaviour {
 export interface Scenario {
   /** 1: a single cluster rotation; 2-3: a fleet over that many clusters */
   clusters: number;
-  /** the requester's own choices at start (today anyone may switch gates off) */
+  /** the requester's own choices at start */
   gates: { beforeDelete: boolean; beforeRecycle: boolean };
+  /**
+   * whether gates switched off are recorded as switched off by an admin (approvals.disabledBy /
+   * gatesDisabledBy); without it the workflows must keep them on. Absent in older regressions: false.
+   */
+  adminDisabledGates?: boolean;
   restart: 'none' | 'kube-system';
   recycle: 'none' | 'rolling';
   /** fleet only: canary wave size and whether its gate is on */
@@ -192,6 +198,7 @@ export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.
         beforeDelete: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
         beforeRecycle: fc.boolean(),
       }),
+      adminDisabledGates: fc.boolean(),
       restart: fc.constantFrom('none' as const, 'kube-system' as const),
       recycle: fc.constantFrom('none' as const, 'rolling' as const),
       fleet: clusters > 1

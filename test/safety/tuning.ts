@@ -3,6 +3,9 @@
 import type { ClusterRotationWorkflowInput, FleetRotationInput, RotationTuning } from '../../common/types.js';
 import { REQUESTER, type Scenario } from './scenario.js';
 
+/** who switches gates off when a scenario says an admin did */
+export const ADMIN = 'root-admin';
+
 export const TUNING: RotationTuning = {
   activityRetryInitialIntervalMs: 100,
   activityRetryMaximumIntervalMs: 500,
@@ -16,7 +19,7 @@ export function rotationInput(s: Scenario, clusterId: number, requestedBy: strin
   return {
     clusterId,
     requestedBy,
-    approvals: { ...s.gates },
+    approvals: { ...s.gates, ...(s.adminDisabledGates ? { disabledBy: ADMIN } : {}) },
     restart: { scope: s.restart },
     recycle: { mode: s.recycle },
     tuning: TUNING,
@@ -28,6 +31,7 @@ export function fleetInput(s: Scenario, name: string, clusterIds: number[]): Fle
     name,
     requestedBy: REQUESTER,
     selector: { clusterIds },
+    ...(s.adminDisabledGates ? { gatesDisabledBy: ADMIN } : {}),
     rotation: { approvals: { ...s.gates }, restart: { scope: s.restart }, recycle: { mode: s.recycle }, tuning: TUNING },
     waves: { canary: s.fleet?.canary ?? 1, canaryApproval: s.fleet?.canaryApproval ?? true },
     concurrency: 3,

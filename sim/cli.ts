@@ -25,12 +25,14 @@ const program = new Command('sim')
   .option('--token <token>', 'Linode API token to accept (default: random)')
   .option('--time-scale <x>', 'real time per simulated time: 0.01 makes a 2-minute wait take 1.2 s', positiveNumber, 1)
   .option('--rate-limit <perMinute>', 'requests per minute per token (default: off)', positiveInteger)
-  .option('--token-cache-ms <ms>', 'how long the Kubernetes API caches a token check', positiveInteger)
+  .option('--token-cache-ms <ms>', 'simulated ms the Kubernetes API caches a token check (default: 10000, as the apiserver; 0: off)', positiveInteger)
+  .option('--user-token-secrets <n>', 'user-owned legacy token Secrets per cluster in kube-system', positiveInteger, 0)
+  .option('--stale-kubeconfig-ms <ms>', 'simulated ms GET /kubeconfig keeps serving the old kubeconfig after a regenerate', positiveInteger, 0)
   .parse();
 
 const opts = program.opts<{
   clusters: number; seed: number; port?: number; kubePort?: number; token?: string; timeScale: number;
-  rateLimit?: number; tokenCacheMs?: number;
+  rateLimit?: number; tokenCacheMs?: number; userTokenSecrets: number; staleKubeconfigMs: number;
 }>();
 
 const sim = await startSimulator({
@@ -42,6 +44,8 @@ const sim = await startSimulator({
   timeScale: opts.timeScale,
   rateLimit: opts.rateLimit === undefined ? false : { perMinute: opts.rateLimit },
   tokenCacheMs: opts.tokenCacheMs,
+  userTokenSecrets: opts.userTokenSecrets,
+  delays: { staleKubeconfigMs: opts.staleKubeconfigMs },
 });
 
 const first = sim.state.list()[0]?.cluster;

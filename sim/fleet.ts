@@ -18,6 +18,8 @@ export interface FleetOptions {
   firstClusterId?: number;
   /** regions to spread the clusters over; default all of REGIONS */
   regions?: readonly string[];
+  /** user-owned legacy token Secrets each cluster holds in kube-system (sim/kube/userTokens.ts); default 0 */
+  userTokenSecrets?: number;
 }
 
 export const REGIONS = ['us-east', 'us-iad', 'us-ord', 'us-sea', 'eu-west', 'eu-central', 'ap-south', 'ap-northeast', 'ca-central'];
@@ -92,6 +94,8 @@ export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, o
       random: seededRandom(options.seed * 1_000_003 + id),
       appNamespaces: options.appNamespaces,
       rolloutStepMs: state.delays.rolloutStepMs,
+      tokenControllerMs: state.delays.tokenControllerMs,
+      userTokenSecrets: options.userTokenSecrets,
     };
     state.add({ cluster, pools, seedKube: () => seedKube(kubeSeed) });
   }

@@ -27,12 +27,21 @@ export interface SimulatorOptions {
   rateLimit?: { perMinute: number } | false;
   /** simulated durations; see DEFAULT_DELAYS */
   delays?: Partial<SimDelays>;
-  /** real ms the Kubernetes API caches a successful token check (the apiserver's is ~10 s); default 0 */
+  /**
+   * simulated ms the Kubernetes API caches a successful token check, so a token works that long after
+   * its Secret is deleted; default 10 s, as the apiserver's cache (DEFAULT_TOKEN_CACHE_MS). 0 turns it off.
+   */
   tokenCacheMs?: number;
   /** app namespaces per cluster; default chosen per cluster by the seed */
   appNamespaces?: number;
   /** regions the generated clusters are spread over; default nine LKE regions */
   regions?: string[];
+  /**
+   * user-owned legacy token Secrets each cluster holds in kube-system, for service accounts a user made
+   * (ci-deployer, argocd-manager...): the guide deletes them too, LKE's regenerate does not recreate
+   * them; default 0, so the demo and the tests see only what LKE creates unless they ask
+   */
+  userTokenSecrets?: number;
 }
 
 export interface Simulator {
@@ -56,7 +65,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultInjector(seed);
   const audit = new AuditLog();
   const state = new SimState<KubeCluster>(clock, { ...DEFAULT_DELAYS, ...options.delays }, seededRandom(seed ^ 0x5eed));
-  generateFleet(state, { clusters: options.clusters ?? 10, seed, appNamespaces: options.appNamespaces, regions: options.regions },
+  generateFleet(state, {
+    clusters: options.clusters ?? 10, seed, appNamespaces: options.appNamespaces, regions: options.regions,
+    userTokenSecrets: options.userTokenSecrets,
+  },
     (kubeSeed) => KubeCluster.seed(kubeSeed, clock));
 
   const kube = await startKubeServer({

@@ -28,6 +28,13 @@ export interface SimDelays {
   nodeReadyMs: number;
   /** one step of a workload rollout (used by the Kubernetes side) */
   rolloutStepMs: number;
+  /** from a token Secret's write until the token controller fills in its token (Kubernetes side) */
+  tokenControllerMs: number;
+  /**
+   * after a kubeconfig regenerate, how long GET /kubeconfig keeps serving the kubeconfig from before it
+   * (old token) instead of 503 or the new one, as LKE was seen to do; 0 (default): never
+   */
+  staleKubeconfigMs: number;
 }
 
 // LKE documents 2-5 minutes for a new kubeconfig and about 2 were observed; the rest are typical.
@@ -37,6 +44,8 @@ export const DEFAULT_DELAYS: SimDelays = {
   nodeRecycleMs: 90_000,
   nodeReadyMs: 30_000,
   rolloutStepMs: 5_000,
+  tokenControllerMs: 1_000,
+  staleKubeconfigMs: 0,
 };
 
 export interface SimNode {
@@ -59,6 +68,8 @@ export interface SimCluster<K extends KubeClusterHandle = KubeClusterHandle> {
   kubeconfigNeverReady: boolean;
   /** bumped by every kubeconfig regeneration, so only the latest one's delay makes it ready */
   kubeconfigGeneration: number;
+  /** the admin token of the kubeconfig GET /kubeconfig still serves after a regenerate (staleKubeconfigMs), or null */
+  staleKubeconfigToken: string | null;
   /** Linode node ids whose Kubernetes Node never becomes Ready (survives recycles) */
   neverReadyNodes: Set<string>;
   recycleQueue: string[];
@@ -112,6 +123,7 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
       kubeconfigReady: true,
       kubeconfigNeverReady: false,
       kubeconfigGeneration: 0,
+      staleKubeconfigToken: null,
       neverReadyNodes: new Set(),
       recycleQueue: [],
       recycling: null,
@@ -155,7 +167,8 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
   // Regenerate
 
   /**
-   * LKE regenerate: the kubeconfig is unavailable (503) until the kubeconfig delay has passed, and the
+   * LKE regenerate: the kubeconfig is unavailable (503), or still the old one for staleKubeconfigMs, until
+   * the kubeconfig delay has passed, and the
    * kube-system token Secrets are recreated after the token delay. Both flags rotate the lke-admin
    * token, because the kubeconfig carries that service account's token.
    */
@@ -163,11 +176,21 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
     const sim = this.require(clusterId);
     this.touch(sim);
     if (what.kubeconfig) {
+      const served = this.delays.staleKubeconfigMs > 0
+        ? sim.staleKubeconfigToken ?? (sim.kubeconfigReady ? sim.kube.adminToken() : null)
+        : null;
       sim.kubeconfigReady = false;
       const generation = ++sim.kubeconfigGeneration;
       this.schedule(this.delays.kubeconfigReadyMs, () => {
         if (!sim.kubeconfigNeverReady && sim.kubeconfigGeneration === generation) sim.kubeconfigReady = true;
       });
+      // LKE was seen serving the old kubeconfig for a while after a regenerate; the window restarts with each one
+      if (this.delays.staleKubeconfigMs > 0 && served !== null) {
+        sim.staleKubeconfigToken = served;
+        this.schedule(this.delays.staleKubeconfigMs, () => {
+          if (sim.kubeconfigGeneration === generation) sim.staleKubeconfigToken = null;
+        });
+      }
     }
     if (what.servicetoken || what.kubeconfig) {
       this.schedule(this.delays.tokenSecretsRecreateMs, () => { sim.kube.regenerateServiceTokens(); });

@@ -10,6 +10,7 @@ import {
 import { RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import { lkeTokenServiceAccounts } from '../sim/kube/index.js';
 import { startTestKube, type TestKube } from './support/simKube.js';
+import { waitFor } from './support/waitFor.js';
 
 const TOKEN_SELECTOR = `type=${SERVICE_ACCOUNT_TOKEN_TYPE}`;
 const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
@@ -50,16 +51,6 @@ function rolloutDone(kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', w: V1Depl
   return ds.updatedNumberScheduled! >= ds.desiredNumberScheduled && ds.numberAvailable! >= ds.desiredNumberScheduled;
 }
 
-async function waitFor<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 600)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 function rawRequest(kube: TestKube, path: string, init: { method?: string; token?: string; body?: string; contentType?: string } = {}):
   Promise<{ status: number; body: string }> {
   const url = new URL(`${kube.server.baseUrl.replace(/\/k8s\/clusters$/, '')}${path}`);
@@ -83,7 +74,8 @@ function rawRequest(kube: TestKube, path: string, init: { method?: string; token
 
 describe('simulated Kubernetes API through @kubernetes/client-node', () => {
   let kube: TestKube;
-  before(async () => { kube = await startTestKube({ clusterIds: [101, 102], timeScale: 0.001, rolloutStepMs: 2_000 }); });
+  // tokenCacheMs 0: these tests expect a deleted Secret's token to be refused at once
+  before(async () => { kube = await startTestKube({ clusterIds: [101, 102], timeScale: 0.001, rolloutStepMs: 2_000, tokenCacheMs: 0 }); });
   after(async () => { await kube.stop(); });
 
   test('lists the LKE token Secrets by field selector, with the guide\'s names and shapes', async () => {
@@ -514,7 +506,8 @@ describe('simulated Kubernetes API through @kubernetes/client-node', () => {
 
 describe('token cache', () => {
   let kube: TestKube;
-  before(async () => { kube = await startTestKube({ clusterIds: [201], tokenCacheMs: 1_500 }); });
+  // time scale 1: the cache period is simulated time, and 1.5 s of it is 1.5 s here
+  before(async () => { kube = await startTestKube({ clusterIds: [201], timeScale: 1, tokenCacheMs: 1_500 }); });
   after(async () => { await kube.stop(); });
 
   test('a deleted Secret\'s token keeps working until the cached check expires, then gets 401', async () => {

@@ -4,9 +4,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import { lkeTokenServiceAccounts } from '../sim/kube/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
 import { startTestKube, type TestKube } from './support/simKube.js';
+import { fetchKubeconfig } from './support/simLinode.js';
 
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 const probe = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
@@ -28,9 +33,11 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
   let kube: TestKube;
   let kubeconfig: string;
   const CLUSTER = 301;
+  const TIME_SCALE = 0.02;
   before(async () => {
-    // a short token cache, like the apiserver's ~10 s one: kubectl delete's own follow-up reads still pass
-    kube = await startTestKube({ clusterIds: [CLUSTER], k8sVersion: '1.32', timeScale: 0.02, rolloutStepMs: 5_000, tokenCacheMs: 1_500 });
+    // a token cache of 1.5 s real time (it is simulated time, scaled like the rest): long enough for
+    // kubectl delete's own follow-up requests, short enough to see the old kubeconfig refused soon after
+    kube = await startTestKube({ clusterIds: [CLUSTER], k8sVersion: '1.32', timeScale: TIME_SCALE, rolloutStepMs: 5_000, tokenCacheMs: 1_500 / TIME_SCALE });
     kubeconfig = kube.kubeconfigFile(CLUSTER);
   });
   after(async () => { await kube.stop(); });
@@ -117,6 +124,62 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
     cluster.regenerateServiceTokens();
     const fresh = await kubectl(kube.kubeconfigFile(CLUSTER), ['get', 'nodes']);
     assert.equal(fresh.code, 0, fresh.stderr);
+  });
+});
+
+describe('the guide\'s delete on `npm run sim` defaults (time scale 1, the 10 s token cache)', { skip: missing }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sim-kubectl-'));
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  /** a simulator as `npm run sim` starts one (plus `extra`), and its first cluster's served kubeconfig in a file */
+  async function served(extra: SimulatorOptions): Promise<{ sim: Simulator; id: number; kubeconfig: string }> {
+    const sim = await startSimulator({ clusters: 1, seed: 1, ...extra });
+    const id = sim.state.list()[0].cluster.id;
+    const kubeconfig = join(dir, `kubeconfig-${id}-${Object.keys(extra).join('-') || 'default'}.yaml`);
+    writeFileSync(kubeconfig, (await fetchKubeconfig(sim, id)).yaml ?? assert.fail('no kubeconfig served'), { mode: 0o600 });
+    return { sim, id, kubeconfig };
+  }
+
+  test('kubectl -n kube-system delete secrets --field-selector="type=kubernetes.io/service-account-token" deletes them all', async () => {
+    const { sim, id, kubeconfig } = await served({});
+    try {
+      const expected = sim.state.kube(id)!.tokenSecrets('kube-system').map((s) => `secret "${s.metadata.name}" deleted`).sort();
+      const run = await kubectl(kubeconfig, ['-n', 'kube-system', 'delete', 'secrets', `--field-selector=type=${SERVICE_ACCOUNT_TOKEN_TYPE}`]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.stdout.trim().split('\n').sort(), expected);
+      assert.equal(sim.state.kube(id)!.tokenSecrets('kube-system').length, 0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('without the cache (tokenCacheMs: 0) the same command fails halfway, as it did before', async () => {
+    const { sim, kubeconfig } = await served({ tokenCacheMs: 0 });
+    try {
+      const run = await kubectl(kubeconfig, ['-n', 'kube-system', 'delete', 'secrets', `--field-selector=type=${SERVICE_ACCOUNT_TOKEN_TYPE}`]);
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /Unauthorized/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('kubectl auth whoami: a user-owned token Secret authenticates as its own service account', async () => {
+    const { sim, id } = await served({ userTokenSecrets: 1 });
+    try {
+      const cluster = sim.state.kube(id)!;
+      const [own] = cluster.tokenSecrets('kube-system').filter((s) => !lkeTokenServiceAccounts(cluster.k8sVersion).includes(
+        s.metadata.annotations!['kubernetes.io/service-account.name']));
+      const account = own.metadata.annotations!['kubernetes.io/service-account.name'];
+      const token = Buffer.from((own.data as { token: string }).token, 'base64').toString();
+      const kubeconfig = join(dir, `kubeconfig-${id}-${account}.yaml`);
+      writeFileSync(kubeconfig, (await fetchKubeconfig(sim, id)).yaml!.replace(/token: .*/, `token: ${token}`), { mode: 0o600 });
+      const run = await kubectl(kubeconfig, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout.trim(), `system:serviceaccount:kube-system:${account}`);
+    } finally {
+      await sim.stop();
+    }
   });
 });
 

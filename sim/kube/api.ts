@@ -86,7 +86,7 @@ export function createObject(cluster: KubeCluster, type: ResourceType, namespace
     object.metadata.generation = 1;
     delete object.status;
   }
-  if (type.name === 'secrets') prepareSecret(cluster, object as KubeObject, namespace!);
+  if (type.name === 'secrets') prepareSecret(object as KubeObject);
   if (dryRun) return { ...object, metadata: { ...object.metadata, uid: cluster.store.newUid(), resourceVersion: '', creationTimestamp: timestamp() } } as KubeObject;
 
   const stored = cluster.store.create(type.name, object);
@@ -96,7 +96,7 @@ export function createObject(cluster: KubeCluster, type: ResourceType, namespace
   return stored;
 }
 
-function prepareSecret(cluster: KubeCluster, secret: KubeObject, namespace: string): void {
+function prepareSecret(secret: KubeObject): void {
   const data: Record<string, unknown> = isObject(secret.data) ? secret.data : {};
   for (const [key, value] of Object.entries(data)) {
     if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) {
@@ -108,11 +108,9 @@ function prepareSecret(cluster: KubeCluster, secret: KubeObject, namespace: stri
     delete secret.stringData;
   }
   secret.type ??= 'Opaque';
-  // the token controller fills in a new legacy token Secret, as it does on a real cluster
-  if (secret.type === SERVICE_ACCOUNT_TOKEN_TYPE) {
-    const account = secret.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION];
-    if (!account) throw invalid({ kind: 'Secret' }, secret.metadata.name, `metadata.annotations[${SERVICE_ACCOUNT_NAME_ANNOTATION}]: Required value`);
-    if (data.token === undefined) Object.assign(data, cluster.tokenData(namespace));
+  // the apiserver's validation; the token controller (tokenController.ts) fills the token in later
+  if (secret.type === SERVICE_ACCOUNT_TOKEN_TYPE && !secret.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION]) {
+    throw invalid({ kind: 'Secret' }, secret.metadata.name, `metadata.annotations[${SERVICE_ACCOUNT_NAME_ANNOTATION}]: Required value`);
   }
   secret.data = data;
 }
@@ -169,7 +167,7 @@ function writeUpdate(cluster: KubeCluster, type: ResourceType, current: KubeObje
     const specChanged = JSON.stringify(updated.spec) !== JSON.stringify(current.spec);
     updated.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
   }
-  if (type.name === 'secrets') prepareSecret(cluster, updated, namespace!);
+  if (type.name === 'secrets') prepareSecret(updated);
   if (dryRun) return updated;
   const stored = cluster.store.update(type.name, updated);
   if (isWorkloadResource(type.name) && updated.metadata.generation !== current.metadata.generation) {

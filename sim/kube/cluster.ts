@@ -1,34 +1,28 @@
 // One simulated cluster's Kubernetes side: its objects, its controllers, and the hooks the Linode
 // side drives (regenerate, node recycle, node readiness).
 import type { SimClock } from '../clock.js';
+import { DEFAULT_DELAYS } from '../state.js';
+import type { ServiceAccountIdentity } from './authn.js';
 import { CLUSTER_CA_CRT } from '../tls.js';
 import { RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../../common/names.js';
 import { ADMIN_SERVICE_ACCOUNT, KUBE_SYSTEM, lkeTokenServiceAccounts } from '../../common/lke.js';
 import type { WorkloadKind } from '../../common/types.js';
 import { nameSuffix, serviceAccountToken } from './random.js';
 import { patchLevel } from './resources.js';
-import { seedObjects } from './seed.js';
+import { seedObjects, type KubeSeed } from './seed.js';
 import { ObjectStore, timestamp, type KubeObject } from './store.js';
+import { SERVICE_ACCOUNT_UID_ANNOTATION, TokenController, type TokenData } from './tokenController.js';
+import type { OwnTokenSecret } from './userTokens.js';
 import { WORKLOAD_RESOURCES, WorkloadController, type WorkloadResource } from './workloads.js';
 
-export interface KubeSeed {
-  clusterId: number;
-  /** LKE's minor version, e.g. "1.31" */
-  k8sVersion: string;
-  nodes: { name: string; providerID: string }[];
-  random: () => number;
-  /** app namespaces with workloads; default 1-3, chosen by random() */
-  appNamespaces?: number;
-  /** simulated time between rollout steps; default 5 s */
-  rolloutStepMs?: number;
-}
+export { ADMIN_SERVICE_ACCOUNT, lkeTokenServiceAccounts, type KubeSeed };
 
-export { ADMIN_SERVICE_ACCOUNT, lkeTokenServiceAccounts };
 const minorOf = (version: string) => Number(version.split('.')[1] ?? 0);
 
 export class KubeCluster {
   readonly store: ObjectStore;
   readonly controller: WorkloadController;
+  readonly tokenController: TokenController;
   /** the admin token last issued, still what the old kubeconfig carries after its Secret is deleted */
   private lastAdminToken = '';
 
@@ -37,14 +31,20 @@ export class KubeCluster {
     readonly k8sVersion: string,
     readonly random: () => number,
     clock: SimClock,
-    rolloutStepMs: number,
+    delays: { rolloutStepMs: number; tokenControllerMs: number },
   ) {
     this.store = new ObjectStore(random);
-    this.controller = new WorkloadController({ store: this.store, random, clock, stepMs: rolloutStepMs });
+    this.controller = new WorkloadController({ store: this.store, random, clock, stepMs: delays.rolloutStepMs });
+    this.tokenController = new TokenController({
+      store: this.store, clock, delayMs: delays.tokenControllerMs, newTokenData: (namespace) => this.tokenData(namespace),
+    });
   }
 
   static seed(seed: KubeSeed, clock: SimClock): KubeCluster {
-    const cluster = new KubeCluster(seed.clusterId, seed.k8sVersion, seed.random, clock, seed.rolloutStepMs ?? 5_000);
+    const cluster = new KubeCluster(seed.clusterId, seed.k8sVersion, seed.random, clock, {
+      rolloutStepMs: seed.rolloutStepMs ?? DEFAULT_DELAYS.rolloutStepMs,
+      tokenControllerMs: seed.tokenControllerMs ?? DEFAULT_DELAYS.tokenControllerMs,
+    });
     seedObjects(cluster, seed);
     return cluster;
   }
@@ -60,28 +60,45 @@ export class KubeCluster {
     return this.lastAdminToken;
   }
 
-  /** true when `token` is the data.token of a service-account token Secret (any namespace) */
-  acceptsToken(token: string): boolean {
+  /** the service account whose token Secret (any namespace) holds `token` as data.token, if any */
+  authenticate(token: string): ServiceAccountIdentity | undefined {
     const encoded = Buffer.from(token).toString('base64');
     for (const secret of this.store.values('secrets')) {
-      if (secret.type === SERVICE_ACCOUNT_TOKEN_TYPE && (secret.data as Record<string, unknown> | undefined)?.token === encoded) return true;
+      if (secret.type !== SERVICE_ACCOUNT_TOKEN_TYPE || (secret.data as Record<string, unknown> | undefined)?.token !== encoded) continue;
+      const namespace = secret.metadata.namespace!;
+      const serviceAccount = serviceAccountOf(secret) ?? '';
+      const uid = secret.metadata.annotations?.[SERVICE_ACCOUNT_UID_ANNOTATION]
+        ?? this.store.get('serviceaccounts', namespace, serviceAccount)?.metadata.uid ?? '';
+      return { namespace, serviceAccount, uid };
     }
-    return false;
+    return undefined;
+  }
+
+  /** true when `token` is the data.token of a service-account token Secret (any namespace) */
+  acceptsToken(token: string): boolean {
+    return this.authenticate(token) !== undefined;
   }
 
   tokenSecrets(namespace?: string): KubeObject[] {
     return this.store.list('secrets', namespace).filter((s) => s.type === SERVICE_ACCOUNT_TOKEN_TYPE);
   }
 
-  /** creates `<sa>-token-<5 chars>` with a fresh token, as the token controller fills it in */
-  createTokenSecret(namespace: string, serviceAccount: string): KubeObject {
+  /**
+   * creates a token Secret already filled in, as the token controller leaves it: named
+   * `<sa>-token-<5 chars>` as LKE's are, unless `own` names it (a user's Secret, with their labels and annotations)
+   */
+  createTokenSecret(namespace: string, serviceAccount: string, own?: OwnTokenSecret): KubeObject {
     const secret = this.store.create('secrets', {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
-        name: `${serviceAccount}-token-${nameSuffix(this.random)}`,
+        name: own?.name ?? `${serviceAccount}-token-${nameSuffix(this.random)}`,
         namespace,
-        annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount, 'kubernetes.io/service-account.uid': this.serviceAccountUid(namespace, serviceAccount) },
+        ...(own?.labels ? { labels: { ...own.labels } } : {}),
+        annotations: {
+          ...own?.annotations,
+          [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount, [SERVICE_ACCOUNT_UID_ANNOTATION]: this.serviceAccountUid(namespace, serviceAccount),
+        },
       },
       type: SERVICE_ACCOUNT_TOKEN_TYPE,
       data: this.tokenData(namespace),
@@ -90,8 +107,19 @@ export class KubeCluster {
     return secret;
   }
 
+  /**
+   * A legacy token Secret a user made for their own service account (created too if missing), as real
+   * clusters hold beside LKE's: the guide deletes it with LKE's, and LKE's regenerate does not bring it back.
+   */
+  addUserTokenSecret(namespace: string, serviceAccount: string, own: OwnTokenSecret): KubeObject {
+    if (!this.store.get('serviceaccounts', namespace, serviceAccount)) {
+      this.store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceAccount, namespace } });
+    }
+    return this.createTokenSecret(namespace, serviceAccount, own);
+  }
+
   /** token, ca.crt and namespace, base64 as Secret data is */
-  tokenData(namespace: string): Record<string, unknown> {
+  tokenData(namespace: string): TokenData {
     return {
       'ca.crt': CLUSTER_CA_CRT,
       namespace: Buffer.from(namespace).toString('base64'),
@@ -191,9 +219,10 @@ export class KubeCluster {
     return template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
   }
 
-  /** stops pending rollout timers (they are unref'd, so this only matters for a clean shutdown) */
+  /** stops pending rollout and token timers (they are unref'd, so this only matters for a clean shutdown) */
   stop(): void {
     this.controller.stop();
+    this.tokenController.stop();
   }
 }
 

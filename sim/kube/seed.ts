@@ -1,10 +1,36 @@
 // What a fresh LKE cluster holds: the system namespaces, kube-system's service accounts with their
 // legacy token Secrets, LKE's kube-system components, the Nodes, and a few app namespaces with a
 // Deployment, a StatefulSet and a DaemonSet each. All chosen by the seed's random().
-import type { KubeCluster, KubeSeed } from './cluster.js';
-import { lkeTokenServiceAccounts } from './cluster.js';
-import type { KubeObject } from './store.js';
-import type { WorkloadResource } from './workloads.js';
+// It knows the cluster only through SeedTarget, so cluster.ts can call it without an import cycle.
+import { lkeTokenServiceAccounts } from '../../common/lke.js';
+import type { KubeObject, ObjectStore } from './store.js';
+import { seedUserTokenSecrets, type UserTokenTarget } from './userTokens.js';
+import type { WorkloadController, WorkloadResource } from './workloads.js';
+
+export interface KubeSeed {
+  clusterId: number;
+  /** LKE's minor version, e.g. "1.31" */
+  k8sVersion: string;
+  nodes: { name: string; providerID: string }[];
+  random: () => number;
+  /** app namespaces with workloads; default 1-3, chosen by random() */
+  appNamespaces?: number;
+  /** simulated time between rollout steps; default DEFAULT_DELAYS' (sim/state.ts) */
+  rolloutStepMs?: number;
+  /** simulated time until the token controller fills a new token Secret; default DEFAULT_DELAYS' (sim/state.ts) */
+  tokenControllerMs?: number;
+  /** user-owned legacy token Secrets in kube-system (userTokens.ts); default 0 */
+  userTokenSecrets?: number;
+}
+
+/** What seeding needs from a KubeCluster. */
+export interface SeedTarget extends UserTokenTarget {
+  readonly store: ObjectStore;
+  readonly controller: WorkloadController;
+  readonly kubeletVersion: string;
+  createTokenSecret(namespace: string, serviceAccount: string): KubeObject;
+  addNode(node: { name: string; providerID: string }, ready: boolean): void;
+}
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 const APP_NAMESPACES = ['shop', 'payments', 'analytics', 'web', 'search', 'billing', 'media', 'auth', 'inventory', 'reports'];
@@ -27,7 +53,7 @@ const KUBE_SYSTEM_WORKLOADS: WorkloadPlan[] = [
 
 const KIND_OF: Record<WorkloadResource, string> = { deployments: 'Deployment', statefulsets: 'StatefulSet', daemonsets: 'DaemonSet' };
 
-export function seedObjects(cluster: KubeCluster, seed: KubeSeed): void {
+export function seedObjects(cluster: SeedTarget, seed: KubeSeed): void {
   const { random } = seed;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
   const appCount = seed.appNamespaces ?? 1 + Math.floor(random() * 3);
@@ -58,15 +84,17 @@ export function seedObjects(cluster: KubeCluster, seed: KubeSeed): void {
     createWorkload(cluster, namespace, { resource: 'statefulsets', name: pick(STATEFULSET_NAMES), replicas: replicas(), image: 'postgres:16' });
     createWorkload(cluster, namespace, { resource: 'daemonsets', name: pick(DAEMONSET_NAMES), replicas: 1, image: 'fluent/fluent-bit:3.1' });
   }
+  // drawn last, so a seed gives the same LKE objects with or without them
+  if (seed.userTokenSecrets) seedUserTokenSecrets(cluster, seed.userTokenSecrets, random);
   // addNode scheduled DaemonSet reconciliation; everything was settled directly instead
   cluster.controller.stop();
 }
 
-function createServiceAccount(cluster: KubeCluster, namespace: string, name: string): void {
+function createServiceAccount(cluster: SeedTarget, namespace: string, name: string): void {
   cluster.store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
 }
 
-function createWorkload(cluster: KubeCluster, namespace: string, plan: WorkloadPlan): KubeObject {
+function createWorkload(cluster: SeedTarget, namespace: string, plan: WorkloadPlan): KubeObject {
   const labels = { [plan.labelKey ?? 'app.kubernetes.io/name']: plan.name };
   const template = {
     metadata: { labels },

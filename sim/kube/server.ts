@@ -2,7 +2,7 @@
 // /k8s/clusters/<id>. Real LKE gives each cluster its own endpoint
 // (https://<uuid>.<region>-<n>-gw.linodelke.net:443); the simulator cannot serve those names, so the
 // kubeconfigs it hands out point at this listener with the cluster's path prefix.
-// Each request: faults decided, bearer token checked against the cluster's token Secrets, routed,
+// Each request: faults decided, bearer token checked against the cluster's token Secrets (authn.ts), routed,
 // and every mutating call audited (including whether its side effect was applied).
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +15,7 @@ import {
   createObject, deleteCollection, deleteObject, getObject, listObjects, patchObject, replaceObject,
   type DeleteOptions, type ListQuery, type ListResult,
 } from './api.js';
+import { SELF_SUBJECT_REVIEW_PATH, TokenAuthenticator, selfSubjectReview } from './authn.js';
 import type { KubeCluster } from './cluster.js';
 import {
   API_GROUP_LIST, API_VERSIONS, APPS_GROUP_DOC, APPS_V1_RESOURCES, CORE_V1_RESOURCES, apiVersionOf, resourceType,
@@ -33,7 +34,7 @@ export interface KubeServerOptions {
   faults: FaultInjector;
   audit: AuditLog;
   clock: SimClock;
-  /** real milliseconds a successful token check is cached, like the apiserver's ~10 s cache; default 0 */
+  /** simulated ms a successful token check is cached, like the apiserver's ~10 s cache; default DEFAULT_TOKEN_CACHE_MS */
   tokenCacheMs?: number;
 }
 
@@ -53,13 +54,9 @@ const DEFAULT_WATCH_SECONDS = 1800;
 
 interface Reply { status: number; body: unknown; warnings?: string[] }
 
-class Unauthorized extends KubeApiError {
-  constructor() { super(401, 'Unauthorized', 'Unauthorized'); }
-}
-
 export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServer> {
   const tls = await simulatorTls();
-  const tokenCache = new Map<number, Map<string, number>>();
+  const authenticator = new TokenAuthenticator(opts.clock, opts.tokenCacheMs);
   const watches = new Set<() => void>();
 
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
@@ -109,8 +106,10 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
     let reply: Reply | 'watch';
     let applied = false;
     try {
-      authenticate(cluster, req.headers.authorization);
-      reply = route(cluster, method, path, url.searchParams, body, req.headers);
+      const identity = authenticator.authenticate(cluster, req.headers.authorization);
+      reply = SELF_SUBJECT_REVIEW_PATH.test(path)
+        ? selfSubjectReview(method, identity)
+        : route(cluster, method, path, url.searchParams, body, req.headers);
       applied = mutating && url.searchParams.get('dryRun') !== 'All';
     } catch (error) {
       reply = error instanceof KubeApiError
@@ -134,21 +133,6 @@ export async function startKubeServer(opts: KubeServerOptions): Promise<KubeServ
     }
     audit(reply.status, applied && reply.status < 400);
     send(res, reply.status, reply.body, reply.warnings?.length ? { Warning: reply.warnings } : {});
-  }
-
-  function authenticate(cluster: KubeCluster, header: string | undefined): void {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw new Unauthorized();
-    const token = match[1];
-    const cacheMs = opts.tokenCacheMs ?? 0;
-    let cache = tokenCache.get(cluster.clusterId);
-    const cachedUntil = cache?.get(token);
-    if (cachedUntil !== undefined && cachedUntil > Date.now()) return;
-    if (!cluster.acceptsToken(token)) throw new Unauthorized();
-    if (cacheMs > 0) {
-      if (!cache) tokenCache.set(cluster.clusterId, (cache = new Map()));
-      cache.set(token, Date.now() + cacheMs);
-    }
   }
 
   function startWatch(cluster: KubeCluster, path: string, query: URLSearchParams, res: ServerResponse, asTable: boolean): void {

@@ -132,9 +132,11 @@ const servedKubeconfigs = new WeakMap<SimCluster, { token: string; kube: KubeEnd
 
 function getKubeconfig(ctx: RouteContext): { kubeconfig: string } {
   const sim = findCluster(ctx);
-  // LKE answers 503 here for minutes after a regenerate although the cluster's status is "ready".
-  if (!sim.kubeconfigReady) throw new LinodeApiError(503, KUBECONFIG_NOT_READY);
-  const token = sim.kube.adminToken();
+  // LKE answers 503 here for minutes after a regenerate although the cluster's status is "ready"
+  // (or, with staleKubeconfigMs, first keeps serving the kubeconfig from before the regenerate).
+  const stale = sim.staleKubeconfigToken;
+  if (stale === null && !sim.kubeconfigReady) throw new LinodeApiError(503, KUBECONFIG_NOT_READY);
+  const token = stale ?? sim.kube.adminToken();
   let served = servedKubeconfigs.get(sim);
   if (served?.token !== token || served.kube !== ctx.kube) {
     served = { token, kube: ctx.kube, encoded: Buffer.from(buildKubeconfig(sim.cluster.id, ctx.kube, token)).toString('base64') };

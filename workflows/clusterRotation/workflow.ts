@@ -3,15 +3,15 @@
 // leaves the cluster without working admin credentials: from the token deletes until delivery, any
 // stop rolls forward (regenerate, await, verify, deliver) instead of ending (docs/design.md, "The
 // credential window").
-import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { ClusterRotationWorkflowInput, RotationReport } from '../../common/types.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
 import { reportToFleet } from './reportToFleet.js';
 import { cancel, installControls } from './controls.js';
 import { RotationRun, StopRequested } from './run.js';
 import {
-  awaitKubeconfig, declineRecycling, deleteTokens, deliver, gate, plan, recycleNodes, regenerate, restartWorkloads,
-  takeSnapshot, verify,
+  awaitKubeconfig, declineRecycling, deleteTokens, deliver, gate, plan, recreateUserTokens, recycleNodes, regenerate,
+  restartWorkloads, takeSnapshot, userTokenSecrets, verify,
 } from './steps.js';
 import { step } from './stepRunner.js';
 
@@ -55,6 +55,7 @@ async function runbook(run: RotationRun): Promise<void> {
   await step(run, 'deleteTokens', () => deleteTokens(run));
   await step(run, 'regenerate', () => regenerate(run));
   await step(run, 'awaitKubeconfig', () => awaitKubeconfig(run));
+  await recreateUserTokensStep(run);
   await step(run, 'verify', () => verify(run));
   // Delivery is inside the window: a stop now must still hand over the new kubeconfig.
   await step(run, 'deliverKubeconfig', () => deliver(run));
@@ -104,8 +105,19 @@ async function rollForward(run: RotationRun): Promise<void> {
   const again = run.stoppedWhileBlockedOn === 'awaitKubeconfig';
   if (!ledger.done('regenerate') || again) await regenerate(run);
   if (!ledger.done('awaitKubeconfig') || again) await awaitKubeconfig(run);
+  await recreateUserTokensStep(run);
   await step(run, 'verify', () => verify(run));
   await step(run, 'deliverKubeconfig', () => deliver(run));
+}
+
+/**
+ * User-owned token Secrets the deletes removed, created again once the new kubeconfig works (LKE's
+ * regenerate brings back only its own). Only rotations that have some run it, behind a patch marker,
+ * so histories recorded before it replay unchanged.
+ */
+async function recreateUserTokensStep(run: RotationRun): Promise<void> {
+  if (userTokenSecrets(run).length === 0 || !patched('recreate-user-token-secrets')) return;
+  await step(run, 'recreateUserTokens', () => recreateUserTokens(run));
 }
 
 async function stopRotation(run: RotationRun): Promise<void> {

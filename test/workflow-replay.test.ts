@@ -13,6 +13,7 @@ describe('recorded histories replay', () => {
   test('the fixtures exist: cluster rotations and a fleet', () => {
     assert.ok(histories.some((h) => h.workflowId.startsWith('fleet-')), 'a fleet history (record with RECORD_HISTORIES=1)');
     assert.ok(histories.filter((h) => !h.workflowId.startsWith('fleet-')).length >= 2, 'cluster rotation histories');
+    assert.ok(histories.some((h) => h.workflowId === 'user-token-secrets.json'), 'a rotation that recreates user-owned token Secrets (patched)');
   });
 
   for (const { workflowId, history } of histories) {

@@ -39,7 +39,7 @@ export async function recreateUserTokenSecrets(kube: KubePort, secrets: TokenSec
 export interface TokenSecretsState {
   /** LKE service accounts with a new token Secret (new uid) */
   renewedServiceAccounts: string[];
-  /** user-owned Secrets back by name with a new uid and a token */
+  /** user-owned Secrets back under their own name, with a new uid and a token */
   renewedUserSecrets: string[];
   /** the snapshot's Secrets that have no new token yet, named */
   missing: (MissingTokenSecret & { why: string })[];

@@ -6,7 +6,6 @@
 // skip it (and only it), and say "not proven" when it cannot prove the old admin token dead.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { buildKubeconfig } from '../sim/linode/kubeconfig.js';
 import { createRotationWorker } from '../worker/worker.js';
 import { historyText, recordFixture } from './support/histories.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
+import { statusWithToken as statusWithTokenOn } from './support/simRequests.js';
 import { waitFor } from './support/waitFor.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -94,18 +94,7 @@ async function userMakesTokenSecret(clusterId: number, serviceAccount: string, n
   return filled;
 }
 
-/** GET /api/v1/nodes with a bearer token straight over HTTPS. */
-function statusWithToken(clusterId: number, token: string): Promise<number> {
-  const url = new URL(`${stack.sim.kubeBaseUrl}/${clusterId}/api/v1/nodes`);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca: stack.sim.caPem, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const statusWithToken = (clusterId: number, token: string): Promise<number> => statusWithTokenOn(stack.sim, clusterId, token);
 
 /** Who a token authenticates as, by SelfSubjectReview (`kubectl auth whoami`). */
 async function whoami(clusterId: number, token: string): Promise<string | undefined> {

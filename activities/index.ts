@@ -6,12 +6,12 @@
 // the worker-local cache and never leave the worker.
 import { Context } from '@temporalio/activity';
 import type {
-  AwaitKubeconfigInput, DeleteTokensInput, DeliverInput, RecycleNodeInput, RegenerateInput, ReleaseKubeconfigsInput,
-  ReleaseKubeconfigsResult, RestartWorkloadInput, RotationActivities, SnapshotInput, VerifyInput,
+  AwaitKubeconfigInput, DeleteTokensInput, DeliverInput, RecreateTokensInput, RecycleNodeInput, RegenerateInput,
+  ReleaseKubeconfigsInput, ReleaseKubeconfigsResult, RestartWorkloadInput, RotationActivities, SnapshotInput, VerifyInput,
 } from '../common/activities.js';
 import type {
-  AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, LkeCluster, LkePool, PoolNodeRef, RecycleResult, RegenerateResult, RestartResult,
-  TokenSecretRef, VerifyResult,
+  AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, LkeCluster, LkePool, PoolNodeRef, RecreateTokensResult,
+  RecycleResult, RegenerateResult, RestartResult, TokenSecretRef, VerifyResult,
 } from '../common/types.js';
 import { createKubeconfigCache } from './kubeconfig/cache.js';
 import { FailureType, type FailureTypeName } from '../common/failures.js';
@@ -19,7 +19,11 @@ import { isFailureOfType, isTransient, nonRetryable, retryable } from './errors.
 import { kubeconfigFingerprint } from './kubeconfig/parse.js';
 import type { KubeconfigCache, KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { rolloutStatus } from './rollout.js';
-import { KUBE_SYSTEM } from '../common/lke.js';
+import { KUBE_SYSTEM, isUserOwned, lkeTokenServiceAccounts } from '../common/lke.js';
+import { snapshotRef } from './kube/tokenSecrets.js';
+import {
+  describeMissing, recreateUserTokenSecrets, tokenSecretsMissingFailure, tokenSecretsState,
+} from './tokenSecretChecks.js';
 
 export interface ActivityDeps {
   linode: LinodePort;
@@ -64,9 +68,11 @@ function resumed<T extends object>(fallback: T): T {
   return details && typeof details === 'object' ? { ...fallback, ...(details as Partial<T>) } : fallback;
 }
 
-type Poll<T> = { done: true; value: T } | { done: false; why: string };
+/** giveUp: the failure to end the wait with, if it ends on this poll's reason (default: the wait's timeoutType) */
+type GiveUp = (waited: string) => Error;
+type Poll<T> = { done: true; value: T } | { done: false; why: string; giveUp?: GiveUp };
 const done = <T>(value: T): Poll<T> => ({ done: true, value });
-const notYet = (why: string): Poll<never> => ({ done: false, why });
+const notYet = (why: string, giveUp?: GiveUp): Poll<never> => ({ done: false, why, ...(giveUp ? { giveUp } : {}) });
 
 /** Every node of every pool, as the Linode API lists them. */
 function poolsOf(pools: LkePool[]): PoolNodeRef[] {
@@ -130,6 +136,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
     const giveUpAt = budgetMs > 0 ? startedAt + budgetMs - Math.min(10_000, budgetMs / 10) : Number.POSITIVE_INFINITY;
     let transientInARow = 0;
     let why: string;
+    let giveUp: GiveUp | undefined;
     for (;;) {
       progress.attempts++;
       // a copy: the SDK may encode details after we have moved on and mutated `progress`
@@ -139,15 +146,18 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
         const poll = await check();
         if (poll.done) return poll.value;
         why = poll.why;
+        giveUp = poll.giveUp;
         transientInARow = 0;
       } catch (err) {
         if (!isTransient(err) || ++transientInARow >= maxTransient) throw err;
         why = describe(err);
+        giveUp = undefined;
         ctx.log.warn(`${what}: transient error, polling on`, { error: why, inARow: transientInARow });
         const retryDelay = err.nextRetryDelay;
         if (typeof retryDelay === 'number') delay = Math.max(delay, retryDelay);
       }
       if (Date.now() + delay >= giveUpAt) {
+        if (giveUp) throw giveUp(`after ${Date.now() - startedAt} ms (${progress.attempts} polls)`);
         throw retryable(timeoutType, `${what}: still waiting after ${Date.now() - startedAt} ms (${progress.attempts} polls): ${why}`);
       }
       await ctx.sleep(delay);
@@ -229,21 +239,21 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
           tokenSecrets: [], nodes: [], workloads: [], credentials: 'rejected',
         };
       }
+      const lkeAccounts = lkeTokenServiceAccounts(cluster.k8s_version);
       const [secrets, nodes, workloads] = await Promise.all([
         kube.listTokenSecrets(ADMIN_NAMESPACE), kube.listNodes(), kube.listWorkloads(restartScope),
       ]);
       const poolNodes = poolsOf(pools);
+      const tokenSecrets = secrets.map((s) => snapshotRef(s, lkeAccounts));
       log.info('snapshot taken', {
-        clusterId, fingerprint, tokenSecrets: secrets.length, nodes: nodes.length, poolNodes: poolNodes.length,
+        clusterId, fingerprint, tokenSecrets: secrets.length, userOwnedTokenSecrets: tokenSecrets.filter(isUserOwned).length, nodes: nodes.length, poolNodes: poolNodes.length,
         workloads: workloads.length,
       });
       return {
         ...clusterFacts(clusterId, cluster, poolNodes),
         takenAt: new Date().toISOString(),
         adminTokenFingerprint: fingerprint,
-        tokenSecrets: secrets.map(({ namespace, name, uid, serviceAccount, created }) => ({
-          namespace, name, uid, serviceAccount, created,
-        })),
+        tokenSecrets,
         nodes,
         workloads,
       };
@@ -333,14 +343,13 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
 
     async verifyRotation(input: VerifyInput): Promise<VerifyResult> {
       const { clusterId, newFingerprint, previousFingerprint, nodes, oldSecrets } = input;
+      const excluded = input.excludeSecrets ?? [];
       const log = Context.current().log;
       const kube = deps.kube(await kubeconfigWithFingerprint(clusterId, newFingerprint));
       const oldKubeconfig = previousFingerprint === null ? null : await previousKubeconfig(clusterId, previousFingerprint);
       const oldKube = oldKubeconfig === null ? null : deps.kube(oldKubeconfig);
       if (oldKube === null) log.warn('old kubeconfig not at hand: cannot check the old token is dead', { clusterId });
 
-      const oldUids = new Set(oldSecrets.map((s) => s.uid));
-      const serviceAccounts = [...new Set(oldSecrets.map((s) => s.serviceAccount).filter((sa) => sa !== ''))].sort();
       const progress = resumed<VerifyProgress>({ attempts: 0 });
       let oldTokenRejected: boolean | 'unchecked' = oldKube === null ? 'unchecked' : false;
 
@@ -351,7 +360,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
 
         const secrets = (await Promise.all(
           [...new Set([ADMIN_NAMESPACE, ...oldSecrets.map((s) => s.namespace)])].map((ns) => kube.listTokenSecrets(ns)))).flat();
-        const renewed = serviceAccounts.filter((sa) => secrets.some((s) => s.serviceAccount === sa && !oldUids.has(s.uid)));
+        const tokens = tokenSecretsState(oldSecrets, secrets, excluded);
 
         if (oldKube !== null && oldTokenRejected === false) {
           if (await oldKube.checkAccess() === 'unauthorized') {
@@ -365,17 +374,36 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
             }
           }
         }
-        const waitingForNewToken = serviceAccounts.filter((sa) => !renewed.includes(sa));
-        if (notReady.length > 0 || waitingForNewToken.length > 0 || oldTokenRejected === false) {
-          return notYet([
+        if (notReady.length > 0 || tokens.missing.length > 0 || oldTokenRejected === false) {
+          const why = [
             notReady.length > 0 ? `Nodes not Ready: ${notReady.join(', ')}` : '',
-            waitingForNewToken.length > 0 ? `no new token Secret yet for: ${waitingForNewToken.join(', ')}` : '',
+            tokens.missing.length > 0 ? `token Secrets without a new token yet: ${describeMissing(tokens.missing)}` : '',
             oldTokenRejected === false ? 'the old admin token is still accepted' : '',
-          ].filter(Boolean).join('; '));
+          ].filter(Boolean).join('; ');
+          // only the Secrets left: no token Secret may hold verify forever; Blocked naming them
+          const onlySecrets = notReady.length === 0 && oldTokenRejected !== false;
+          return notYet(why, onlySecrets ? (waited) => tokenSecretsMissingFailure(clusterId, tokens.missing, waited) : undefined);
         }
-        log.info('rotation verified', { clusterId, nodesReady: nodes.length, renewed: renewed.length, oldTokenRejected });
-        return done({ nodesReady: nodes.length, serviceAccountsWithNewToken: renewed, oldTokenRejected, newFingerprint });
+        log.info('rotation verified', {
+          clusterId, nodesReady: nodes.length, renewed: tokens.renewedServiceAccounts.length,
+          userOwnedRenewed: tokens.renewedUserSecrets.length, excluded: excluded.length, oldTokenRejected,
+        });
+        return done({
+          nodesReady: nodes.length, serviceAccountsWithNewToken: tokens.renewedServiceAccounts, oldTokenRejected, newFingerprint,
+          ...(oldSecrets.some(isUserOwned) ? { userTokenSecretsRenewed: tokens.renewedUserSecrets } : {}),
+          ...(excluded.length > 0 ? { excludedTokenSecrets: excluded } : {}),
+        });
       }).catch(revokedOn401(clusterId, newFingerprint));
+    },
+
+    async recreateUserTokenSecrets({ clusterId, newFingerprint, secrets }: RecreateTokensInput): Promise<RecreateTokensResult> {
+      const kube = deps.kube(await kubeconfigWithFingerprint(clusterId, newFingerprint));
+      const result = await recreateUserTokenSecrets(kube, secrets);
+      Context.current().log.info('user-owned token Secrets recreated', {
+        clusterId, created: result.created.length, alreadyThere: result.alreadyThere.length,
+        serviceAccountMissing: result.serviceAccountMissing,
+      });
+      return result;
     },
 
     async deliverKubeconfig({ clusterId, label, fingerprint }: DeliverInput) {

@@ -56,9 +56,24 @@ export interface LinodePort {
 // Kubernetes API of one cluster, reached with one kubeconfig
 
 export interface TokenSecretInfo extends TokenSecretRef {
-  /** fingerprint of the Secret's data.token (sha256 prefix), so a caller can tell which Secret backs a kubeconfig */
+  /** fingerprint of the Secret's data.token (sha256 prefix), so a caller can tell which Secret backs a kubeconfig; null while unfilled */
   tokenFingerprint: string | null;
+  labels: Record<string, string>;
+  /** without those that can carry secret data (activities/kube/tokenSecrets.ts) */
+  annotations: Record<string, string>;
 }
+
+/** A service-account token Secret to create without data: the token controller fills it. */
+export interface NewTokenSecret {
+  namespace: string;
+  name: string;
+  serviceAccount: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** 'exists': the name is taken (409 AlreadyExists) */
+export type CreateOutcome = 'created' | 'exists';
 
 export type DeleteOutcome = 'deleted' | 'notFound' | 'conflict';
 
@@ -106,6 +121,9 @@ export type WorkloadState = DeploymentState | StatefulSetState | DaemonSetState;
 export interface KubePort {
   /** Secrets of type kubernetes.io/service-account-token in the namespace */
   listTokenSecrets(namespace: string): Promise<TokenSecretInfo[]>;
+  /** creates a service-account token Secret with no data */
+  createTokenSecret(secret: NewTokenSecret): Promise<CreateOutcome>;
+  serviceAccountExists(namespace: string, name: string): Promise<boolean>;
   /** delete with a uid precondition: 404 -> notFound, 409 (uid mismatch) -> conflict */
   deleteSecret(namespace: string, name: string, uid: string): Promise<DeleteOutcome>;
   listNodes(): Promise<KubeNodeRef[]>;

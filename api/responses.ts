@@ -38,9 +38,12 @@ const RunSummaryFields = {
 
 // ---- a cluster rotation's status
 
+const StringMap = Type.Record(Type.String(), Type.String());
+const TokenSecretOwner = Type.Enum(['lke', 'user']);
 const TokenSecretRef = Type.Object({
   namespace: Type.String(), name: Type.String(), uid: Type.String(), serviceAccount: Type.String(),
-  created: Type.String(),
+  created: Type.String(), owner: Type.Optional(TokenSecretOwner),
+  labels: Type.Optional(StringMap), annotations: Type.Optional(StringMap),
 });
 const WorkloadRef = Type.Object({
   kind: Type.Enum(['Deployment', 'StatefulSet', 'DaemonSet']), namespace: Type.String(), name: Type.String(),
@@ -66,6 +69,7 @@ export const RotationStatusSchema = Type.Object({
   autoRetryAt: Type.Optional(Nullable(Type.String())),
   plan: Nullable(Type.Object({
     deleteSecrets: Type.Array(TokenSecretRef),
+    recreateSecrets: Type.Optional(Type.Array(TokenSecretRef)),
     restartWorkloads: Type.Array(WorkloadRef),
     recycleNodes: Type.Array(PoolNodeRef),
     gates: Type.Object({ beforeDelete: Type.Boolean(), beforeRecycle: Type.Boolean() }),
@@ -79,12 +83,15 @@ export const RotationStatusSchema = Type.Object({
   pendingGate: Nullable(Type.Object({ gate: Gate, since: Type.String(), timeoutAt: Type.String() })),
   lastError: Nullable(Type.Object({
     step: Step, message: Type.String(), type: Type.String(), at: Type.String(),
+    tokenSecrets: Type.Optional(Type.Array(Type.Object({ name: Type.String(), owner: TokenSecretOwner }))),
   })),
   approvals: Type.Array(Type.Object({
     gate: Gate, by: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(),
   })),
   completedSteps: Type.Array(Step),
   skippedSteps: Type.Array(Step),
+  oldCredentials: Type.Optional(Nullable(Type.Enum(['rejected', 'notProven']))),
+  skippedTokenSecrets: Type.Optional(Type.Array(Type.String())),
   timeline: Type.Array(Type.Object({
     at: Type.String(), step: Nullable(Step), phase: Phase, event: Type.String(),
     detail: Type.Optional(Type.String()),

@@ -3,7 +3,7 @@
 // token or a kubeconfig: everything here lands in workflow history.
 import type {
   AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, DeliverResult, KubeNodeRef, PoolNodeRef,
-  RecycleResult, RegenerateResult, RestartResult, RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
+  RecreateTokensResult, RecycleResult, RegenerateResult, RestartResult, RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
 } from './types.js';
 
 export interface SnapshotInput { clusterId: number; restartScope: RestartScope }
@@ -36,8 +36,21 @@ export interface VerifyInput {
   newFingerprint: string;
   previousFingerprint: string | null;
   nodes: KubeNodeRef[];
-  /** token Secrets from the snapshot: each service account must have a new one (new uid) */
+  /**
+   * token Secrets from the snapshot: each LKE service account must have a new one (new uid), each
+   * user-owned Secret must exist again by name with a new uid and a token
+   */
   oldSecrets: TokenSecretRef[];
+  /** names of token Secrets a human skipped: not checked */
+  excludeSecrets?: string[];
+}
+
+export interface RecreateTokensInput {
+  clusterId: number;
+  /** the new kubeconfig to write with, by fingerprint (the activity fetches it) */
+  newFingerprint: string;
+  /** the user-owned token Secrets from the snapshot */
+  secrets: TokenSecretRef[];
 }
 
 export interface DeliverInput { clusterId: number; label: string; fingerprint: string }
@@ -70,6 +83,11 @@ export interface RotationActivities {
   regenerateCredentials(input: RegenerateInput): Promise<RegenerateResult | void>;
   /** heartbeating: polls GET /kubeconfig until a new, working kubeconfig appears */
   awaitKubeconfig(input: AwaitKubeconfigInput): Promise<AwaitKubeconfigResult>;
+  /**
+   * creates each user-owned token Secret again (same name, labels, annotations; no data) for the
+   * token controller to fill; one already there with a new uid, or a conflict, counts as done
+   */
+  recreateUserTokenSecrets(input: RecreateTokensInput): Promise<RecreateTokensResult>;
   /** heartbeating: nodes Ready, new token Secrets per service account, old token rejected */
   verifyRotation(input: VerifyInput): Promise<VerifyResult>;
   /** writes the new kubeconfig to the sink (0600, atomic rename) */

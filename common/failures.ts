@@ -34,6 +34,8 @@ export const FailureType = {
   kubeconfigSuperseded: 'KubeconfigSuperseded',
   oldTokenStillAccepted: 'OldTokenStillAccepted',
   verifyIncomplete: 'VerifyIncomplete',
+  /** verify's wait ended with token Secrets still missing or unfilled; details name them (MissingTokenSecret[]) */
+  tokenSecretMissing: 'TokenSecretMissing',
   rolloutNotDone: 'RolloutNotDone',
   recycleNotDone: 'RecycleNotDone',
   deploymentPaused: 'DeploymentPaused',

@@ -1,5 +1,6 @@
 // What LKE itself puts in every cluster, as the simulator, the activities, the test fakes and the
 // tests all need it (docs/design.md, "Facts about the real APIs").
+import type { TokenSecretRef } from './types.js';
 
 export const KUBE_SYSTEM = 'kube-system';
 
@@ -23,3 +24,6 @@ export function lkeTokenServiceAccounts(k8sVersion: string): string[] {
     ? [...LKE_TOKEN_SERVICE_ACCOUNTS, ...LKE_TOKEN_SERVICE_ACCOUNTS_SINCE_1_26]
     : [...LKE_TOKEN_SERVICE_ACCOUNTS];
 }
+
+/** A token Secret a user made for their own service account; refs from older histories (no owner) are LKE's. */
+export const isUserOwned = (secret: TokenSecretRef): boolean => secret.owner === 'user';

@@ -82,12 +82,23 @@ export interface ClusterRotationInput {
 // ---------------------------------------------------------------------------------------------
 // What the snapshot records. References and fingerprints only: never a token or a kubeconfig.
 
+/** Who made a token Secret: LKE (its service account is one of LKE's) or a user, for their own. */
+export type TokenSecretOwner = 'lke' | 'user';
+
 export interface TokenSecretRef {
   namespace: string;
   name: string;
   uid: string;
   serviceAccount: string;
   created: string;
+  /** absent in older histories, which held LKE's only: 'lke' */
+  owner?: TokenSecretOwner;
+  /**
+   * user-owned only: what recreating the Secret after the regenerate needs besides its name and
+   * service account. Never anything that can carry secret data (see activities/kube/tokenSecrets.ts).
+   */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 export interface KubeNodeRef {
@@ -136,7 +147,10 @@ export interface ClusterSnapshot {
 }
 
 export interface RotationPlan {
+  /** every token Secret in kube-system, LKE's and users' */
   deleteSecrets: TokenSecretRef[];
+  /** the user-owned ones among them, recreated after the regenerate (absent in older runs) */
+  recreateSecrets?: TokenSecretRef[];
   restartWorkloads: WorkloadRef[];
   recycleNodes: PoolNodeRef[];
   gates: { beforeDelete: boolean; beforeRecycle: boolean };
@@ -159,11 +173,24 @@ export interface AwaitKubeconfigResult {
   attempts: number;
 }
 
+export interface RecreateTokensResult {
+  created: string[];
+  /** a Secret of that name with a new uid was already there (an earlier attempt, or its owner) */
+  alreadyThere: string[];
+  /** not recreated: its service account is gone, so the token controller would never fill it */
+  serviceAccountMissing: string[];
+}
+
 export interface VerifyResult {
   nodesReady: number;
   serviceAccountsWithNewToken: string[];
+  /** 'unchecked': the old kubeconfig was not at hand, so the old token is not proven dead */
   oldTokenRejected: boolean | 'unchecked';
   newFingerprint: string;
+  /** user-owned token Secrets that hold a new token (absent in older runs) */
+  userTokenSecretsRenewed?: string[];
+  /** token Secrets a human skipped, not checked */
+  excludedTokenSecrets?: string[];
 }
 
 export interface RegenerateResult {
@@ -174,6 +201,9 @@ export interface RegenerateResult {
   /** why a retry POSTed again, or why it did not */
   reason?: string;
 }
+
+/** What verify proved about the old admin credential: rejected, or not proven (its kubeconfig was not at hand). */
+export type OldCredentials = 'rejected' | 'notProven';
 
 export interface DeliverResult {
   /** where the kubeconfig was written (a path for the directory sink) */
@@ -204,6 +234,7 @@ export const ROTATION_STEPS = [
   'deleteTokens',
   'regenerate',
   'awaitKubeconfig',
+  'recreateUserTokens',
   'verify',
   'deliverKubeconfig',
   'restartWorkloads',
@@ -239,7 +270,12 @@ export interface RotationError {
   message: string;
   type: string;
   at: string;
+  /** TokenSecretMissing: the Secrets it names, so `skip` can tell user-owned ones from LKE's */
+  tokenSecrets?: MissingTokenSecret[];
 }
+
+/** A token Secret verify found missing or unfilled (the details of a TokenSecretMissing failure). */
+export interface MissingTokenSecret { name: string; owner: TokenSecretOwner }
 
 export interface RotationProgress {
   tokensDeleted: number;
@@ -276,6 +312,10 @@ export interface RotationStatus {
   approvals: Approval[];
   completedSteps: RotationStep[];
   skippedSteps: RotationStep[];
+  /** after verify: the old admin token proven rejected, or not proven; null before (absent in older runs) */
+  oldCredentials?: OldCredentials | null;
+  /** user-owned token Secrets a human skipped at verify: not renewed */
+  skippedTokenSecrets?: string[];
   timeline: TimelineEntry[];
 }
 
@@ -289,6 +329,10 @@ export interface RotationReport {
   deleted: DeleteTokensResult | null;
   newFingerprint: string | null;
   delivered: DeliverResult | null;
+  /** the user-owned token Secrets recreated after the regenerate (absent in older runs) */
+  recreated?: RecreateTokensResult | null;
+  /** whether verify proved the old admin token rejected (absent in older runs) */
+  oldCredentials?: OldCredentials | null;
   restarted: RestartResult[];
   recycled: RecycleResult[];
   skippedSteps: RotationStep[];

@@ -56,6 +56,10 @@ function fakeCluster(clusterId: number) {
       calls.push('awaitKubeconfig');
       return { fingerprint: fingerprint(), attempts: 1 };
     },
+    async recreateUserTokenSecrets() {
+      calls.push('recreateUserTokenSecrets');
+      return { created: [], alreadyThere: [], serviceAccountMissing: [] };
+    },
     async verifyRotation({ newFingerprint }) {
       calls.push('verifyRotation');
       return { nodesReady: 1, serviceAccountsWithNewToken: ['lke-admin', 'ccm-user'], oldTokenRejected: true, newFingerprint };

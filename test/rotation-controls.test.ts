@@ -63,6 +63,20 @@ describe('rotation controls: decisions', () => {
     assert.equal(reasonOf(decideSkip(runIn('Blocked', 'restartWorkloads'))), null);
   });
 
+  test('skip at verify: only when all it lacks are user-owned token Secrets; LKE\'s credential check never', () => {
+    const blockedOn = (tokenSecrets: { name: string; owner: 'lke' | 'user' }[], type = 'TokenSecretMissing'): ControlView => {
+      const run = runIn('Verifying', 'verify');
+      run.ledger.block('verify', { type, message: 'token Secrets without a new token: ...', tokenSecrets });
+      return run;
+    };
+    assert.equal(reasonOf(decideSkip(blockedOn([{ name: 'ci-deployer-token', owner: 'user' }, { name: 'argocd-token', owner: 'user' }]))), null);
+    assert.equal(reasonOf(decideSkip(blockedOn([{ name: 'ci-deployer-token', owner: 'user' }, { name: 'lke-admin-token-x1', owner: 'lke' }]))),
+      "cannot skip: lke-admin-token-x1 is LKE's; LKE's credential check cannot be skipped (only missing user-owned token Secrets can)");
+    assert.equal(reasonOf(decideSkip(blockedOn([{ name: 'ci-deployer-token', owner: 'user' }], 'VerifyIncomplete'))),
+      'skipping verify is unsafe: verify is what proves the cluster has working credentials');
+    assert.equal(reasonOf(decideSkip(blockedOn([]))), 'skipping verify is unsafe: verify is what proves the cluster has working credentials');
+  });
+
   test('abort needs a name and a reason, once; cancel is ignored while a stop is under way', () => {
     const running = runIn('Regenerating', 'regenerate');
     assert.equal(reasonOf(decideAbort(running, { by: '', reason: 'x' })), "abort needs 'by': who aborts");

@@ -5,7 +5,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus, Work
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 import { asAdmin } from './support/gates.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
+import { statusWithToken as statusWithTokenOn } from './support/simRequests.js';
 import type { KubeObject } from '../sim/kube/store.js';
 
 // Every log line the worker writes is kept, to prove no token reaches a log.
@@ -84,18 +84,7 @@ async function resultOf(clusterId: number): Promise<RotationReport> {
   return client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).result() as Promise<RotationReport>;
 }
 
-/** GET /api/v1/nodes with a bearer token straight over HTTPS, trusting the simulator's CA. */
-function statusWithToken(clusterId: number, token: string): Promise<number> {
-  const url = new URL(`${stack.sim.kubeBaseUrl}/${clusterId}/api/v1/nodes`);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca: stack.sim.caPem, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const statusWithToken = (clusterId: number, token: string): Promise<number> => statusWithTokenOn(stack.sim, clusterId, token);
 
 const children = new Set<ChildProcess>();
 after(() => { for (const child of children) child.kill('SIGKILL'); });

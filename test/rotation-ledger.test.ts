@@ -179,6 +179,33 @@ describe('rotation ledger: notDone and the report', () => {
     ]);
   });
 
+  test('verify passed: "verified" only when the old token was proven rejected, "not proven" otherwise', () => {
+    const verified = { nodesReady: 1, serviceAccountsWithNewToken: [], newFingerprint: 'fp' };
+    const proven = ledgerFor().ledger;
+    proven.recordVerified({ ...verified, oldTokenRejected: true });
+    assert.equal(proven.status.oldCredentials, 'rejected');
+    assert.equal(proven.status.timeline.at(-1)?.event, 'credentials rotated and verified');
+    assert.equal(proven.report().oldCredentials, 'rejected');
+
+    const unproven = ledgerFor().ledger;
+    unproven.recordVerified({ ...verified, oldTokenRejected: 'unchecked' });
+    assert.equal(unproven.status.oldCredentials, 'notProven');
+    assert.equal(unproven.status.timeline.at(-1)?.event, 'credentials rotated; old token rejection not proven');
+    assert.equal(unproven.report().oldCredentials, 'notProven');
+    assert.equal(ledgerFor().ledger.status.oldCredentials, null, 'null before verify');
+  });
+
+  test('user-owned token Secrets skipped at verify are named in the status, the timeline and notDone', async () => {
+    const { ledger } = ledgerFor();
+    ledger.applyPlan(await snapshotOf(0, 0));
+    for (const step of ['deleteTokens', 'regenerate', 'awaitKubeconfig', 'verify', 'deliverKubeconfig'] as const) ledger.complete(step);
+    ledger.skipTokenSecrets([{ name: 'ci-deployer-token', owner: 'user' }]);
+    ledger.skipTokenSecrets([{ name: 'ci-deployer-token', owner: 'user' }]);
+    assert.deepEqual(ledger.status.skippedTokenSecrets, ['ci-deployer-token'], 'once');
+    assert.match(ledger.status.timeline.at(-1)?.event ?? '', /skipped user-owned token Secrets: ci-deployer-token/);
+    assert.deepEqual(ledger.notDone(), ['verify: user-owned token Secret ci-deployer-token not renewed (skipped)']);
+  });
+
   test('the report carries the results and the final status', async () => {
     const { ledger } = ledgerFor();
     ledger.applyPlan(await snapshotOf(0, 0));

@@ -15,6 +15,7 @@ describe('recorded histories replay', () => {
     assert.ok(histories.filter((h) => !h.workflowId.startsWith('fleet-')).length >= 2, 'cluster rotation histories');
     // the credential window's patched paths: pause pending, superseded kubeconfig, automatic retry
     assert.ok(histories.some((h) => h.workflowId === 'credential-window.json'), 'the credential window history');
+    assert.ok(histories.some((h) => h.workflowId === 'user-token-secrets.json'), 'a rotation that recreates user-owned token Secrets (patched)');
   });
 
   for (const { workflowId, history } of histories) {

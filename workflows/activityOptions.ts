@@ -17,6 +17,7 @@ const SHAPE: Record<ActivityName, { startToCloseMs: number; heartbeatMs?: number
   deleteTokenSecrets: { startToCloseMs: 2 * MINUTE, attempts: 8 },
   regenerateCredentials: { startToCloseMs: 1 * MINUTE, attempts: 8 },
   awaitKubeconfig: { startToCloseMs: 20 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },
+  recreateUserTokenSecrets: { startToCloseMs: 2 * MINUTE, attempts: 8 },
   verifyRotation: { startToCloseMs: 15 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },
   deliverKubeconfig: { startToCloseMs: 1 * MINUTE, attempts: 8 },
   restartWorkload: { startToCloseMs: 30 * MINUTE, heartbeatMs: 1 * MINUTE, attempts: 5 },

@@ -1,14 +1,18 @@
 // What a rotation will do, derived from the snapshot and the input, and how it is shown to humans
 // (Temporal Web current details, static details).
+import { isUserOwned } from '../common/lke.js';
 import type {
-  ClusterRotationInput, ClusterSnapshot, PoolNodeRef, RotationPlan, RotationStatus, WorkloadRef,
+  ClusterRotationInput, ClusterSnapshot, PoolNodeRef, RotationPlan, RotationStatus, TokenSecretRef, WorkloadRef,
 } from '../common/types.js';
 
 export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput): RotationPlan {
   const scope = input.restart?.scope ?? 'none';
   const rolling = input.recycle?.mode === 'rolling';
+  const recreateSecrets = snapshot.tokenSecrets.filter(isUserOwned);
   return {
     deleteSecrets: snapshot.tokenSecrets,
+    // only when there are some: plans of clusters with LKE's Secrets alone look as they always did
+    ...(recreateSecrets.length ? { recreateSecrets } : {}),
     restartWorkloads: scope === 'none' ? [] : snapshot.workloads,
     recycleNodes: rolling ? snapshot.poolNodes : [],
     gates: {
@@ -22,6 +26,15 @@ export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput
 /** Why a rotation on a cluster without working credentials does not delete and verify as usual. */
 export const ROLL_FORWARD_REJECTED = 'the current kubeconfig is rejected (401): rolling forward: regenerate, await, verify, ' +
   'deliver (no token Secret to delete; nodes and workloads could not be read, so nothing is restarted)';
+
+export const tokenSecretLabel = (t: TokenSecretRef): string => `${t.name} (${t.serviceAccount})`;
+
+/** What verify proved about the old admin token, in words: never "verified" when it was not proven. */
+export function oldCredentialsLabel(s: Pick<RotationStatus, 'oldCredentials'>): string | null {
+  if (s.oldCredentials === 'rejected') return 'old admin token rejected (verified)';
+  if (s.oldCredentials === 'notProven') return 'old admin token rejection **not proven**: the old kubeconfig was not at hand';
+  return null;
+}
 
 export const workloadLabel = (w: WorkloadRef): string => `${w.kind} ${w.namespace}/${w.name}`;
 export const nodeLabel = (n: PoolNodeRef): string => `node ${n.nodeId} (pool ${n.poolId}, instance ${n.instanceId ?? 'none'})`;
@@ -64,12 +77,21 @@ export function currentDetailsMarkdown(s: RotationStatus): string {
   if (s.approvals.length) {
     lines.push(`**Approvals:** ${s.approvals.map((a) => `${a.gate} by ${a.by} at ${a.at}`).join('; ')}`);
   }
+  const oldCredentials = oldCredentialsLabel(s);
+  if (oldCredentials) lines.push(`**Old credentials:** ${oldCredentials}`);
+  if (s.skippedTokenSecrets?.length) lines.push(`**Skipped token Secrets (not renewed):** ${s.skippedTokenSecrets.join(', ')}`);
   if (s.plan) {
+    const userOwned = s.plan.deleteSecrets.filter(isUserOwned);
+    const lkes = s.plan.deleteSecrets.filter((t) => !isUserOwned(t));
     lines.push('', '#### Plan');
     if (s.plan.rollForward) lines.push(`**Roll forward:** ${s.plan.rollForward}`);
-    lines.push('**Delete token Secrets (kube-system)**',
-      bulletList(s.plan.deleteSecrets.map((t) => `${t.name} (${t.serviceAccount})`)),
-      '**Restart workloads**', bulletList(s.plan.restartWorkloads.map(workloadLabel)),
+    lines.push(`**Delete LKE-managed token Secrets (kube-system)** — the regenerate replaces them`,
+      bulletList(lkes.map(tokenSecretLabel)));
+    if (userOwned.length) {
+      lines.push('**Delete and recreate user-owned token Secrets (kube-system)** — same name, labels and annotations, new token',
+        bulletList(userOwned.map(tokenSecretLabel)));
+    }
+    lines.push('**Restart workloads**', bulletList(s.plan.restartWorkloads.map(workloadLabel)),
       '**Recycle nodes**', bulletList(s.plan.recycleNodes.map(nodeLabel)));
   }
   return lines.join('\n');

@@ -16,9 +16,10 @@ import { FailureType } from '../../common/failures.js';
 import { type ClassifyOptions, kubeFailure, kubeStatusCode, nonRetryable, rethrowIfCancelled } from '../errors.js';
 import { assertSafeKubeconfig, tokenFingerprint } from '../kubeconfig/parse.js';
 import type {
-  AccessCheck, DaemonSetState, DeleteOutcome, DeploymentState, KubePort, KubePortFactory, StatefulSetState,
+  AccessCheck, CreateOutcome, DaemonSetState, DeleteOutcome, DeploymentState, KubePort, KubePortFactory, StatefulSetState,
   TokenSecretInfo, WorkloadState,
 } from '../ports.js';
+import { carriedAnnotations } from './tokenSecrets.js';
 
 export interface KubeClientOptions extends ClassifyOptions {
   /** per-request timeout; default 30 s */
@@ -149,9 +150,38 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
             serviceAccount: s.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] ?? '',
             created: s.metadata?.creationTimestamp ? new Date(s.metadata.creationTimestamp).toISOString() : '',
             tokenFingerprint: token ? tokenFingerprint(token) : null,
+            labels: { ...s.metadata?.labels },
+            // what can hold a copy of the data never leaves the adapter
+            annotations: carriedAnnotations(s.metadata?.annotations),
           };
         });
       }),
+
+    createTokenSecret: async ({ namespace, name, serviceAccount, labels, annotations }): Promise<CreateOutcome> => {
+      const body = {
+        apiVersion: 'v1', kind: 'Secret', type: SERVICE_ACCOUNT_TOKEN_TYPE,
+        metadata: { name, namespace, labels, annotations: { ...annotations, [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount } },
+      };
+      try {
+        await core.createNamespacedSecret({ namespace, body }, perRequest);
+        return 'created';
+      } catch (err) {
+        rethrowIfCancelled(options);
+        if (kubeStatusCode(err) === 409) return 'exists';
+        throw kubeFailure(err, `create Secret ${namespace}/${name}`, options);
+      }
+    },
+
+    serviceAccountExists: async (namespace, name): Promise<boolean> => {
+      try {
+        await core.readNamespacedServiceAccount({ namespace, name }, perRequest);
+        return true;
+      } catch (err) {
+        rethrowIfCancelled(options);
+        if (kubeStatusCode(err) === 404) return false;
+        throw kubeFailure(err, `read ServiceAccount ${namespace}/${name}`, options);
+      }
+    },
 
     deleteSecret: async (namespace, name, uid): Promise<DeleteOutcome> => {
       try {

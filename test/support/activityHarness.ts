@@ -36,7 +36,10 @@ export function kubeconfigFor(token: string): string {
   ].join('\n');
 }
 
-export interface FakeSecret { namespace: string; name: string; uid: string; serviceAccount: string; token: string; created: string }
+export interface FakeSecret {
+  namespace: string; name: string; uid: string; serviceAccount: string; token: string; created: string;
+  labels?: Record<string, string>; annotations?: Record<string, string>;
+}
 
 export const SERVICE_ACCOUNTS = LKE_TOKEN_SERVICE_ACCOUNTS;
 
@@ -63,6 +66,10 @@ export class FakeLke {
   nextInstance = 9000;
   rollouts = new Map<string, number>();
   transientFailures: { op: string; remaining: number; failure: () => ApplicationFailure }[] = [];
+  /** service accounts that exist (a user-owned Secret for one that does not is never filled) */
+  serviceAccounts = new Set<string>(SERVICE_ACCOUNTS);
+  /** created token Secrets get their token after this many more lists (the token controller) */
+  tokenControllerLists = 0;
   private uidCounter = 0;
 
   constructor() {
@@ -87,6 +94,14 @@ export class FakeLke {
       serviceAccount, token: `tok-${randomBytes(16).toString('hex')}`, created: new Date().toISOString(),
     };
     this.secrets.push(secret);
+    return secret;
+  }
+
+  /** a token Secret a user made for their own service account */
+  addUserSecret(serviceAccount: string, name: string, meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): FakeSecret {
+    this.serviceAccounts.add(serviceAccount);
+    const secret = { ...this.addSecret(serviceAccount), name, ...meta };
+    this.secrets[this.secrets.length - 1] = secret;
     return secret;
   }
 
@@ -200,9 +215,25 @@ export class FakeLke {
           this.secrets.push(...this.pendingSecrets);
           this.pendingSecrets = [];
         }
-        return this.secrets.filter((s) => s.namespace === namespace).map(({ token: t, ...ref }) => ({
-          ...ref, tokenFingerprint: tokenFingerprint(t),
+        for (const s of this.secrets) {
+          if (s.token === '' && this.tokenControllerLists-- <= 0) s.token = `tok-${randomBytes(16).toString('hex')}`;
+        }
+        return this.secrets.filter((s) => s.namespace === namespace).map(({ token: t, labels, annotations, ...ref }) => ({
+          ...ref, tokenFingerprint: t ? tokenFingerprint(t) : null, labels: { ...labels },
+          annotations: { ...annotations, 'kubernetes.io/service-account.name': ref.serviceAccount },
         }));
+      },
+      createTokenSecret: async ({ namespace, name, serviceAccount, labels, annotations }) => {
+        authorize(`create secret ${name}`);
+        this.maybeFail('createTokenSecret');
+        this.calls.push(`create ${name}`);
+        if (this.secrets.some((s) => s.namespace === namespace && s.name === name)) return 'exists';
+        this.secrets.push({ namespace, name, uid: this.uid(), serviceAccount, token: '', created: new Date().toISOString(), labels, annotations });
+        return 'created';
+      },
+      serviceAccountExists: async (_namespace, name) => {
+        authorize(`get serviceaccount ${name}`);
+        return this.serviceAccounts.has(name);
       },
       deleteSecret: async (namespace, name, uid) => {
         authorize(`delete secret ${name}`);
@@ -263,7 +294,7 @@ export class FakeLke {
   }
 
   allTokens(): string[] {
-    return [...this.secrets, ...this.pendingSecrets].map((s) => s.token);
+    return [...this.secrets, ...this.pendingSecrets].map((s) => s.token).filter(Boolean);
   }
 }
 

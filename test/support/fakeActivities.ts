@@ -31,6 +31,10 @@ export class FakeCluster {
   /** every token this cluster ever issued: none may appear in history */
   readonly issuedTokens: string[] = [];
   secrets: (TokenSecretRef & { token: string })[] = [];
+  /** user-owned token Secrets (name -> service account); regenerate does not bring them back, recreate does */
+  readonly userSecrets = new Map<string, string>();
+  /** user service accounts that exist: a recreated Secret for another one is reported, never filled */
+  readonly userServiceAccounts = new Set<string>();
   adminToken = '';
   kubeconfigReady = true;
   deliveredFingerprint: string | null = null;
@@ -86,6 +90,22 @@ export class FakeCluster {
     return { entered: enteredP, release };
   }
 
+  /** a token Secret a user made for their own service account (and the account itself) */
+  addUserSecret(name: string, serviceAccount: string): void {
+    this.userSecrets.set(name, serviceAccount);
+    this.userServiceAccounts.add(serviceAccount);
+    this.secrets.push(this.userSecret(name, serviceAccount));
+  }
+
+  private userSecret(name: string, serviceAccount: string): TokenSecretRef & { token: string } {
+    const token = `fake-token-${this.clusterId}-${name}-${this.serial}-${Math.random().toString(36).slice(2)}`;
+    this.issuedTokens.push(token);
+    return {
+      namespace: 'kube-system', name, uid: `uid-${name}-${this.serial}-${this.issuedTokens.length}`, serviceAccount,
+      created: new Date().toISOString(), token, owner: 'user', labels: { team: 'web' }, annotations: { owner: 'web@example.com' },
+    };
+  }
+
   private issueCredentials(): void {
     this.serial += 1;
     this.secrets = SERVICE_ACCOUNTS.map((sa) => {
@@ -93,7 +113,7 @@ export class FakeCluster {
       this.issuedTokens.push(token);
       return {
         namespace: 'kube-system', name: `${sa}-token-${this.serial}x`, uid: `uid-${sa}-${this.serial}`,
-        serviceAccount: sa, created: new Date().toISOString(), token,
+        serviceAccount: sa, created: new Date().toISOString(), token, ...(this.userSecrets.size ? { owner: 'lke' as const } : {}),
       };
     });
     this.adminToken = this.secrets.find((s) => s.serviceAccount === 'lke-admin')?.token ?? '';
@@ -152,10 +172,31 @@ export class FakeCluster {
         }
         return { fingerprint: this.adminFingerprint, attempts: 1 };
       },
+      recreateUserTokenSecrets: async (input) => {
+        await this.enter('recreateUserTokenSecrets', input);
+        const result = { created: [] as string[], alreadyThere: [] as string[], serviceAccountMissing: [] as string[] };
+        for (const ref of input.secrets) {
+          if (this.secrets.some((s) => s.name === ref.name && s.uid !== ref.uid)) result.alreadyThere.push(ref.name);
+          else if (!this.userServiceAccounts.has(ref.serviceAccount)) result.serviceAccountMissing.push(ref.name);
+          else {
+            this.secrets.push(this.userSecret(ref.name, ref.serviceAccount));
+            result.created.push(ref.name);
+          }
+        }
+        return result;
+      },
       verifyRotation: async (input) => {
         await this.enter('verifyRotation', input);
         if (input.newFingerprint !== this.adminFingerprint) {
           throw ApplicationFailure.create({ type: 'KubeconfigChanged', message: 'kubeconfig changed since it was fetched', nonRetryable: true });
+        }
+        const missing = input.oldSecrets.filter((old) => old.owner === 'user' && !input.excludeSecrets?.includes(old.name) &&
+          !this.secrets.some((s) => s.name === old.name && s.uid !== old.uid));
+        if (missing.length) {
+          throw ApplicationFailure.create({
+            type: 'TokenSecretMissing', message: `token Secrets without a new token: ${missing.map((m) => m.name).join(', ')}`,
+            nonRetryable: true, details: [missing.map((m) => ({ name: m.name, owner: 'user' }))],
+          });
         }
         const renewed = input.oldSecrets.filter((old) =>
           this.secrets.some((s) => s.serviceAccount === old.serviceAccount && s.uid !== old.uid)).map((s) => s.serviceAccount);

@@ -3,8 +3,9 @@
 // effect (what it changes, and the answer). The Updates registered here call both; a Signal can
 // call the same pair (docs/design.md, "The controls").
 import { patched, setHandler } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures.js';
 import type {
-  AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationStep, RotationTuning,
+  AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationError, RotationStep, RotationTuning,
 } from '../../common/types.js';
 import { isIdentity, sameIdentity } from '../../common/identity.js';
 import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
@@ -121,8 +122,27 @@ export function decideSkip(run: ControlView): Decision {
   const blocked = decideWhileBlocked(run, 'skip');
   if (!blocked.ok) return blocked;
   const step = run.status.step;
+  if (step === 'verify') return decideSkipInVerify(run.status.lastError);
   const unsafe = step ? UNSAFE_TO_SKIP[step] : undefined;
   return step && unsafe ? refused(`skipping ${step} is unsafe: ${unsafe}`) : ALLOWED;
+}
+
+/**
+ * Verify as a whole is never skipped. Only when all it still lacks are user-owned token Secrets (a
+ * TokenSecretMissing naming only those) may a human leave them out; LKE's Secrets, the admin
+ * credential among them, must be renewed.
+ */
+function decideSkipInVerify(error: RotationError | null): Decision {
+  const missing = error?.type === FailureType.tokenSecretMissing ? error.tokenSecrets ?? [] : [];
+  if (missing.length === 0) {
+    return refused(`skipping verify is unsafe: ${UNSAFE_TO_SKIP.verify}`);
+  }
+  const lke = missing.filter((m) => m.owner !== 'user').map((m) => m.name);
+  if (lke.length > 0) {
+    return refused(`cannot skip: ${lke.join(', ')} ${lke.length === 1 ? 'is' : 'are'} LKE's; ` +
+      "LKE's credential check cannot be skipped (only missing user-owned token Secrets can)");
+  }
+  return ALLOWED;
 }
 
 export function decideAbort(run: ControlView, input: AbortInput | undefined): Decision {
@@ -189,10 +209,12 @@ export function skip(run: RotationRun, c: ControlInput | undefined): Promise<Rot
 
 /** retry and skip: what to do about the step the rotation is Blocked on. */
 async function answerBlocked(run: RotationRun, decision: BlockedDecision, c: ControlInput | undefined): Promise<RotationControlResult> {
+  const message = decision === 'retry' ? 'retrying the step'
+    : run.status.step === 'verify' ? 'user-owned token Secrets skipped; verify runs again without them' : 'step skipped';
   run.blockedDecision = decision;
   run.ledger.note(decision === 'retry' ? 'retry requested' : 'skip requested', c?.by);
   await run.untilActedOn();
-  return run.ledger.summary(decision === 'retry' ? 'retrying the step' : 'step skipped');
+  return run.ledger.summary(message);
 }
 
 export async function abort(run: RotationRun, a: AbortInput): Promise<RotationControlResult> {

@@ -5,8 +5,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { TERMINAL_PHASES, type RotationPhase } from '../../common/names.js';
 import type {
-  Approval, ClusterRotationInput, ClusterSnapshot, DeleteTokensResult, DeliverResult, PoolNodeRef, RecycleResult,
-  RestartResult, ResumeState, RotationControlResult, RotationPlan, RotationReport, RotationStatus, RotationStep, WorkloadRef,
+  Approval, ClusterRotationInput, ClusterSnapshot, DeleteTokensResult, DeliverResult, MissingTokenSecret, PoolNodeRef,
+  RecreateTokensResult, RecycleResult, RestartResult, ResumeState, RotationControlResult, RotationPlan, RotationReport,
+  RotationStatus, RotationStep, VerifyResult, WorkloadRef,
 } from '../../common/types.js';
 import { buildPlan, nodeLabel, sameWorkload, workloadLabel } from '../plan.js';
 
@@ -15,6 +16,10 @@ export const TIMELINE_LIMIT = 200;
 
 /** The steps between the token deletes and delivery: what "the credentials are rotated" means. */
 const CREDENTIAL_STEPS: readonly RotationStep[] = ['deleteTokens', 'regenerate', 'awaitKubeconfig', 'verify', 'deliverKubeconfig'];
+
+/** The timeline entry of a verified rotation, by what verify proved about the old admin token. */
+export const VERIFIED_EVENT = 'credentials rotated and verified';
+export const NOT_PROVEN_EVENT = 'credentials rotated; old token rejection not proven';
 
 export type Gate = Approval['gate'];
 
@@ -36,6 +41,8 @@ export class RotationLedger {
   /** new kubeconfigs a later regenerate superseded (401 in verify or deliver): never accepted again */
   readonly supersededFingerprints: string[] = [];
   delivered: DeliverResult | null = null;
+  /** the user-owned token Secrets recreated after the regenerate, when there were any */
+  recreated: RecreateTokensResult | null = null;
   readonly restarted: RestartResult[] = [];
   readonly recycled: RecycleResult[] = [];
   /** labels of workloads and nodes a human skipped while Blocked */
@@ -69,6 +76,8 @@ export class RotationLedger {
       approvals: [],
       completedSteps: [],
       skippedSteps: [],
+      oldCredentials: null,
+      skippedTokenSecrets: [],
       timeline: [],
     };
   }
@@ -108,6 +117,35 @@ export class RotationLedger {
   recordDeleted(result: DeleteTokensResult): void {
     this.deleted = result;
     this.status.progress.tokensDeleted = result.deleted.length + result.alreadyGone.length;
+  }
+
+  recordRecreated(result: RecreateTokensResult): void {
+    this.recreated = result;
+    if (result.serviceAccountMissing.length) {
+      this.note('user-owned token Secrets not recreated: their service account is gone',
+        `${result.serviceAccountMissing.join(', ')}; verify will name them, and they may be skipped there`);
+    }
+  }
+
+  /** user-owned token Secrets a human skipped at verify (names); verify leaves them out from now on */
+  get skippedTokenSecrets(): readonly string[] {
+    return this.status.skippedTokenSecrets ?? [];
+  }
+
+  skipTokenSecrets(secrets: MissingTokenSecret[]): void {
+    const names = secrets.map((s) => s.name).filter((n) => !this.skippedTokenSecrets.includes(n));
+    if (names.length === 0) return;
+    this.status.skippedTokenSecrets = [...this.skippedTokenSecrets, ...names];
+    this.note(`skipped user-owned token Secrets: ${names.join(', ')}`, 'not renewed; verify runs again without them');
+  }
+
+  /** Verify passed: says whether the old admin token was proven rejected, never "verified" when it was not. */
+  recordVerified(result: VerifyResult, rejectedAtSnapshot = false): void {
+    this.status.oldCredentials = result.oldTokenRejected === true || rejectedAtSnapshot ? 'rejected' : 'notProven';
+    const skipped = this.skippedTokenSecrets.length ? `; user-owned token Secrets skipped: ${this.skippedTokenSecrets.join(', ')}` : '';
+    if (rejectedAtSnapshot) this.note(VERIFIED_EVENT, `old credentials already rejected at snapshot${skipped}`);
+    else if (this.status.oldCredentials === 'rejected') this.note(VERIFIED_EVENT, `old token rejected: true${skipped}`);
+    else this.note(NOT_PROVEN_EVENT, `the old kubeconfig was not at hand to prove its token dead${skipped}`);
   }
 
   recordRestart(result: RestartResult): void {
@@ -182,8 +220,10 @@ export class RotationLedger {
   }
 
   /** An activity gave up: Blocked on `step` until a human decides. */
-  block(step: RotationStep, error: { type: string; message: string }): void {
-    this.status.lastError = { step, message: error.message, type: error.type, at: this.now() };
+  block(step: RotationStep, error: { type: string; message: string; tokenSecrets?: MissingTokenSecret[] }): void {
+    this.status.lastError = {
+      step, message: error.message, type: error.type, at: this.now(), ...(error.tokenSecrets ? { tokenSecrets: error.tokenSecrets } : {}),
+    };
     this.setPhase('Blocked', step, `${error.type}: ${error.message}`);
   }
 
@@ -228,6 +268,7 @@ export class RotationLedger {
     if (!plan) return ['snapshot'];
     const out: string[] = [];
     for (const step of CREDENTIAL_STEPS) if (!this.done(step)) out.push(this.status.skippedSteps.includes(step) ? `${step} (skipped)` : step);
+    for (const name of this.skippedTokenSecrets) out.push(`verify: user-owned token Secret ${name} not renewed (skipped)`);
     for (const w of plan.restartWorkloads) {
       const label = workloadLabel(w);
       if (!this.restarted.some((r) => sameWorkload(r.workload, w))) {
@@ -254,6 +295,8 @@ export class RotationLedger {
       deleted: this.deleted,
       newFingerprint: this.newFingerprint,
       delivered: this.delivered,
+      recreated: this.recreated,
+      oldCredentials: this.status.oldCredentials ?? null,
       restarted: this.restarted,
       recycled: this.recycled,
       skippedSteps: this.status.skippedSteps,

@@ -7,7 +7,7 @@ import {
 import type { RotationActivities } from '../../common/activities.js';
 import { FailureType } from '../../common/failures.js';
 import type { RotationPhase } from '../../common/names.js';
-import type { RotationStep } from '../../common/types.js';
+import type { MissingTokenSecret, RotationStep } from '../../common/types.js';
 import { activityOptions } from '../activityOptions.js';
 import type { RotationLedger } from './ledger.js';
 import { windowRetryDelayMs } from './controls.js';
@@ -39,16 +39,24 @@ export async function step<T>(run: RotationRun, name: RotationStep, body: () => 
   return await body();
 }
 
-/** runStep for steps that cannot be skipped (the skip validator refuses them). */
-export async function mustRun<T>(run: RotationRun, name: RotationStep, phase: RotationPhase, exec: () => Promise<T>): Promise<T> {
-  const result = await runStep(run, name, phase, exec);
+/**
+ * A skip that leaves out only part of a step (verify: missing user-owned token Secrets): true when it
+ * did, and the step then runs again without that part instead of being skipped.
+ */
+export type PartialSkip = () => boolean;
+
+/** runStep for steps that cannot be skipped (the skip validator refuses them), except in part. */
+export async function mustRun<T>(
+  run: RotationRun, name: RotationStep, phase: RotationPhase, exec: () => Promise<T>, skipPart?: PartialSkip,
+): Promise<T> {
+  const result = await runStep(run, name, phase, exec, skipPart);
   if (result === SKIPPED) throw new Error(`${name} cannot be skipped`);
   return result;
 }
 
 /** Runs one activity; when it exhausts its retries the rotation is Blocked until a human decides. */
 export async function runStep<T>(
-  run: RotationRun, name: RotationStep, phase: RotationPhase, exec: () => Promise<T>,
+  run: RotationRun, name: RotationStep, phase: RotationPhase, exec: () => Promise<T>, skipPart?: PartialSkip,
 ): Promise<T | Skipped> {
   for (;;) {
     await run.checkpoint();
@@ -67,6 +75,7 @@ export async function runStep<T>(
       run.ledger.block(name, failure);
       const decision = await blockedDecision(run, name);
       if (decision === 'skip') {
+        if (skipPart?.()) continue;
         run.ledger.markSkipped(name);
         return SKIPPED;
       }
@@ -80,10 +89,12 @@ const SUPERSEDES: Partial<Record<RotationStep, readonly string[]>> = {
   deliverKubeconfig: [FailureType.kubeconfigRevoked, FailureType.kubeconfigChanged],
 };
 
-function failureOf(err: ActivityFailure): { type: string; message: string } {
+function failureOf(err: ActivityFailure): { type: string; message: string; tokenSecrets?: MissingTokenSecret[] } {
   const cause = err.cause;
   const type = cause instanceof ApplicationFailure ? cause.type ?? 'ApplicationFailure' : cause?.name ?? err.name;
-  return { type, message: cause?.message || err.message };
+  const tokenSecrets = type === FailureType.tokenSecretMissing && cause instanceof ApplicationFailure
+    ? missingTokenSecrets(cause.details?.[0]) : undefined;
+  return { type, message: cause?.message || err.message, ...(tokenSecrets ? { tokenSecrets } : {}) };
 }
 
 const NO_CREDENTIALS = 'the cluster has no working credentials until this step succeeds';
@@ -114,6 +125,15 @@ export async function blockedDecision(run: RotationRun, name: RotationStep): Pro
   }
   run.stoppedWhileBlockedOn = name;
   throw new StopRequested();
+}
+
+/** The Secrets a TokenSecretMissing failure names in its details, checked: `skip` decides on them. */
+function missingTokenSecrets(details: unknown): MissingTokenSecret[] | undefined {
+  if (!Array.isArray(details)) return undefined;
+  const valid = details.filter((d): d is MissingTokenSecret =>
+    typeof d === 'object' && d !== null && typeof (d as MissingTokenSecret).name === 'string' &&
+    ((d as MissingTokenSecret).owner === 'lke' || (d as MissingTokenSecret).owner === 'user'));
+  return valid.length === details.length ? valid.map(({ name, owner }) => ({ name, owner })) : undefined;
 }
 
 /** Calls one activity, named by `summary` in Temporal Web. */

@@ -1,5 +1,6 @@
 // The runbook's steps, each one activity (or one per workload or node) through the step runner,
 // and the approval gates. The order they run in is in workflow.ts.
+import { isUserOwned } from '../../common/lke.js';
 import { LKE_REGION } from '../../common/searchAttributes.js';
 import type { ClusterSnapshot, RotationPlan } from '../../common/types.js';
 import { nodeLabel, workloadLabel } from '../plan.js';
@@ -103,21 +104,49 @@ export async function awaitKubeconfig(run: RotationRun): Promise<void> {
   run.ledger.complete('awaitKubeconfig');
 }
 
+/** The user-owned token Secrets the snapshot found: LKE's regenerate does not bring them back. */
+export function userTokenSecrets(run: RotationRun) {
+  return snapshotOf(run).tokenSecrets.filter(isUserOwned);
+}
+
+/** Once the new kubeconfig works: each user-owned token Secret created again, for the token controller to fill. */
+export async function recreateUserTokens(run: RotationRun): Promise<void> {
+  const secrets = userTokenSecrets(run);
+  const result = await runStep(run, 'recreateUserTokens', 'Verifying', () =>
+    call(run, 'recreateUserTokenSecrets', `Recreate ${secrets.length} user-owned token Secrets in kube-system`, {
+      clusterId: run.input.clusterId, newFingerprint: run.ledger.newFingerprint as string, secrets,
+    }));
+  // skipped: verify names the Secrets that were not recreated
+  if (result === SKIPPED) return;
+  run.ledger.recordRecreated(result);
+  run.ledger.complete('recreateUserTokens');
+}
+
 export async function verify(run: RotationRun): Promise<void> {
   const snapshot = snapshotOf(run);
-  const result = await mustRun(run, 'verify', 'Verifying', () =>
-    call(run, 'verifyRotation', 'Verify: nodes Ready, new token per service account, old token refused', {
+  const result = await mustRun(run, 'verify', 'Verifying', () => {
+    const excluded = run.ledger.skippedTokenSecrets;
+    return call(run, 'verifyRotation', 'Verify: nodes Ready, new token per service account, old token refused', {
       clusterId: snapshot.clusterId,
       newFingerprint: run.ledger.newFingerprint as string,
       previousFingerprint: snapshot.adminTokenFingerprint,
       nodes: snapshot.nodes,
       oldSecrets: snapshot.tokenSecrets,
-    }));
+      ...(excluded.length ? { excludeSecrets: [...excluded] } : {}),
+    });
+  }, () => skipMissingUserTokenSecrets(run));
   run.ledger.newFingerprint = result.newFingerprint;
   run.ledger.complete('verify');
-  run.ledger.note('credentials rotated and verified', snapshot.credentials === 'rejected'
-    ? 'old credentials already rejected at snapshot'
-    : `old token rejected: ${String(result.oldTokenRejected)}`);
+  // a cluster whose kubeconfig already answered 401 at snapshot proved its old token dead there
+  run.ledger.recordVerified(result, snapshot.credentials === 'rejected');
+}
+
+/** skip at verify (allowed only for missing user-owned token Secrets, controls.ts): leave them out and verify again. */
+function skipMissingUserTokenSecrets(run: RotationRun): boolean {
+  const missing = run.status.lastError?.tokenSecrets ?? [];
+  if (missing.length === 0 || missing.some((m) => m.owner !== 'user')) return false;
+  run.ledger.skipTokenSecrets(missing);
+  return true;
 }
 
 export async function deliver(run: RotationRun): Promise<void> {

@@ -3,9 +3,10 @@
 // pause waits for delivery, a Blocked step retries on its own (stepRunner.ts), and a new kubeconfig
 // that a later regenerate superseded sends the run back to await a fresh one (docs/design.md, "The
 // credential window").
+import { patched } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures.js';
 import { KubeconfigSuperseded, type RotationRun } from './run.js';
-import { awaitKubeconfig, deliver, regenerate, verify } from './steps.js';
+import { awaitKubeconfig, deliver, recreateUserTokens, regenerate, userTokenSecrets, verify } from './steps.js';
 import { blockedDecision, step } from './stepRunner.js';
 
 /** Superseded kubeconfigs in a row before a human is asked (something else keeps regenerating). */
@@ -50,6 +51,7 @@ export async function deliverFreshCredentials(run: RotationRun, awaitAgain = fal
     try {
       if (awaitAgain) await awaitKubeconfig(run);
       else await step(run, 'awaitKubeconfig', () => awaitKubeconfig(run));
+      await recreateUserTokensStep(run);
       await step(run, 'verify', () => verify(run));
       await step(run, 'deliverKubeconfig', () => deliver(run));
       return;
@@ -73,4 +75,14 @@ async function askAboutSuperseding(run: RotationRun, times: number): Promise<voi
       'regenerating this cluster? retry awaits a fresh kubeconfig, abort rolls forward with a new regenerate',
   });
   await blockedDecision(run, 'awaitKubeconfig');
+}
+
+/**
+ * User-owned token Secrets the deletes removed, created again once the new kubeconfig works (LKE's
+ * regenerate brings back only its own). Only rotations that have some run it, behind a patch marker,
+ * so histories recorded before it replay unchanged.
+ */
+async function recreateUserTokensStep(run: RotationRun): Promise<void> {
+  if (userTokenSecrets(run).length === 0 || !patched('recreate-user-token-secrets')) return;
+  await step(run, 'recreateUserTokens', () => recreateUserTokens(run));
 }

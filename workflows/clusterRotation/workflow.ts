@@ -85,6 +85,7 @@ function begin(run: RotationRun): void {
   applyGatePolicy(run);
 }
 
+
 async function stopRotation(run: RotationRun): Promise<void> {
   const stop = run.stop;
   if (!stop) throw new Error('stopRotation without a stop request');

@@ -1,4 +1,4 @@
-// The rotation's activities (ROTATION.md section 3), over the ports of activities/ports.ts.
+// The rotation's activities (docs/design.md, 'The steps of one rotation'), over the ports of activities/ports.ts.
 // Each is safe to run twice: Temporal retries them, and a worker can die after a side effect and
 // before its result is recorded. Long waits heartbeat their progress and resume from the last
 // heartbeat's details on the next attempt, so a retry neither starts over nor repeats a side effect.

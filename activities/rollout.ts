@@ -1,4 +1,4 @@
-// `kubectl rollout status` semantics (ROTATION.md section 2), on the normalized workload state.
+// `kubectl rollout status` semantics (docs/design.md, 'Facts about the real APIs'), on the normalized workload state.
 import type { WorkloadState } from './ports.js';
 
 export type RolloutStatus =

@@ -1,4 +1,4 @@
-// Bearer-token authentication and role checks (ROTATION.md section 5). The caller's token name is
+// Bearer-token authentication and role checks (docs/design.md, 'Fixed names'). The caller's token name is
 // the identity recorded on whatever it requests or approves; nothing in a body can override it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

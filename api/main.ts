@@ -1,4 +1,4 @@
-// `npm run api`: the HTTP API, configured by the environment (ROTATION.md section 5). It listens on
+// `npm run api`: the HTTP API, configured by the environment (docs/design.md, 'Fixed names'). It listens on
 // 127.0.0.1 unless API_HOST says otherwise; SIGINT/SIGTERM close it (in-flight requests finish).
 import { compose } from '../activities/compose.js';
 import { connectClient } from '../config/temporalConnection.js';

@@ -1,4 +1,4 @@
-// The fixed names of ROTATION.md section 5: outside tools (the Temporal CLI, Temporal Web filters,
+// The fixed names of docs/design.md, 'Fixed names': outside tools (the Temporal CLI, Temporal Web filters,
 // kubectl, curl scripts) depend on them, so they live in one place and never change casually.
 
 export const TASK_QUEUE = 'lke-rotation';

@@ -3,7 +3,7 @@
 import type { RotationPhase } from './names.js';
 
 // ---------------------------------------------------------------------------------------------
-// Linode API v4 (LKE) shapes, as the real API returns them (ROTATION.md section 2).
+// Linode API v4 (LKE) shapes, as the real API returns them (docs/design.md, 'Facts about the real APIs').
 
 export type LinodeClusterStatus = 'ready' | 'not_ready';
 export type LinodeNodeStatus = 'ready' | 'not_ready';
@@ -50,7 +50,7 @@ export interface LinodeErrorBody {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rotation input (ROTATION.md section 5).
+// Rotation input (docs/design.md, 'Fixed names').
 
 export type RestartScope = 'none' | 'kube-system' | 'all' | { namespaces: string[] };
 
@@ -398,7 +398,7 @@ export interface RotationTuning {
 export type ClusterRotationWorkflowInput = ClusterRotationInput & { tuning?: RotationTuning };
 
 // ---------------------------------------------------------------------------------------------
-// Fleet rotation (ROTATION.md section 4): selection, waves, error budget, status.
+// Fleet rotation (docs/design.md, 'The fleet'): selection, waves, error budget, status.
 
 /**
  * All given criteria must match; within tags and regions, any one listed value matches. No

@@ -1,4 +1,4 @@
-// The service's configuration, read from the environment names of ROTATION.md section 5. Every bad
+// The service's configuration, read from the environment names of docs/design.md, 'Fixed names'. Every bad
 // value fails with a message naming the variable; a token's value is never part of a message, and
 // the token is held in a Secret so that logging the config cannot leak it.
 import { readFileSync } from 'node:fs';

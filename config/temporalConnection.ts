@@ -34,7 +34,7 @@ const INDEXED_TYPES: Partial<Record<SearchAttributeType, temporal.api.enums.v1.I
 };
 
 /**
- * Registers the search attributes of ROTATION.md section 5 on `namespace`; ones that already exist
+ * Registers the search attributes of docs/design.md, 'Fixed names' on `namespace`; ones that already exist
  * with the right type are fine (also when another worker registers them at the same moment). One
  * that exists with another type is an error: queries on it would silently match nothing.
  * Returns the names it added.

@@ -24,6 +24,7 @@ import { createRotationWorker } from '../worker/worker.js';
 import { historyText, recordFixture } from './support/histories.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
 import { statusWithToken as statusWithTokenOn } from './support/simRequests.js';
+import { asAdmin } from './support/gates.js';
 import { waitFor } from './support/waitFor.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -53,7 +54,7 @@ after(async () => {
 const clusterIds = (): number[] => stack.sim.state.list().map(({ cluster }) => cluster.id);
 const kubeOf = (clusterId: number) => stack.sim.state.kube(clusterId)!;
 const input = (clusterId: number, extra: Partial<ClusterRotationWorkflowInput> = {}): ClusterRotationWorkflowInput =>
-  ({ clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, ...extra });
+  asAdmin({ clusterId, requestedBy: 'alice', tuning: FAST_RETRIES, ...extra });
 const waitForStatus = (clusterId: number, ready: (s: RotationStatus) => boolean, what: string, timeoutMs = 30_000) =>
   waitForRotationStatus(client, clusterId, ready, what, timeoutMs);
 const resultOf = (clusterId: number): Promise<RotationReport> =>

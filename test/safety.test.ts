@@ -11,20 +11,12 @@ import { REGRESSIONS } from './safety/regressions.js';
 import { runCase } from './safety/runCase.js';
 import { startSafetyStack, type SafetyStack } from './safety/stack.js';
 
-/**
- * The code as it is violates the invariants (see REGRESSIONS), so this file is skipped until the
- * fixes of issue 10 land. Flip to false then; `SAFETY_KNOWN_BROKEN=0 npm test` runs it meanwhile.
- */
-const SAFETY_KNOWN_BROKEN = true;
-const skip = SAFETY_KNOWN_BROKEN && process.env.SAFETY_KNOWN_BROKEN !== '0'
-  ? 'SAFETY_KNOWN_BROKEN: the workflows still break the invariants (issue 10); run with SAFETY_KNOWN_BROKEN=0'
-  : false;
 
 /** chosen so that several of its cases aim an item-1 action (pause, cancel, terminate, SIGKILL...) at the credential window */
 const FIXED_SEED = 20_261_446;
 const FIXED_RUNS = 8;
 
-describe('safety: the invariants hold under adversarial operators, world changes and crashes', { skip }, () => {
+describe('safety: the invariants hold under adversarial operators, world changes and crashes', () => {
   let stack: SafetyStack;
   before(async () => { stack = await startSafetyStack(); });
   after(async () => { await stack?.stop(); });

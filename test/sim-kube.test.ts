@@ -31,7 +31,7 @@ function clients(config: KubeConfig) {
   return { core: config.makeApiClient(CoreV1Api), apps: config.makeApiClient(AppsV1Api) };
 }
 
-/** kubectl rollout status's rules (ROTATION.md section 2) */
+/** kubectl rollout status's rules (docs/design.md, 'Facts about the real APIs') */
 function rolloutDone(kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', w: V1Deployment | V1StatefulSet | V1DaemonSet): boolean {
   if ((w.status?.observedGeneration ?? 0) < (w.metadata?.generation ?? 0)) return false;
   if (kind === 'Deployment') {

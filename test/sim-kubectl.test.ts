@@ -111,7 +111,7 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
     assert.equal(cluster.tokenSecrets('kube-system').length, 0);
     assert.equal(kube.audit.count({ clusterId: CLUSTER, method: 'DELETE', path: '/secrets/', applied: true }), before.length);
 
-    // the apiserver caches token checks, so the old token dies within the cache period (ROTATION.md: retry 15 s+)
+    // the apiserver caches token checks, so the old token dies within the cache period (docs/design.md, 'Facts about the real APIs': retry 15 s+)
     const deadline = Date.now() + 15_000;
     let nodes: Run;
     do {

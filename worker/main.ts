@@ -1,4 +1,4 @@
-// `npm run worker`: the rotation worker, configured by the environment (ROTATION.md section 5).
+// `npm run worker`: the rotation worker, configured by the environment (docs/design.md, 'Fixed names').
 // SIGINT/SIGTERM stop it gracefully: the SDK's runtime stops polling and lets running activities
 // finish (their heartbeats and retries make an interrupted one safe anyway), then run() returns.
 import pino from 'pino';

@@ -1,5 +1,5 @@
 // `npm start`: the worker and the HTTP API in one process, configured by the environment
-// (ROTATION.md section 5). The API starts first so a bad API_TOKENS_FILE fails before a worker
+// (docs/design.md, 'Fixed names'). The API starts first so a bad API_TOKENS_FILE fails before a worker
 // polls. SIGINT/SIGTERM stop the worker gracefully (the SDK's runtime drains it), then the API
 // closes (in-flight requests finish), then the connections. Both run on one composition of the
 // adapters (activities/compose.ts), so the process holds one Linode port.

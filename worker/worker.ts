@@ -17,7 +17,7 @@ export interface RotationWorkerOptions {
   connection: NativeConnection;
   /** default "default" */
   namespace?: string;
-  /** default `lke-rotation` (ROTATION.md section 5); tests may use a unique one */
+  /** default `lke-rotation` (docs/design.md, 'Fixed names'); tests may use a unique one */
   taskQueue?: string;
   /** the implementations, real or fake; keyed by activity name */
   activities: object;

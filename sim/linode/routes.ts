@@ -1,5 +1,5 @@
 // The LKE endpoints of Linode API v4 the rotator uses, with the real API's response and error shapes
-// (ROTATION.md section 2). Paths here are without the /v4 or /v4beta prefix.
+// (docs/design.md, 'Facts about the real APIs'). Paths here are without the /v4 or /v4beta prefix.
 import type { LinodePage, LkeCluster, LkePool } from '../../common/types.js';
 import type { SimCluster, SimState } from '../state.js';
 import { KUBECONFIG_NOT_READY, LinodeApiError } from './errors.js';

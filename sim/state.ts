@@ -195,6 +195,10 @@ export class SimState<K extends KubeClusterHandle = KubeClusterHandle> {
         this.schedule(this.delays.staleKubeconfigMs, () => {
           if (sim.kubeconfigGeneration === generation) sim.staleKubeconfigToken = null;
         });
+      } else {
+        // no window for this regenerate: an earlier one's stale kubeconfig must not outlive it (its
+        // clearing timer belongs to the earlier generation and no longer fires)
+        sim.staleKubeconfigToken = null;
       }
     }
     if (what.servicetoken || what.kubeconfig) {

@@ -68,6 +68,19 @@ describe('GET /kubeconfig after a regenerate', () => {
       assert.deepEqual(seen.phases, ['old', 'new']);
     }));
 
+  test('a regenerate without a stale window ends an earlier one: the old kubeconfig is not served forever', () =>
+    withSim({ delays: { staleKubeconfigMs: 60_000, kubeconfigReadyMs: 20_000 }, tokenCacheMs: 0 }, async (sim, id) => {
+      const before = await fetchKubeconfig(sim, id);
+      await regenerate(sim, id);
+      assert.equal((await fetchKubeconfig(sim, id)).token, before.token, 'the stale window is open');
+      // found by the safety test: the window's timer belonged to the first regenerate, so a second
+      // regenerate with no window of its own left the stale kubeconfig in place for good
+      sim.state.delays.staleKubeconfigMs = 0;
+      await regenerate(sim, id);
+      const seen = await phases(sim, id, before.token!, (served) => served.status === 200 && served.token !== before.token);
+      assert.deepEqual(seen.phases, ['503', 'new']);
+    }));
+
   test('the guide\'s order (delete the token Secrets, then regenerate): the stale kubeconfig answers 401', () =>
     withSim({ delays: { staleKubeconfigMs: 60_000 } }, async (sim, id) => {
       const old = (await fetchKubeconfig(sim, id)).token!;

@@ -41,7 +41,7 @@ const seenTokens = new Set<string>();
 
 before(async () => {
   stack = await startLocalStack({
-    simulator: { clusters: 4, seed: 23, timeScale: 0.002 },
+    simulator: { clusters: 5, seed: 23, timeScale: 0.002 },
     activities: { pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01 },
   });
   client = stack.client;
@@ -214,6 +214,28 @@ describe('user-owned token Secrets, end to end', () => {
     assert.equal(report.phase, 'Completed');
     assert.deepEqual(report.finalStatus?.skippedTokenSecrets, []);
     await assertNoTokenInHistory(clusterId);
+  });
+
+  test('stopped before the deletes finished: a user-owned Secret never deleted does not hold the roll-forward in verify', async () => {
+    // found by the safety search: abort during the deletes rolled forward into a verify that waited
+    // forever for a new token in a user-owned Secret the rotation had never deleted
+    const clusterId = clusterIds()[4];
+    await userMakesTokenSecret(clusterId, 'ci-deployer', 'ci-deployer-token');
+    const removeFault = stack.sim.faults.add({
+      api: 'kube', clusterId, method: 'DELETE', path: 'ci-deployer-token', kind: 'failNext', count: 1_000, status: 500,
+    });
+    try {
+      await startRotation(client, input(clusterId, { approvals: { beforeDelete: false }, tuning: BLOCK_FAST }));
+      const blocked = await waitForStatus(clusterId, (s) => s.phase === 'Blocked', 'Blocked in the deletes', 60_000);
+      assert.equal(blocked.step, 'deleteTokens');
+      await sendControl(client, clusterId, 'abort', { by: 'bob', reason: 'the deletes keep failing' });
+      const report = await resultOf(clusterId);
+      assert.equal(report.phase, 'Cancelled');
+      assert.ok(report.finalStatus?.completedSteps.includes('deliverKubeconfig'), 'rolled forward to a delivered kubeconfig');
+      assert.ok(report.timeline.some((t) => t.event.startsWith('user-owned token Secrets not verified')), 'the timeline says why');
+    } finally {
+      removeFault();
+    }
   });
 
   test('"not proven" when the old kubeconfig cannot be had: a worker restarted with an empty cache and nothing delivered', async () => {

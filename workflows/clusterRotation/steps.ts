@@ -122,10 +122,19 @@ export async function recreateUserTokens(run: RotationRun): Promise<void> {
   run.ledger.complete('recreateUserTokens');
 }
 
+const UNTOUCHED_EVENT = 'user-owned token Secrets not verified: the rotation stopped before the deletes finished';
+
 export async function verify(run: RotationRun): Promise<void> {
   const snapshot = snapshotOf(run);
+  // Stopped before the deletes finished (an abort or cancel rolling forward): a user-owned token
+  // Secret may never have been deleted, so it still holds its old token and would hold verify
+  // forever. Those are left out of verify (any that were deleted are recreated all the same).
+  const untouched = run.ledger.done('deleteTokens') ? [] : userTokenSecrets(run).map((t) => t.name);
+  if (untouched.length && !run.status.timeline.some((t) => t.event === UNTOUCHED_EVENT)) {
+    run.ledger.note(UNTOUCHED_EVENT, untouched.join(', '));
+  }
   const result = await mustRun(run, 'verify', 'Verifying', () => {
-    const excluded = run.ledger.skippedTokenSecrets;
+    const excluded = [...new Set([...run.ledger.skippedTokenSecrets, ...untouched])];
     return call(run, 'verifyRotation', 'Verify: nodes Ready, new token per service account, old token refused', {
       clusterId: snapshot.clusterId,
       newFingerprint: run.ledger.newFingerprint as string,

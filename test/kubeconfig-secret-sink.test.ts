@@ -12,6 +12,7 @@ import type { KubeconfigSink } from '../activities/ports.js';
 import { kubeconfigOf, linodeFor } from './support/liveAdapters.js';
 import { rejection } from './support/failures.js';
 import { useSimulator } from './support/sim.js';
+import { ConfigError, loadConfig } from '../config/config.js';
 
 const NAMESPACE = 'lke-rotator';
 const kubeconfigFor = (clusterId: number, generation: string) =>
@@ -100,5 +101,19 @@ describe('Secret kubeconfig sink on @kubernetes/client-node', () => {
     const failure = await rejection(elsewhere.write(606, 'x', kubeconfigFor(606, 'leak')));
     assert.match(failure.message, /secret\/no-such-namespace\/lke-kubeconfig-606/);
     assert.ok(!JSON.stringify({ message: failure.message, stack: failure.stack, cause: String(failure.cause) }).includes('secret-606-leak'));
+  });
+});
+
+describe('KUBECONFIG_SINK configuration', () => {
+  test('directory by default; secret needs a namespace; anything else is refused by name', () => {
+    assert.deepEqual(loadConfig({}).kubeconfigSink, { kind: 'directory' });
+    assert.deepEqual(loadConfig({ KUBECONFIG_SINK: 'secret', KUBECONFIG_SECRET_NAMESPACE: 'lke-rotator' }).kubeconfigSink,
+      { kind: 'secret', namespace: 'lke-rotator', kubeconfigFile: undefined });
+    assert.equal(
+      (loadConfig({ KUBECONFIG_SINK: 'secret', KUBECONFIG_SECRET_NAMESPACE: 'ops', KUBECONFIG_SINK_KUBECONFIG: '/etc/mgmt.yaml' }).kubeconfigSink as { kubeconfigFile?: string }).kubeconfigFile,
+      '/etc/mgmt.yaml');
+    assert.throws(() => loadConfig({ KUBECONFIG_SINK: 'secret' }), /KUBECONFIG_SINK=secret needs KUBECONFIG_SECRET_NAMESPACE/);
+    assert.throws(() => loadConfig({ KUBECONFIG_SINK: 'secret', KUBECONFIG_SECRET_NAMESPACE: 'Bad_NS' }), ConfigError);
+    assert.throws(() => loadConfig({ KUBECONFIG_SINK: 's3' }), /KUBECONFIG_SINK must be "directory" or "secret"/);
   });
 });

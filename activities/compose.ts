@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { RotationActivities } from '../common/activities.js';
 import type { FleetActivities } from '../common/fleetActivities.js';
-import { requireLinodeToken, type LinodeConfig } from '../config/config.js';
+import { requireLinodeToken, type KubeconfigSinkConfig, type LinodeConfig } from '../config/config.js';
 import { createFleetActivities } from './fleet.js';
 import { createActivities, type ActivityDeps } from './index.js';
 import { kubePortFactory } from './kube/adapter.js';
 import { createKubeconfigCache } from './kubeconfig/cache.js';
+import { createSecretSink, type ManagementCluster } from './kubeconfig/secretSink.js';
 import { createDirectorySink } from './kubeconfig/sink.js';
 import { createLinodePort } from './linode/adapter.js';
-import type { LinodePort } from './ports.js';
+import type { KubeconfigSink, LinodePort } from './ports.js';
 
 /** Knobs of the live activities; production keeps the defaults, time-scaled simulators want short ones. */
 export interface ActivityTuning {
@@ -35,6 +36,8 @@ export interface CompositionConfig {
   linode: LinodeConfig;
   /** KUBECONFIG_DIR: delivered kubeconfigs; the worker's cache lives in its .cache subdirectory */
   kubeconfigDir: string;
+  /** KUBECONFIG_SINK: default the directory sink on kubeconfigDir */
+  kubeconfigSink?: KubeconfigSinkConfig | { kind: 'secret'; namespace: string; cluster: ManagementCluster };
   activities?: ActivityTuning;
 }
 
@@ -59,6 +62,18 @@ function activityCancellation(): AbortSignal | undefined {
   }
 }
 
+function kubeconfigSink(config: CompositionConfig, tuning: ActivityTuning): KubeconfigSink {
+  const sink = config.kubeconfigSink ?? { kind: 'directory' };
+  if (sink.kind === 'directory') return createDirectorySink(config.kubeconfigDir);
+  const cluster: ManagementCluster = 'cluster' in sink
+    ? sink.cluster
+    : sink.kubeconfigFile ? { kubeconfigFile: sink.kubeconfigFile } : { inCluster: true };
+  return createSecretSink({
+    namespace: sink.namespace, cluster, timeoutMs: tuning.requestTimeoutMs,
+    retryAfterScale: tuning.retryAfterScale, cancellation: activityCancellation,
+  });
+}
+
 export function compose(config: CompositionConfig): Composition {
   const tuning = config.activities ?? {};
   const token = config.linode.token;
@@ -73,7 +88,7 @@ export function compose(config: CompositionConfig): Composition {
     kube: kubePortFactory({
       retryAfterScale: tuning.retryAfterScale, timeoutMs: tuning.requestTimeoutMs, cancellation: activityCancellation,
     }),
-    sink: createDirectorySink(config.kubeconfigDir),
+    sink: kubeconfigSink(config, tuning),
     // on disk, so a verify after a worker restart can still prove the old token dead
     kubeconfigCache: createKubeconfigCache({ dir: join(config.kubeconfigDir, '.cache') }),
     pollIntervalMs: tuning.pollIntervalMs,

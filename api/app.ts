@@ -9,6 +9,7 @@ import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { createApiLogger } from './logging.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { codecRoutes } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
 import { fleetRoutes } from './routes/fleets.js';
 import { rotationRoutes } from './routes/rotations.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         { name: 'schedules', description: 'Fleet rotations on a schedule' },
         { name: 'clusters', description: 'LKE clusters from the Linode API' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'codec', description: 'Codec server for Temporal Web and the Temporal CLI (encrypted payloads)' },
       ],
     },
   });
@@ -85,6 +87,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (deps.fleets) await v1.register(fleetRoutes, { fleets: deps.fleets, webLink });
     if (deps.schedules) await v1.register(scheduleRoutes, { schedules: deps.schedules });
   }, { prefix: '/v1' });
+  if (deps.codecs?.length) {
+    await app.register(codecRoutes, { codecs: deps.codecs, authenticate, webUrl: deps.webUrl, prefix: '/codec' });
+  }
 
   return app;
 }

@@ -1,5 +1,6 @@
 // The narrow interfaces the routes depend on. api/services.ts implements them over a Temporal
 // client and the Linode API; tests pass fakes to check the HTTP layer on its own.
+import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyBaseLogger } from 'fastify';
 import type {
   FleetControl, FleetListPage, FleetScheduleSummary, FleetView, PageRequest, RotationControl, RotationListPage,
@@ -82,6 +83,8 @@ export interface ApiDeps {
   webUrl?: string;
   /** Temporal namespace, for Temporal Web links; default "default" */
   namespace?: string;
+  /** the Temporal client's payload codecs; when there are any, /codec/decode and /codec/encode serve them */
+  codecs?: readonly PayloadCodec[];
   /** a pino logger; api/logging.ts makes one that redacts secrets. Default: silent. */
   logger?: FastifyBaseLogger;
   /** request body limit in bytes; default 64 KiB */

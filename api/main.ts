@@ -3,6 +3,7 @@
 import { compose } from '../activities/compose.js';
 import { connectClient } from '../config/temporalConnection.js';
 import { loadConfig } from '../config/config.js';
+import { payloadDataConverter } from '../config/payloadCodec.js';
 import { createApiLogger } from './logging.js';
 import { startApiServer } from './server.js';
 
@@ -10,7 +11,7 @@ const log = createApiLogger();
 
 try {
   const config = loadConfig();
-  const { connection, client } = await connectClient(config.temporal);
+  const { connection, client } = await connectClient(config.temporal, { dataConverter: payloadDataConverter(config.codecKeysFile) });
   try {
     const api = await startApiServer({ config, composition: compose(config), client, logger: log });
     log.info({ url: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address }, 'API listening');

@@ -55,6 +55,8 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
     temporalHealth: temporalHealthCheck(client),
     tokens,
     webUrl: config.temporal.webUrl,
+    // the codec server decodes with exactly what the client encodes with
+    codecs: client.options.loadedDataConverter.payloadCodecs,
     namespace: config.temporal.namespace,
     logger,
   });

@@ -50,6 +50,12 @@ export const ENV = {
   linodeToken: 'LINODE_TOKEN',
   linodeTokenFile: 'LINODE_TOKEN_FILE',
   kubeconfigDir: 'KUBECONFIG_DIR',
+  /** `directory` (default) or `secret` */
+  kubeconfigSink: 'KUBECONFIG_SINK',
+  kubeconfigSecretNamespace: 'KUBECONFIG_SECRET_NAMESPACE',
+  /** the management cluster's kubeconfig for the `secret` sink outside a pod; in a pod, its service account */
+  kubeconfigSinkKubeconfig: 'KUBECONFIG_SINK_KUBECONFIG',
+  codecKeysFile: 'LKE_ROTATOR_CODEC_KEYS_FILE',
   apiHost: 'API_HOST',
   apiPort: 'API_PORT',
   apiTokensFile: 'API_TOKENS_FILE',

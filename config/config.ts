@@ -53,11 +53,22 @@ export interface ApiConfig {
   tokensFile: string | undefined;
 }
 
+/**
+ * Where delivered kubeconfigs go (KUBECONFIG_SINK): files in kubeconfigDir, or one Kubernetes Secret
+ * per cluster in a namespace of the management cluster, reached in-cluster or through a kubeconfig file.
+ */
+export type KubeconfigSinkConfig =
+  | { kind: 'directory' }
+  | { kind: 'secret'; namespace: string; kubeconfigFile: string | undefined };
+
 export interface Config {
   temporal: TemporalConfig;
   linode: LinodeConfig;
-  /** where new kubeconfigs are delivered, one file per cluster */
+  /** where new kubeconfigs are delivered, one file per cluster (directory sink); the worker's kubeconfig cache lives in its .cache */
   kubeconfigDir: string;
+  kubeconfigSink: KubeconfigSinkConfig;
+  /** LKE_ROTATOR_CODEC_KEYS_FILE: payloads are encrypted when set (config/payloadCodec.ts) */
+  codecKeysFile: string | undefined;
   api: ApiConfig;
 }
 
@@ -81,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: linodeToken(env),
     },
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
+    kubeconfigSink: kubeconfigSink(env),
+    codecKeysFile: optionalPath(env, ENV.codecKeysFile),
     api: {
       host: value(env, ENV.apiHost) ?? DEFAULTS.apiHost,
       port: port(ENV.apiPort, value(env, ENV.apiPort)) ?? DEFAULTS.apiPort,
@@ -160,6 +173,17 @@ function httpsUnlessLoopback(name: string, url: string | undefined): string | un
 function optionalPath(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = value(env, name);
   return raw === undefined ? undefined : resolve(raw);
+}
+
+function kubeconfigSink(env: NodeJS.ProcessEnv): KubeconfigSinkConfig {
+  const kind = value(env, ENV.kubeconfigSink) ?? 'directory';
+  if (kind === 'directory') return { kind };
+  if (kind !== 'secret') throw new ConfigError(`${ENV.kubeconfigSink} must be "directory" or "secret", got "${kind}"`);
+  const namespace = value(env, ENV.kubeconfigSecretNamespace);
+  if (!namespace || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new ConfigError(`${ENV.kubeconfigSink}=secret needs ${ENV.kubeconfigSecretNamespace}, a namespace name, got "${namespace ?? ''}"`);
+  }
+  return { kind, namespace, kubeconfigFile: optionalPath(env, ENV.kubeconfigSinkKubeconfig) };
 }
 
 function linodeToken(env: NodeJS.ProcessEnv): Secret | undefined {

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
-import { SearchAttributeType } from '@temporalio/common';
+import { SearchAttributeType, type DataConverter } from '@temporalio/common';
 import { ROTATION_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes.js';
 import type { TemporalConfig } from './config.js';
 
@@ -14,9 +14,10 @@ export interface TemporalClient {
   client: Client;
 }
 
-export async function connectClient(config: TemporalConfig): Promise<TemporalClient> {
+/** `dataConverter`: the payload codec's (config/payloadCodec.ts), when payloads are encrypted */
+export async function connectClient(config: TemporalConfig, options: { dataConverter?: DataConverter } = {}): Promise<TemporalClient> {
   const connection = await Connection.connect({ address: config.address });
-  return { connection, client: new Client({ connection, namespace: config.namespace }) };
+  return { connection, client: new Client({ connection, namespace: config.namespace, dataConverter: options.dataConverter }) };
 }
 
 /** Workers need the Rust-side connection rather than the client's gRPC one. */

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { compose, type ActivityTuning, type Composition } from '../activities/compose.js';
 import { TASK_QUEUE } from '../common/names.js';
@@ -13,6 +13,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/in
 import { createRotationWorker, type RotationWorkerOptions } from '../worker/worker.js';
 import { startDevServer, type DevServer, type DevServerOptions } from './devServer.js';
 import { Secret } from '../config/config.js';
+import { payloadDataConverter } from '../config/payloadCodec.js';
 
 export interface LocalStackOptions {
   /** a running server to reuse, or options for a new dev server */
@@ -24,10 +25,16 @@ export interface LocalStackOptions {
   activities?: ActivityTuning;
   taskQueue?: string;
   workerOptions?: RotationWorkerOptions['workerOptions'];
+  /**
+   * LKE_ROTATOR_CODEC_KEYS_FILE for this stack: the worker and `client` encrypt payloads with these
+   * keys, as a deployment with the codec on does; default off
+   */
+  codecKeysFile?: string;
 }
 
 export interface LocalStack {
   server: DevServer;
+  /** the server's client, or with codecKeysFile one that encrypts and decrypts as the worker does */
   client: Client;
   sim: Simulator;
   /** the adapters the worker runs on; an API in the same process takes its Linode port from here */
@@ -68,11 +75,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const activities = composition.workerActivities();
     const taskQueue = options.taskQueue ?? TASK_QUEUE;
+    const dataConverter = payloadDataConverter(options.codecKeysFile);
+    const workerOptions = dataConverter ? { ...options.workerOptions, dataConverter } : options.workerOptions;
 
     let running: { worker: Worker; done: Promise<void> } | null = null;
     const stack: LocalStack = {
       server,
-      client: server.client,
+      client: dataConverter ? new Client({ connection: server.connection, namespace: server.namespace, dataConverter }) : server.client,
       sim,
       composition,
       kubeconfigDir,
@@ -85,7 +94,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           namespace: server.namespace,
           taskQueue,
           activities,
-          workerOptions: options.workerOptions,
+          workerOptions,
         });
         // A crashed worker must not go unnoticed: the error surfaces on stopWorker()/stop().
         const done = worker.run();

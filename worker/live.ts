@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { compose, type Composition } from '../activities/compose.js';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../config/temporalConnection.js';
 import type { Config } from '../config/config.js';
+import { payloadDataConverter } from '../config/payloadCodec.js';
 import { createRotationWorker } from './worker.js';
 
 export interface LiveWorker {
@@ -26,7 +27,9 @@ export interface LiveWorker {
 export async function createLiveWorker(config: Config, composition: Composition = compose(config)): Promise<LiveWorker> {
   // before connecting: without a Linode token this throws the ConfigError that names the variables
   const activities = composition.workerActivities();
-  const { connection } = await connectClient(config.temporal);
+  // the same converter on both sides: the worker encrypts what it writes and decrypts what it reads
+  const dataConverter = payloadDataConverter(config.codecKeysFile);
+  const { connection } = await connectClient(config.temporal, { dataConverter });
   let nativeConnection: NativeConnection | undefined;
   try {
     const addedSearchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace);
@@ -35,12 +38,13 @@ export async function createLiveWorker(config: Config, composition: Composition 
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       activities,
+      workerOptions: { dataConverter },
     });
     const native = nativeConnection;
     return {
       worker,
       connection,
-      client: new Client({ connection, namespace: config.temporal.namespace }),
+      client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       addedSearchAttributes,
       async close() {
         await native.close();

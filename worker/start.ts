@@ -9,6 +9,7 @@ import { startApiServer } from '../api/server.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { connectClient } from '../config/temporalConnection.js';
 import { loadConfig } from '../config/config.js';
+import { payloadDataConverter } from '../config/payloadCodec.js';
 import { createLiveWorker, exitOnFailure } from './live.js';
 
 const log = pino({ name: 'lke-rotator' });
@@ -16,7 +17,7 @@ const log = pino({ name: 'lke-rotator' });
 try {
   const config = loadConfig();
   const composition = compose(config);
-  const { connection, client } = await connectClient(config.temporal);
+  const { connection, client } = await connectClient(config.temporal, { dataConverter: payloadDataConverter(config.codecKeysFile) });
   try {
     const api = await startApiServer({ config, composition, client, logger: log.child({ component: 'api' }) });
     try {

@@ -26,7 +26,7 @@ export interface KubeClientOptions extends ClassifyOptions {
   timeoutMs?: number;
 }
 
-function requestOptions(timeoutMs: number, cancellation?: () => AbortSignal | undefined): ConfigurationOptions<ObservableMiddleware> {
+export function requestOptions(timeoutMs: number, cancellation?: () => AbortSignal | undefined): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre: (request) => {
       const cancelled = cancellation?.();

@@ -51,7 +51,7 @@ describe('encrypted payloads on a real server', () => {
 
   it('after a rotation, the server holds no topology in plaintext; the API and the codec endpoint read it', async () => {
     const { cluster } = stack.sim.state.list()[0];
-    const started = await call('POST', '/v1/rotations', TOKENS.operator, {
+    const started = await call('POST', '/v1/rotations', TOKENS.admin, {
       clusterId: cluster.id, restart: { scope: 'all' }, approvals: { beforeDelete: false, beforeRecycle: false },
     });
     assert.equal(started.status, 202, JSON.stringify(started.body));

@@ -1,42 +1,19 @@
-// The service's configuration, read from the environment names of docs/design.md, 'Fixed names'. Every bad
-// value fails with a message naming the variable; a token's value is never part of a message, and
-// the token is held in a Secret so that logging the config cannot leak it.
+// The service's configuration, read from the environment names of docs/design.md, 'Fixed names', and
+// the Temporal connection from the standard Temporal profile and TEMPORAL_* variables
+// (temporalProfile.ts). Every bad value fails with a message naming the variable; a token's value is
+// never part of a message, and tokens and keys are held in Secrets so that logging the config cannot
+// leak them.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { inspect } from 'node:util';
 import { DEFAULT_LINODE_API_URL, ENV } from '../common/names.js';
+import { ConfigError, Secret } from './secret.js';
+import { loadTemporalConnection, TEMPORAL_DEFAULTS } from './temporalProfile.js';
+import type { TemporalConnectionConfig } from './temporalProfile.js';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError, Secret };
+export type { TemporalConnectionConfig, TemporalTlsConfig } from './temporalProfile.js';
 
-/** A credential that prints as [redacted] in logs, JSON and util.inspect. */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return '[redacted]';
-  }
-  toJSON(): string {
-    return '[redacted]';
-  }
-  [inspect.custom](): string {
-    return 'Secret([redacted])';
-  }
-}
-
-export interface TemporalConfig {
-  /** host:port of the frontend */
-  address: string;
-  namespace: string;
+export interface TemporalConfig extends TemporalConnectionConfig {
   /** where Temporal Web shows this namespace, for links in API responses and logs */
   webUrl: string | undefined;
 }
@@ -73,8 +50,8 @@ export interface Config {
 }
 
 export const DEFAULTS = {
-  temporalAddress: '127.0.0.1:7233',
-  temporalNamespace: 'default',
+  temporalAddress: TEMPORAL_DEFAULTS.address,
+  temporalNamespace: TEMPORAL_DEFAULTS.namespace,
   apiHost: '127.0.0.1',
   apiPort: 8080,
   kubeconfigDir: 'kubeconfigs',
@@ -83,8 +60,7 @@ export const DEFAULTS = {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     temporal: {
-      address: hostPort(ENV.temporalAddress, value(env, ENV.temporalAddress) ?? DEFAULTS.temporalAddress),
-      namespace: value(env, ENV.temporalNamespace) ?? DEFAULTS.temporalNamespace,
+      ...loadTemporalConnection(env),
       webUrl: optionalUrl(env, ENV.temporalWebUrl),
     },
     linode: {
@@ -113,14 +89,6 @@ export function requireLinodeToken(config: Pick<Config, 'linode'>): Secret {
 function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw ? raw : undefined;
-}
-
-function hostPort(name: string, raw: string): string {
-  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(raw);
-  if (!match || port(name, match[2]) === undefined) {
-    throw new ConfigError(`${name} must be host:port (e.g. 127.0.0.1:7233), got "${raw}"`);
-  }
-  return raw;
 }
 
 function port(name: string, raw: string | undefined): number | undefined {

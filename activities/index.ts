@@ -227,7 +227,18 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       const log = Context.current().log;
       const cluster = await linode.getCluster(clusterId);
       const pools = await linode.listPools(clusterId);
-      const kubeconfig = await currentKubeconfig(clusterId);
+      const served = await linode.getKubeconfig(clusterId);
+      if (served.status === 'notReady') {
+        // A regeneration is under way (a rotation stopped inside its window, or one by hand): the
+        // old credentials are gone or going, and the new ones are not out yet. Waiting here would
+        // leave the run stoppable with no one to deliver them; the workflow rolls forward instead.
+        log.warn('the kubeconfig answers 503: a regeneration is under way', { clusterId });
+        return {
+          ...clusterFacts(clusterId, cluster, poolsOf(pools)), takenAt: new Date().toISOString(), adminTokenFingerprint: null,
+          tokenSecrets: [], nodes: [], workloads: [], credentials: 'regenerating',
+        };
+      }
+      const { kubeconfig } = served;
       const fingerprint = kubeconfigFingerprint(kubeconfig);
       await cache.put(clusterId, fingerprint, kubeconfig);
       const kube = deps.kube(kubeconfig);

@@ -139,11 +139,13 @@ export interface ClusterSnapshot {
   workloads: WorkloadRef[];
   /**
    * 'rejected': the kubeconfig the Linode API serves answers 401 (an interrupted rotation, or the
-   * guide's deletes done by hand). Nothing inside the cluster could be read, so tokenSecrets, nodes
-   * and workloads are empty; the rotation rolls forward (docs/design.md, "The credential window").
+   * guide's deletes done by hand). 'regenerating': the Linode API answers 503 for the kubeconfig, a
+   * regeneration is under way (an interrupted rotation, or one by hand), and adminTokenFingerprint is
+   * null. Either way nothing inside the cluster could be read, so tokenSecrets, nodes and workloads
+   * are empty, and the rotation rolls forward (docs/design.md, "The credential window").
    * Absent: the credentials worked.
    */
-  credentials?: 'rejected';
+  credentials?: 'rejected' | 'regenerating';
 }
 
 export interface RotationPlan {

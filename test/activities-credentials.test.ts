@@ -30,12 +30,14 @@ describe('snapshotCluster', () => {
     await h.cleanup();
   });
 
-  test('a kubeconfig that is not available yet fails retryably; an unknown cluster non-retryably', async () => {
+  test('a kubeconfig not available yet (regeneration under way) is reported, not waited for; an unknown cluster fails non-retryably', async () => {
     const h = await harness();
     h.lke.kubeconfigScript = ['notReady'];
-    const notReady = await rejection(h.env().run(h.activities.snapshotCluster, { clusterId: CLUSTER_ID, restartScope: 'none' }));
-    assert.equal(notReady.type, FailureType.kubeconfigNotReady);
-    assert.equal(notReady.nonRetryable, false);
+    const regenerating = await h.env().run(h.activities.snapshotCluster, { clusterId: CLUSTER_ID, restartScope: 'none' });
+    assert.equal(regenerating.credentials, 'regenerating');
+    assert.equal(regenerating.adminTokenFingerprint, null);
+    assert.deepEqual([regenerating.tokenSecrets, regenerating.nodes, regenerating.workloads], [[], [], []]);
+    assert.ok(regenerating.poolNodes.length > 0, 'the pools come from the Linode API');
     const missing = await rejection(h.env().run(h.activities.snapshotCluster, { clusterId: 99, restartScope: 'none' }));
     assert.equal(missing.type, FailureType.linodeNotFound);
     assert.equal(missing.nonRetryable, true);

@@ -256,4 +256,16 @@ describe('rotation ledger: the credential window', () => {
     assert.equal(plan.recycleNodes.length, 2, 'the pools come from the Linode API');
     assert.equal(ledger.applyPlan(await snapshotOf()).rollForward, undefined, 'a working cluster plans as usual');
   });
+
+  test('a snapshot taken while a regeneration is under way plans an ungated roll-forward with no regenerate of its own', async () => {
+    const { ledger } = ledgerFor();
+    const regenerating: ClusterSnapshot = {
+      ...(await snapshotOf()), adminTokenFingerprint: null, tokenSecrets: [], nodes: [], workloads: [], credentials: 'regenerating',
+    };
+    const ungated = ledger.applyPlan(regenerating, true);
+    assert.match(ungated.rollForward ?? '', /^a regeneration is under way .*: rolling forward: await, verify, deliver/);
+    assert.equal(ungated.gates.beforeDelete, false, 'nothing working is left to delete: no gate');
+    assert.equal(ledger.applyPlan(regenerating, false).gates.beforeDelete, true, 'before the patch the gate stayed');
+    assert.equal(ledger.applyPlan(await snapshotOf(), true).gates.beforeDelete, true, 'a working cluster keeps its gate');
+  });
 });

@@ -3,7 +3,8 @@
 // first token delete until delivery nothing a human does (or fails to do) leaves the cluster without
 // working credentials: a pause waits for delivery, a Blocked step retries on its own, a cluster left
 // without credentials rolls forward, a lost regenerate answer does not regenerate twice, and a
-// kubeconfig superseded during verify is replaced by a fresh one.
+// kubeconfig superseded during verify is replaced by a fresh one. A rotation terminated inside its
+// window (Temporal CLI or Web can always do that) is finished by the next one, even if that is aborted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
@@ -32,7 +33,7 @@ before(async () => {
   // LKE keeps serving the old kubeconfig for a while after a regenerate (docs/simulator.md)
   const delays = { staleKubeconfigMs: STALE_KUBECONFIG_MS };
   stack = await startLocalStack({
-    simulator: { clusters: 6, seed: 23, timeScale: TIME_SCALE, delays },
+    simulator: { clusters: 7, seed: 23, timeScale: TIME_SCALE, delays },
     activities: {
       pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01,
       // longer than the stale window above (1 s real): a retried regenerate waits out LKE's delay
@@ -187,19 +188,52 @@ describe('the credential window, end to end', () => {
     assert.equal(await statusWithToken(clusterId, oldToken), 401, 'the cluster has no working credentials now');
     const handDeletes = mutations(clusterId, 'DELETE', /\/secrets\//);
 
+    // the delete gate asked for, but there is no working credential left to delete: no gate
     await startRotation(client, input(clusterId, { approvals: { beforeDelete: true } }));
-    const gate = await waitForStatus(clusterId, (s) => s.phase === 'AwaitingApproval', 'the delete gate still applies');
-    assert.match(gate.plan?.rollForward ?? '', /the current kubeconfig is rejected \(401\): rolling forward: regenerate, await, verify, deliver/);
-    assert.deepEqual(gate.plan?.deleteSecrets, []);
-    assert.ok(events(gate).some((e) => e.startsWith('roll forward planned')), events(gate).join('\n'));
-    await sendControl(client, clusterId, 'approve', { by: 'bob' });
     const report = await resultOf(clusterId);
+    assert.match(report.plan?.rollForward ?? '', /the current kubeconfig is rejected \(401\): rolling forward: regenerate, await, verify, deliver/);
+    assert.deepEqual(report.plan?.deleteSecrets, []);
+    assert.equal(report.plan?.gates.beforeDelete, false);
+    assert.ok(events(report).some((e) => e.startsWith('roll forward planned')), events(report).join('\n'));
+    assert.ok(!events(report).some((e) => e.startsWith('waiting for approval')), events(report).join('\n'));
 
     assert.equal(report.phase, 'Completed', events(report).join('\n'));
     assert.equal(mutations(clusterId, 'DELETE', /\/secrets\//), handDeletes, 'the rotation deleted nothing (nothing was left)');
     assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1, 'one regenerate');
     assert.ok(events(report).some((e) => e === 'credentials rotated and verified: old credentials already rejected at snapshot'),
       events(report).join('\n'));
+    await assertWorkingKubeconfigDelivered(clusterId);
+  });
+
+  // Found by the safety campaign (test/safety/regressions.ts): the fresh run's snapshot met the 503 of
+  // the terminated run's regenerate, went Blocked, and an abort then ended it with nothing delivered.
+  test('a run terminated while its kubeconfig is awaited: the next run finds the regeneration under way and delivers, even aborted', async () => {
+    const clusterId = clusterIds()[6];
+    const sim = stack.sim.state;
+    // the new kubeconfig is late (read at the regenerate); released by hand below
+    const readyMs = sim.delays.kubeconfigReadyMs;
+    sim.delays.kubeconfigReadyMs = 3_600_000_000;
+    await startRotation(client, input(clusterId));
+    await waitForStatus(clusterId, (s) => s.phase === 'AwaitingKubeconfig', 'the kubeconfig wait');
+    sim.delays.kubeconfigReadyMs = readyMs;
+    await client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).terminate('operator terminated it from Temporal Web');
+    // past LKE's stale window: the Linode API answers 503 for the kubeconfig now
+    for (let i = 0; i < 100 && sim.cluster(clusterId)!.staleKubeconfigToken !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1);
+
+    // a fresh rotation, gates as they come (beforeDelete on): nothing working is left to gate
+    await startRotation(client, { clusterId, requestedBy: 'alice', tuning: FAST_RETRIES });
+    const rolling = await waitForStatus(clusterId, (s) => s.phase === 'AwaitingKubeconfig', 'the roll-forward awaits the kubeconfig');
+    assert.match(rolling.plan?.rollForward ?? '', /^a regeneration is under way .*: rolling forward: await, verify, deliver/);
+    assert.equal(rolling.plan?.gates.beforeDelete, false);
+    await sendControl(client, clusterId, 'abort', { by: 'bob', reason: 'changed my mind' });
+    sim.setKubeconfigNeverReady(clusterId, false);
+    const report = await resultOf(clusterId);
+
+    assert.equal(report.phase, 'Cancelled', events(report).join('\n'));
+    assert.ok(!events(report).some((e) => e.startsWith('waiting for approval')), events(report).join('\n'));
+    assert.ok(events(report).some((e) => e.startsWith('regenerate: not sent')), events(report).join('\n'));
+    assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1, 'the regeneration under way was awaited, not repeated');
     await assertWorkingKubeconfigDelivered(clusterId);
   });
 

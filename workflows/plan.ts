@@ -5,7 +5,11 @@ import type {
   ClusterRotationInput, ClusterSnapshot, PoolNodeRef, RotationPlan, RotationStatus, TokenSecretRef, WorkloadRef,
 } from '../common/types.js';
 
-export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput): RotationPlan {
+/**
+ * `rollForwardUngated`: a roll-forward plan has no beforeDelete gate (set by the workflow behind a
+ * patch, workflows/clusterRotation/patches.ts): the cluster has no working credential left to delete.
+ */
+export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput, rollForwardUngated = false): RotationPlan {
   const scope = input.restart?.scope ?? 'none';
   const rolling = input.recycle?.mode === 'rolling';
   const recreateSecrets = snapshot.tokenSecrets.filter(isUserOwned);
@@ -16,16 +20,23 @@ export function buildPlan(snapshot: ClusterSnapshot, input: ClusterRotationInput
     restartWorkloads: scope === 'none' ? [] : snapshot.workloads,
     recycleNodes: rolling ? snapshot.poolNodes : [],
     gates: {
-      beforeDelete: input.approvals?.beforeDelete !== false,
+      beforeDelete: input.approvals?.beforeDelete !== false && !(rollForwardUngated && snapshot.credentials),
       beforeRecycle: rolling && input.approvals?.beforeRecycle !== false,
     },
-    ...(snapshot.credentials === 'rejected' ? { rollForward: ROLL_FORWARD_REJECTED } : {}),
+    ...(snapshot.credentials ? { rollForward: ROLL_FORWARD[snapshot.credentials] } : {}),
   };
 }
 
 /** Why a rotation on a cluster without working credentials does not delete and verify as usual. */
 export const ROLL_FORWARD_REJECTED = 'the current kubeconfig is rejected (401): rolling forward: regenerate, await, verify, ' +
   'deliver (no token Secret to delete; nodes and workloads could not be read, so nothing is restarted)';
+export const ROLL_FORWARD_REGENERATING = 'a regeneration is under way (the Linode API answers 503 for the kubeconfig): ' +
+  'rolling forward: await, verify, deliver (no token Secret to delete, no regenerate of its own; nodes and workloads ' +
+  'could not be read, so nothing is restarted)';
+const ROLL_FORWARD: Record<NonNullable<ClusterSnapshot['credentials']>, string> = {
+  rejected: ROLL_FORWARD_REJECTED,
+  regenerating: ROLL_FORWARD_REGENERATING,
+};
 
 export const tokenSecretLabel = (t: TokenSecretRef): string => `${t.name} (${t.serviceAccount})`;
 

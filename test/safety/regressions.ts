@@ -52,4 +52,22 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'a fresh rotation after a terminate inside the window meets the 503 of its regenerate and is aborted',
+    invariant: 'I1',
+    why: 'The first run is terminated (Temporal Web/CLI) while it awaits the new kubeconfig: its deletes and regenerate ' +
+      'are done. The fresh run\'s snapshot reads the kubeconfig, gets LKE\'s 503 (regeneration under way), retries that ' +
+      'as KubeconfigNotReady until Blocked, and an abort there ends it Cancelled "before anything changed": nothing is ' +
+      'ever delivered. Found by seed 20261203, case 19 (shrunk; the killWorker it kept is part of the timing, which ' +
+      'this replay does not always hit: test/safety-window-e2e.test.ts holds the deterministic version).',
+    scenario: {
+      clusters: 1, gates: { beforeDelete: false, beforeRecycle: false }, restart: 'none', recycle: 'none', userTokenSecrets: 1,
+      lke: { kubeconfigReadyMs: 1_853, staleKubeconfigMs: 300, deleteLatencyMs: 50, regenerateLatencyMs: 239, nodesLatencyMs: 100, regenerateAnswerLost: 'drop' },
+      actions: [
+        { when: { afterMs: 1_330 }, cluster: 0, op: { op: 'approve', by: 'bob' } },
+        { when: { phase: 'AwaitingKubeconfig' }, cluster: 0, op: { op: 'terminateThenFreshStart', by: 'alice' } },
+        { when: { phase: 'Verifying' }, cluster: 0, op: { op: 'killWorker' } },
+      ],
+    },
+  },
 ];

@@ -97,8 +97,8 @@ export class RotationLedger {
   }
 
   /** The plan follows from the snapshot; progress counts what a resumed run already did. */
-  applyPlan(snapshot: ClusterSnapshot): RotationPlan {
-    const plan = buildPlan(snapshot, this.input);
+  applyPlan(snapshot: ClusterSnapshot, rollForwardUngated = false): RotationPlan {
+    const plan = buildPlan(snapshot, this.input, rollForwardUngated);
     this.status.label = snapshot.label;
     this.status.region = snapshot.region;
     this.status.plan = plan;

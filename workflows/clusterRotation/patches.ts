@@ -8,3 +8,9 @@ export const PAUSE_PENDING_IN_WINDOW = 'window-pause-pending';
 export const AUTO_RETRY_IN_WINDOW = 'window-blocked-auto-retry';
 /** A 401 on the new kubeconfig in verify or deliver goes back to awaiting a fresh one. */
 export const SUPERSEDED_KUBECONFIG = 'window-superseded-kubeconfig';
+/**
+ * A cluster the snapshot finds without working credentials (401, or a regeneration under way) is
+ * inside the credential window from the snapshot on: no beforeDelete gate (nothing working is
+ * deleted), and a stop rolls forward instead of ending the run.
+ */
+export const ROLL_FORWARD_FROM_SNAPSHOT = 'roll-forward-from-snapshot';

@@ -12,11 +12,14 @@ import { blockedDecision, step } from './stepRunner.js';
 /** Superseded kubeconfigs in a row before a human is asked (something else keeps regenerating). */
 export const MAX_SUPERSEDED_IN_A_ROW = 3;
 
-/** Registers the roll-forward; a resumed run that already delivered never opens the window. */
-export async function openCredentialWindow(run: RotationRun): Promise<void> {
+/**
+ * Registers the roll-forward; a resumed run that already delivered never opens the window.
+ * `fromSnapshot`: the snapshot found no working credentials, so the window is open already.
+ */
+export async function openCredentialWindow(run: RotationRun, fromSnapshot = false): Promise<void> {
   if (run.ledger.done('deliverKubeconfig')) return;
   // Until the deletes start nothing has changed, so a stop arriving before them just ends the run.
-  if (!run.ledger.done('deleteTokens')) await run.checkpoint();
+  if (!run.ledger.done('deleteTokens') && !fromSnapshot) await run.checkpoint();
   run.compensations.push(() => rollForward(run));
 }
 

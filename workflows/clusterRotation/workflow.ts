@@ -12,7 +12,7 @@ import { cancel, installControls } from './controls.js';
 import { applyGatePolicy } from './gatePolicy.js';
 import { RotationRun, StopRequested } from './run.js';
 import {
-  declineRecycling, deleteTokens, gate, plan, recycleNodes, regenerate, restartWorkloads, takeSnapshot,
+  declineRecycling, deleteTokens, gate, plan, recycleNodes, regenerate, restartWorkloads, rollsForwardFromSnapshot, takeSnapshot,
 } from './steps.js';
 import { step } from './stepRunner.js';
 import { closeCredentialWindow, deliverFreshCredentials, openCredentialWindow } from './window.js';
@@ -50,11 +50,13 @@ async function runbook(run: RotationRun): Promise<void> {
     run.ledger.note('dry run: plan ready, nothing changed');
     return run.ledger.finish('Completed');
   }
+  // A cluster found without working credentials: the window is open from the snapshot, ungated.
+  const rollingForward = rollsForwardFromSnapshot(run);
   if (planned.gates.beforeDelete && (await step(run, 'approval', () => gate(run, 'beforeDelete'))) === 'declined') {
     return run.ledger.finish('Rejected');
   }
 
-  await openCredentialWindow(run);
+  await openCredentialWindow(run, rollingForward);
   await step(run, 'deleteTokens', () => deleteTokens(run));
   await step(run, 'regenerate', () => regenerate(run));
   // await, verify and deliver; delivery is inside the window: a stop now must still hand it over

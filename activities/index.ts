@@ -312,7 +312,7 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       return result;
     },
 
-    async regenerateCredentials({ clusterId, previousFingerprint }: RegenerateInput): Promise<RegenerateResult> {
+    async regenerateCredentials({ clusterId, previousFingerprint, lookFirst = false }: RegenerateInput): Promise<RegenerateResult> {
       const ctx = Context.current();
       const { attempt } = ctx.info;
       // An earlier attempt may have regenerated and lost the reply (a 5xx after the side effect, a
@@ -321,13 +321,13 @@ export function createActivities(deps: ActivityDeps): RotationActivities {
       // for a while first; a second POST would only rotate again, so a retry watches for a sign of
       // the earlier one for the settle window before it POSTs.
       let reason: string | undefined;
-      if (attempt > 1 && typeof previousFingerprint === 'string') {
+      if ((attempt > 1 || lookFirst) && typeof previousFingerprint === 'string') {
         const sign = await signOfRegenerate(clusterId, previousFingerprint);
         if (sign !== null) {
           ctx.log.info('an earlier attempt already regenerated; not regenerating again', { clusterId, sign });
           return { posted: false, attempt, reason: sign };
         }
-        reason = `an earlier attempt's answer was lost and LKE showed no sign of it within ${regenerateSettleMs} ms`;
+        reason = `an earlier ${attempt > 1 ? 'attempt' : 'regenerate'}'s answer was lost and LKE showed no sign of it within ${regenerateSettleMs} ms`;
       }
       await linode.regenerate(clusterId, { kubeconfig: true, servicetoken: true });
       ctx.log.info('credentials regenerated', { clusterId, attempt });

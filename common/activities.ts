@@ -17,6 +17,11 @@ export interface RegenerateInput {
    * (503) or already changed does not POST again
    */
   previousFingerprint?: string | null;
+  /**
+   * an earlier regenerate activity of this rotation (Blocked and retried, or in the run it resumes)
+   * may have POSTed: even attempt 1 looks for the sign first (absent: only attempts after the first)
+   */
+  lookFirst?: boolean;
 }
 
 export interface AwaitKubeconfigInput {

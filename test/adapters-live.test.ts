@@ -13,6 +13,8 @@ import { createActivities } from '../activities/index.js';
 import { compose, type ActivityTuning } from '../activities/compose.js';
 import { createKubePort } from '../activities/kube/adapter.js';
 import { kubeconfigFingerprint } from '../activities/kubeconfig/parse.js';
+import type { RegenerateInput } from '../common/activities.js';
+import type { RegenerateResult } from '../common/types.js';
 import { Secret } from '../config/config.js';
 import type { Simulator } from '../sim/index.js';
 import { useSimulator, withSimulator } from './support/sim.js';
@@ -141,6 +143,39 @@ describe('the whole activity sequence through the real adapters', () => {
         assert.ok(!JSON.stringify(logs.map((l) => l.meta)).includes('certificate-authority-data'));
         process.stdout.write(`# full activity sequence: ${elapsedMs} ms, ${snapshot.workloads.length} workloads, ` +
           `${snapshot.poolNodes.length} nodes, ${errors.length} injected failures retried\n`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+describe('a regenerate after an earlier one of the same rotation', () => {
+  // Found by the safety property (seed 20261204, case 10): a regenerate step whose retry POSTed and
+  // timed out went Blocked; the human's retry scheduled a new activity, whose attempt 1 POSTed
+  // without looking, a third regenerate for one rotation.
+  test('with lookFirst, even attempt 1 finds the earlier POST took and does not POST; without it, it does', async () => {
+    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 8 }, async (sim) => {
+      const dir = await mkdtemp(join(tmpdir(), 'adapters-regenerate-'));
+      try {
+        const deps = composeOn(sim, dir, { pollIntervalMs: 10, regenerateSettleMs: 2_000 }).activityDeps();
+        const activities = createActivities(deps);
+        const clusterId = sim.state.list()[0].cluster.id;
+        const previousFingerprint = kubeconfigFingerprint(await kubeconfigOf(deps.linode, clusterId));
+        const regenerate = async (input: RegenerateInput): Promise<RegenerateResult> => {
+          const result = await new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 60_000 }, { logger: new DefaultLogger('ERROR') })
+            .run(activities.regenerateCredentials, input);
+          assert.ok(result, 'the live activity answers what it did');
+          return result as RegenerateResult;
+        };
+        const posts = () => sim.audit.count({ clusterId, method: 'POST', path: /\/regenerate$/, applied: true });
+
+        assert.equal((await regenerate({ clusterId, previousFingerprint })).posted, true);
+        const looked = await regenerate({ clusterId, previousFingerprint, lookFirst: true });
+        assert.deepEqual([looked.posted, posts()], [false, 1]);
+        assert.match(looked.reason ?? '', /a regeneration is under way|a new kubeconfig/);
+        assert.equal((await regenerate({ clusterId, previousFingerprint })).posted, true);
+        assert.equal(posts(), 2, 'attempt 1 without lookFirst POSTs straight away');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -70,4 +70,22 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'a human retry of a Blocked regenerate POSTs again without looking',
+    invariant: 'I3',
+    why: 'The regenerate answer is lost (503); attempt 2 looks for a sign but LKE still serves the old kubeconfig, so it ' +
+      'POSTs again, and that POST reaches LKE as the attempt times out: Blocked on regenerate, with nothing in the ' +
+      'timeline. retry schedules a new activity whose attempt 1 POSTs straight away: three regenerates for one ' +
+      'rotation, two steps, none explained. Found by seed 20261204, case 10 (as generated: the actions all landed ' +
+      'while Blocked).',
+    scenario: {
+      clusters: 1, gates: { beforeDelete: true, beforeRecycle: true }, restart: 'none', recycle: 'none', approver: 'bob', userTokenSecrets: 0,
+      lke: { kubeconfigReadyMs: 2_990, staleKubeconfigMs: 1_497, deleteLatencyMs: 87, regenerateLatencyMs: 495, nodesLatencyMs: 106, regenerateAnswerLost: 503 },
+      actions: [
+        { when: { phase: 'AwaitingKubeconfig' }, cluster: 0, op: { op: 'pause', by: 'carol' } },
+        { when: { phase: 'DeletingTokens' }, cluster: 0, op: { op: 'killWorker' } },
+        { when: { phase: 'Compensating' }, cluster: 0, op: { op: 'retry', by: 'alice' } },
+      ],
+    },
+  },
 ];

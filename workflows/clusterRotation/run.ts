@@ -38,6 +38,8 @@ export class RotationRun {
   stoppedWhileBlockedOn: RotationStep | null = null;
   /** Blocked in the credential window: how many automatic retries in a row (the backoff grows) */
   windowRetries = 0;
+  /** regenerate activities this run has scheduled: a later one may find an earlier one's POST took */
+  regenerateCalls = 0;
   gateDecision: GateDecision | null = null;
 
   /** Tickets let an Update return once the main loop has acted on it (when the loop is waiting). */

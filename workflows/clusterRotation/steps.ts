@@ -93,7 +93,13 @@ export async function deleteTokens(run: RotationRun): Promise<void> {
   run.ledger.complete('deleteTokens');
 }
 
-export async function regenerate(run: RotationRun): Promise<void> {
+/**
+ * `deliberately`: the roll-forward asks LKE again on purpose (the kubeconfig never appeared), so its
+ * first POST does not look for an earlier one's sign; any other regenerate after the run's first
+ * (a Blocked step retried, a roll-forward after a stop, a resumed run past its deletes) looks first,
+ * since the earlier one may have reached LKE and lost its answer.
+ */
+export async function regenerate(run: RotationRun, deliberately = false): Promise<void> {
   const { clusterId } = run.input;
   if (run.ledger.snapshot?.credentials === 'regenerating' && !run.ledger.done('regenerate')) {
     // a second POST would only start another regeneration; a kubeconfig that never appears is
@@ -103,10 +109,16 @@ export async function regenerate(run: RotationRun): Promise<void> {
     return;
   }
   const previousFingerprint = run.ledger.snapshot?.adminTokenFingerprint ?? null;
-  const result = await mustRun(run, 'regenerate', 'Regenerating', () =>
-    call(run, 'regenerateCredentials', 'Regenerate kubeconfig and service token', { clusterId, previousFingerprint }));
-  // a retried attempt that POSTed again regenerated a second time: the timeline says why
-  if (result?.posted && result.attempt > 1) {
+  let onPurpose = deliberately;
+  const result = await mustRun(run, 'regenerate', 'Regenerating', () => {
+    const lookFirst = !onPurpose && (run.regenerateCalls > 0 || (run.input.resume !== undefined && run.ledger.done('deleteTokens')));
+    onPurpose = false;
+    run.regenerateCalls++;
+    return call(run, 'regenerateCredentials', 'Regenerate kubeconfig and service token',
+      { clusterId, previousFingerprint, ...(lookFirst ? { lookFirst } : {}) });
+  });
+  // a retried attempt (or a later regenerate that looked first) that POSTed again regenerated a second time: the timeline says why
+  if (result?.posted && (result.attempt > 1 || result.reason !== undefined)) {
     run.ledger.note('roll forward: regenerate sent again', result.reason ?? `attempt ${result.attempt} of the regenerate POSTed again`);
   }
   run.ledger.complete('regenerate');

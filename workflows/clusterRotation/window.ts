@@ -40,7 +40,7 @@ async function rollForward(run: RotationRun): Promise<void> {
   // A kubeconfig that never appeared is most likely fixed by asking Linode to regenerate again.
   const again = run.stoppedWhileBlockedOn === 'awaitKubeconfig';
   if (again) ledger.note('roll forward: regenerate again', 'stopped while the new kubeconfig never appeared');
-  if (!ledger.done('regenerate') || again) await regenerate(run);
+  if (!ledger.done('regenerate') || again) await regenerate(run, again);
   await deliverFreshCredentials(run, again);
 }
 

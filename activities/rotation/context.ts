@@ -1,0 +1,145 @@
+// What every rotation activity shares: the injected ports, the settings with their defaults, the
+// heartbeating poll loop, and the kubeconfig lookups. Built once per worker by createActivities.
+import { Context } from '@temporalio/activity';
+import { FailureType, type FailureTypeName } from '../../common/failures.js';
+import { isTransient, nonRetryable, retryable } from '../errors.js';
+import { createKubeconfigCache } from '../kubeconfig/cache.js';
+import { kubeconfigFingerprint } from '../kubeconfig/parse.js';
+import type { KubeconfigCache, KubeconfigSink, KubePortFactory, LinodePort } from '../ports.js';
+
+export interface ActivityDeps {
+  linode: LinodePort;
+  kube: KubePortFactory;
+  sink: KubeconfigSink;
+  /** default: in memory (a verify after a worker restart then checks the old token only via the sink) */
+  kubeconfigCache?: KubeconfigCache;
+  /** pause between polls of the long waits; default 5 s */
+  pollIntervalMs?: number;
+  /** how long the old admin token may still be accepted (the apiserver caches token checks ~10 s); default 20 s */
+  tokenCacheWindowMs?: number;
+  /**
+   * a recycle whose POST got no answer (the attempt died or the reply was lost) is sent again only if
+   * the node is still on its old instance this long afterwards; default 2 min
+   */
+  recycleResendAfterMs?: number;
+  /**
+   * a retried regenerate whose earlier attempt's outcome is unknown watches the kubeconfig this long
+   * for a sign that the earlier POST took (503, or a new kubeconfig) before it POSTs again: LKE may
+   * keep serving the old kubeconfig for a while after a regenerate; default 45 s
+   */
+  regenerateSettleMs?: number;
+  /** a wait gives up (and lets Temporal retry the activity) after this many transient errors in a row; default 5 */
+  maxConsecutiveTransientErrors?: number;
+}
+
+/** Heartbeat details from the previous attempt of this activity, if it left any. */
+export function resumed<T extends object>(fallback: T): T {
+  const details: unknown = Context.current().info.heartbeatDetails;
+  return details && typeof details === 'object' ? { ...fallback, ...(details as Partial<T>) } : fallback;
+}
+
+/** giveUp: the failure to end the wait with, if it ends on this poll's reason (default: the wait's timeoutType) */
+export type GiveUp = (waited: string) => Error;
+export type Poll<T> = { done: true; value: T } | { done: false; why: string; giveUp?: GiveUp };
+export const done = <T>(value: T): Poll<T> => ({ done: true, value });
+export const notYet = (why: string, giveUp?: GiveUp): Poll<never> => ({ done: false, why, ...(giveUp ? { giveUp } : {}) });
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : 'unknown error';
+}
+
+export type ActivityContext = ReturnType<typeof createActivityContext>;
+
+export function createActivityContext(deps: ActivityDeps) {
+  const { linode, sink } = deps;
+  const cache = deps.kubeconfigCache ?? createKubeconfigCache();
+  const pollIntervalMs = deps.pollIntervalMs ?? 5_000;
+  const maxTransient = deps.maxConsecutiveTransientErrors ?? 5;
+  const settings = {
+    pollIntervalMs,
+    tokenCacheWindowMs: deps.tokenCacheWindowMs ?? 20_000,
+    recycleResendAfterMs: deps.recycleResendAfterMs ?? 120_000,
+    regenerateSettleMs: deps.regenerateSettleMs ?? 45_000,
+  };
+
+  /**
+   * The heartbeating wait every long step shares: `check` returns done with a value, or why not yet.
+   * Transient failures count as "not yet" (honouring Retry-After) until too many in a row; then the
+   * activity fails retryably and its next attempt resumes from the heartbeat. Shortly before the
+   * attempt's start-to-close timeout it fails with `timeoutType` and the last reason, so a Blocked
+   * rotation says what it was waiting for instead of a bare timeout.
+   */
+  async function waitFor<T>(
+    what: string, timeoutType: FailureTypeName, progress: { attempts: number }, check: () => Promise<Poll<T>>,
+  ): Promise<T> {
+    const ctx = Context.current();
+    const startedAt = Date.now();
+    const budgetMs = ctx.info.startToCloseTimeoutMs;
+    const giveUpAt = budgetMs > 0 ? startedAt + budgetMs - Math.min(10_000, budgetMs / 10) : Number.POSITIVE_INFINITY;
+    let transientInARow = 0;
+    let why: string;
+    let giveUp: GiveUp | undefined;
+    for (;;) {
+      progress.attempts++;
+      // a copy: the SDK may encode details after we have moved on and mutated `progress`
+      ctx.heartbeat({ ...progress });
+      let delay = pollIntervalMs;
+      try {
+        const poll = await check();
+        if (poll.done) return poll.value;
+        why = poll.why;
+        giveUp = poll.giveUp;
+        transientInARow = 0;
+      } catch (err) {
+        if (!isTransient(err) || ++transientInARow >= maxTransient) throw err;
+        why = describe(err);
+        giveUp = undefined;
+        ctx.log.warn(`${what}: transient error, polling on`, { error: why, inARow: transientInARow });
+        const retryDelay = err.nextRetryDelay;
+        if (typeof retryDelay === 'number') delay = Math.max(delay, retryDelay);
+      }
+      if (Date.now() + delay >= giveUpAt) {
+        if (giveUp) throw giveUp(`after ${Date.now() - startedAt} ms (${progress.attempts} polls)`);
+        throw retryable(timeoutType, `${what}: still waiting after ${Date.now() - startedAt} ms (${progress.attempts} polls): ${why}`);
+      }
+      await ctx.sleep(delay);
+    }
+  }
+
+  async function currentKubeconfig(clusterId: number): Promise<string> {
+    const fetched = await linode.getKubeconfig(clusterId);
+    if (fetched.status === 'notReady') {
+      throw retryable(FailureType.kubeconfigNotReady, `cluster ${clusterId}: the Linode API has no kubeconfig available yet`);
+    }
+    return fetched.kubeconfig;
+  }
+
+  /** The kubeconfig with this token fingerprint: from the cache, else the Linode API if it still serves it. */
+  async function kubeconfigWithFingerprint(clusterId: number, fingerprint: string): Promise<string> {
+    const cached = await cache.get(clusterId, fingerprint);
+    if (cached !== null) return cached;
+    const fetched = await currentKubeconfig(clusterId);
+    const actual = kubeconfigFingerprint(fetched);
+    if (actual !== fingerprint) {
+      throw nonRetryable(FailureType.kubeconfigChanged,
+        `cluster ${clusterId}: the Linode API now serves kubeconfig ${actual}, not ${fingerprint}; credentials were rotated again`);
+    }
+    await cache.put(clusterId, fingerprint, fetched);
+    return fetched;
+  }
+
+  /** The pre-rotation kubeconfig, to prove its token dead; after a worker restart only the sink may still have it. */
+  async function previousKubeconfig(clusterId: number, fingerprint: string): Promise<string | null> {
+    const cached = await cache.get(clusterId, fingerprint);
+    if (cached !== null) return cached;
+    const delivered = await sink.read(clusterId);
+    if (delivered === null) return null;
+    try {
+      return kubeconfigFingerprint(delivered) === fingerprint ? delivered : null;
+    } catch {
+      return null;
+    }
+  }
+
+  return { deps, linode, sink, cache, settings, waitFor, currentKubeconfig, kubeconfigWithFingerprint, previousKubeconfig };
+}

@@ -1,0 +1,147 @@
+// Shared types: fleet rotation. Pure declarations only (workflows import them).
+import type { RotationPhase } from '../names.js';
+import type { ClusterRotationWorkflowInput } from './rotation.js';
+
+// ---------------------------------------------------------------------------------------------
+// Fleet rotation (docs/design.md, 'The fleet'): selection, waves, error budget, status.
+
+/**
+ * All given criteria must match; within tags and regions, any one listed value matches. No
+ * criterion selects every cluster of the account, and only with `all: true` said out loud.
+ */
+export interface FleetSelector {
+  all?: boolean;
+  clusterIds?: number[];
+  tags?: string[];
+  regions?: string[];
+  /** a glob on the label (`*`, `?`), or a regular expression written `/source/flags` */
+  labelPattern?: string;
+}
+
+export interface SelectedCluster { id: number; label: string; region: string; k8sVersion: string }
+
+/** The per-cluster rotation options a fleet passes to each child clusterRotation (tuning: for the time-scaled simulator). */
+export type FleetClusterOptions =
+  Pick<ClusterRotationWorkflowInput, 'approvals' | 'restart' | 'recycle' | 'dryRun' | 'gateTimeoutMs' | 'tuning'>;
+
+/** Failures allowed before the fleet halts: an absolute count, or a percentage of the selected clusters. */
+export type ErrorBudget = { count: number } | { percent: number };
+
+export interface FleetRotationInput {
+  /** the workflow id is `rotate-fleet-<name>` */
+  name: string;
+  requestedBy: string;
+  selector: FleetSelector;
+  /** children's gates default to beforeDelete: false (the fleet's canary gate stands in for them) */
+  rotation?: FleetClusterOptions;
+  /** canary: clusters in the first wave (default 1, 0 for none); canaryApproval: gate after it (default true) */
+  waves?: { canary?: number; canaryApproval?: boolean };
+  /** most child rotations running at once (default 5) */
+  concurrency?: number;
+  /** default { count: 0 }: the first failure halts the fleet */
+  errorBudget?: ErrorBudget;
+  /** wait between waves, after the canary wave and before its gate */
+  soakMs?: number;
+  /** the canary gate's timeout (default 24 h), after which the fleet ends Rejected */
+  approvalTimeoutMs?: number;
+  /** continue-as-new once the run's history passes this many events (default 10000, at least 100, or when the server suggests it) */
+  maxHistoryEvents?: number;
+  /** how often rotations the fleet follows without a child handle (attached, or carried over continue-as-new) are looked at; default 60 s */
+  watchIntervalMs?: number;
+  /**
+   * the admin who let this fleet pass without the usual gates (canary 0, no canary approval, child
+   * gates off); without it the fleet's children keep their own gates until a second person
+   * approved the fleet's canary gate (docs/design.md, "The controls")
+   */
+  gatesDisabledBy?: string;
+  /** set by the workflow itself when it continues as new */
+  carried?: FleetCarriedState;
+}
+
+export const FLEET_PHASES = [
+  'Selecting', 'Running', 'Soaking', 'AwaitingApproval', 'Paused', 'Halted', 'Aborting',
+  'Completed', 'CompletedWithFailures', 'Rejected', 'Aborted', 'Failed',
+] as const;
+export type FleetPhase = (typeof FLEET_PHASES)[number];
+
+export const FLEET_CLUSTER_PHASES = [
+  'Pending', 'Running', 'Completed', 'Rejected', 'Cancelled', 'Failed', 'Skipped', 'NotStarted',
+] as const;
+/** `Running` while the child runs (client/fleets.ts can fill in the child's own phase); then its end phase */
+export type FleetClusterPhase = (typeof FLEET_CLUSTER_PHASES)[number];
+
+export interface FleetCluster extends SelectedCluster {
+  /** 0 = canary wave when there is one */
+  wave: number;
+  phase: FleetClusterPhase;
+  /** the child rotation followed (started by this fleet, or attached to) */
+  workflowId: string | null;
+  runId: string | null;
+  /** true when a rotation of this cluster was already running and the fleet followed it instead */
+  attached: boolean;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+export interface FleetApproval { by: string; comment?: string; at: string }
+
+export interface FleetTimelineEntry { at: string; event: string; detail?: string }
+
+/** What one run hands the next on continue-as-new: everything but the per-run handles. */
+export interface FleetCarriedState {
+  selected: boolean;
+  clusters: FleetCluster[];
+  waveCount: number;
+  currentWave: number;
+  canaryApproved: boolean;
+  approvals: FleetApproval[];
+  paused: boolean;
+  halted: boolean;
+  haltReason: string | null;
+  aborted: { by: string; reason: string } | null;
+  /** failures the operators accepted with `resume` while halted; the budget counts failures beyond them */
+  acceptedFailures: number;
+  runs: number;
+  timeline: FleetTimelineEntry[];
+}
+
+export interface FleetStatus {
+  fleetRotationId: string;
+  name: string;
+  requestedBy: string;
+  phase: FleetPhase;
+  paused: boolean;
+  halted: boolean;
+  haltReason: string | null;
+  aborted: { by: string; reason: string } | null;
+  /** why the fleet ended Failed (selection failed), or Rejected (canary gate rejected or timed out) */
+  error: string | null;
+  concurrency: number;
+  errorBudget: { allowed: number; failed: number; accepted: number };
+  waveCount: number;
+  currentWave: number;
+  pendingGate: { gate: 'canary'; since: string; timeoutAt: string } | null;
+  soakUntil: string | null;
+  counts: Record<FleetClusterPhase, number>;
+  clusters: FleetCluster[];
+  approvals: FleetApproval[];
+  /** how many runs this fleet rotation has taken (continue-as-new) */
+  runs: number;
+  timeline: FleetTimelineEntry[];
+}
+
+/** What fleetRotation returns. */
+export type FleetReport = FleetStatus;
+
+/** Sent by a child rotation to its fleet's workflow id when it ends, so the fleet survives continue-as-new. */
+export interface ClusterFinishedSignal {
+  clusterId: number;
+  workflowId: string;
+  runId: string;
+  phase: RotationPhase;
+  error?: string;
+}
+
+/** skip: the failed clusters (or only these) are marked Skipped and the fleet goes on */
+export interface FleetSkipInput { by?: string; clusterIds?: number[] }

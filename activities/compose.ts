@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { RotationActivities } from '../common/activities.js';
 import type { FleetActivities } from '../common/fleetActivities.js';
-import { requireLinodeToken, type KubeconfigSinkConfig, type LinodeConfig } from '../config/config.js';
+import { requireLinodeToken, type KubeconfigSinkConfig, type LinodeConfig, type Secret } from '../config/config.js';
 import { createFleetActivities } from './fleet.js';
 import { createActivities, type ActivityDeps } from './index.js';
 import { kubePortFactory } from './kube/adapter.js';
@@ -47,6 +47,8 @@ export type WorkerActivities = RotationActivities & FleetActivities;
 export interface Composition {
   /** null without a Linode token: the API then answers 503 on GET /v1/clusters and starts skip the cluster check */
   linode: LinodePort | null;
+  /** what the API reads clusters with: a port on the read-only token when one is configured, else `linode` */
+  readLinode: LinodePort | null;
   /** the adapters the activities run on; throws a ConfigError naming the variables without a Linode token */
   activityDeps(): ActivityDeps;
   /** the worker's activities over activityDeps(); the same object on every call */
@@ -76,13 +78,14 @@ function kubeconfigSink(config: CompositionConfig, tuning: ActivityTuning): Kube
 
 export function compose(config: CompositionConfig): Composition {
   const tuning = config.activities ?? {};
-  const token = config.linode.token;
-  const linode = token
+  const linodePort = (token: Secret | undefined): LinodePort | null => token
     ? createLinodePort({
       apiUrl: config.linode.apiUrl, token: token.reveal(), timeoutMs: tuning.requestTimeoutMs,
       retryAfterScale: tuning.retryAfterScale, cancellation: activityCancellation,
     })
     : null;
+  const linode = linodePort(config.linode.token);
+  const readLinode = config.linode.readToken ? linodePort(config.linode.readToken) : linode;
   const deps: ActivityDeps | null = linode && {
     linode,
     kube: kubePortFactory({
@@ -105,6 +108,7 @@ export function compose(config: CompositionConfig): Composition {
   };
   return {
     linode,
+    readLinode,
     activityDeps: () => required(deps),
     workerActivities: () => required(activities),
   };

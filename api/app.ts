@@ -1,6 +1,7 @@
 // buildApp(deps): the HTTP API as a Fastify instance, without listening, so tests drive it with
 // app.inject and api/main.ts serves it.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -32,11 +33,28 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   return reply.code(apiError.statusCode).send(errorBody(apiError));
 }
 
+/**
+ * Per caller (the token's name), counted after authentication so one caller cannot use up another's
+ * share; refusals are 429 in the API's one error format, with Retry-After.
+ */
+function rateLimitOptions(perMinute: number): RateLimitPluginOptions {
+  return {
+    max: perMinute,
+    timeWindow: 60_000,
+    hook: 'preHandler',
+    keyGenerator: (request) => request.caller ? `caller:${request.caller.name}` : `ip:${request.ip}`,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('rate_limited', `more than ${context.max} requests in a minute; retry after ${context.after}`),
+  };
+}
+
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const authenticate = createAuthenticator(deps.tokens);
   const webLink = temporalWebLink(deps.webUrl, deps.namespace ?? 'default');
 
   const app = Fastify({
+    // https: the Fastify instance keeps the same interface; only the server underneath differs
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger ?? createApiLogger({ level: 'silent' }),
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 100 },
@@ -79,6 +97,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { temporalHealth: deps.temporalHealth });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authHook(authenticate));
+    // @fastify/rate-limit is not encapsulated: registered here, it counts every /v1 route
+    if (deps.rateLimitPerMinute) await v1.register(rateLimit, rateLimitOptions(deps.rateLimitPerMinute));
     v1.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, security: [{ bearer: [] }] };
     });

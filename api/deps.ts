@@ -89,4 +89,8 @@ export interface ApiDeps {
   logger?: FastifyBaseLogger;
   /** request body limit in bytes; default 64 KiB */
   bodyLimit?: number;
+  /** requests per minute per caller under /v1; absent or 0: no limit */
+  rateLimitPerMinute?: number;
+  /** serve https with this PEM certificate chain and key */
+  https?: { cert: string | Buffer; key: string | Buffer };
 }

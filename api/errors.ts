@@ -5,6 +5,7 @@ import type { FastifyError } from 'fastify';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import {
   isGrpcServiceError, ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { Type } from 'typebox';
 import { ControlRefusedError, RotationNotResumableError } from '../client/index.js';
@@ -17,7 +18,9 @@ export const ERROR_CODES = [
   'conflict',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'unavailable',
+  'timeout',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -30,7 +33,9 @@ const STATUS_OF: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   unavailable: 503,
+  timeout: 504,
   internal_error: 500,
 };
 
@@ -181,6 +186,12 @@ function fromFastifyError(err: FastifyError): ApiError | null {
 }
 
 const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** The request's deadline passed (api/services.ts bounds every Temporal call): 504, not a hang. */
+export const temporalTimeout = (): ApiError =>
+  new ApiError('timeout', 'Temporal did not answer in time: the workflow may have no worker polling its task queue; try again');
 
 /** Temporal's errors: duplicates, missing workflows and refused Updates are the caller's to fix. */
 function fromTemporalError(err: unknown): ApiError | null {
@@ -195,6 +206,10 @@ function fromTemporalError(err: unknown): ApiError | null {
   // The server's own input check (e.g. a schedule's cron expression); its message names the problem.
   const grpc = err instanceof Error && isGrpcServiceError(err.cause) ? err.cause : isGrpcServiceError(err) ? err : null;
   if (grpc && grpc.code === GRPC_INVALID_ARGUMENT) return new ApiError('invalid_request', grpc.details || 'invalid request');
+  if (grpc && grpc.code === GRPC_UNAVAILABLE) return new ApiError('unavailable', 'Temporal is unavailable; try again');
+  if ((grpc && grpc.code === GRPC_DEADLINE_EXCEEDED) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return temporalTimeout();
+  }
   if (err instanceof ControlRefusedError) return conflict(err.reason);
   if (err instanceof RotationNotResumableError) return conflict(err.message);
   if (err instanceof WorkflowUpdateFailedError) {

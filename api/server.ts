@@ -1,5 +1,6 @@
 // Serves the API from the configuration over an existing Temporal client: used by `npm run api`
 // (api/main.ts) and by anything that runs the API in-process (the demo).
+import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,7 +18,7 @@ import {
 
 export interface RunningApi {
   app: FastifyInstance;
-  /** http://host:port */
+  /** http(s)://host:port */
   url: string;
   close(): Promise<void>;
 }
@@ -25,7 +26,7 @@ export interface RunningApi {
 export interface StartApiOptions {
   config: Config;
   /** the process's adapters (activities/compose.ts): the API uses its Linode port, the worker shares it */
-  composition: Pick<Composition, 'linode'>;
+  composition: Pick<Composition, 'linode' | 'readLinode'>;
   client: Client;
   /** default: read from API_TOKENS_FILE */
   tokens?: readonly ApiToken[];
@@ -44,13 +45,15 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
   const { config, client } = options;
   const tokens = options.tokens ?? await tokensFromConfig(config);
   const logger = options.logger ?? createApiLogger();
-  const linode = options.composition.linode ?? undefined;
+  // the API only reads clusters: the read-only token's port when one is configured
+  const linode = options.composition.readLinode ?? options.composition.linode ?? undefined;
   if (!linode) logger.warn(`no Linode token: GET /v1/clusters answers 503 and starts skip the cluster check`);
 
+  const deadlineMs = config.api.temporalDeadlineMs;
   const app = await buildApp({
-    rotations: createRotationService(client, { linode }),
-    fleets: createFleetService(client),
-    schedules: createScheduleService(client),
+    rotations: createRotationService(client, { linode, deadlineMs }),
+    fleets: createFleetService(client, { deadlineMs }),
+    schedules: createScheduleService(client, { deadlineMs }),
     clusters: linode ? createClusterService(linode) : noLinodeToken,
     temporalHealth: temporalHealthCheck(client),
     tokens,
@@ -59,9 +62,22 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
     codecs: client.options.loadedDataConverter.payloadCodecs,
     namespace: config.temporal.namespace,
     logger,
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
+    ...(config.api.tls ? { https: await readTls(config.api.tls) } : {}),
   });
   const url = await app.listen({ host: config.api.host, port: options.port ?? config.api.port });
   return { app, url, close: () => app.close() };
+}
+
+async function readTls({ certFile, keyFile }: { certFile: string; keyFile: string }) {
+  const read = async (name: string, path: string) => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new ConfigError(`${name} (${path}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  };
+  return { cert: await read(ENV.apiTlsCertFile, certFile), key: await read(ENV.apiTlsKeyFile, keyFile) };
 }
 
 async function tokensFromConfig(config: Config): Promise<ApiToken[]> {

@@ -13,11 +13,25 @@ import {
 import type { ClusterFilter, ClusterService, FleetService, RotationService, ScheduleService } from './deps.js';
 import { ApiError, notFound } from './errors.js';
 
+/** Every Temporal call of a request gets this long unless the service is told otherwise. */
+export const DEFAULT_TEMPORAL_DEADLINE_MS = 10_000;
+
+/**
+ * Bounds a request's Temporal calls: with no worker an Update waits for one forever, and with the
+ * frontend unreachable the SDK retries; the caller gets a 504 (or 503) in seconds instead.
+ */
+function withDeadline(client: Client, deadlineMs: number | undefined) {
+  const ms = deadlineMs ?? DEFAULT_TEMPORAL_DEADLINE_MS;
+  return <T>(call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + ms, call);
+}
+
 export interface RotationServiceOptions {
   /** when given, a start looks the cluster up first: 404 for an unknown one, region and label for Temporal Web */
   linode?: LinodePort;
   /** default lke-rotation */
   taskQueue?: string;
+  /** each request's Temporal calls; default DEFAULT_TEMPORAL_DEADLINE_MS */
+  deadlineMs?: number;
 }
 
 /** The cluster as Linode knows it; null when Linode cannot answer now (the workflow retries later). */
@@ -37,20 +51,21 @@ const runOf = ({ workflowId, runId }: StartedRun): StartedRun => ({ workflowId, 
 
 export function createRotationService(client: Client, options: RotationServiceOptions = {}): RotationService {
   const taskQueue = options.taskQueue ? { taskQueue: options.taskQueue } : {};
+  const bounded = withDeadline(client, options.deadlineMs);
   return {
     async start(input) {
       const cluster = options.linode ? await lookupCluster(options.linode, input.clusterId) : null;
-      return runOf(await startRotation(client, input, {
+      return runOf(await bounded(() => startRotation(client, input, {
         ...taskQueue, ...(cluster ? { region: cluster.region, label: cluster.label } : {}),
-      }));
+      })));
     },
-    get: (clusterId) => getRotationView(client, clusterId),
-    list: (query) => listRotations(client, query),
+    get: (clusterId) => bounded(() => getRotationView(client, clusterId)),
+    list: (query) => bounded(() => listRotations(client, query)),
     async control(clusterId, control) {
-      await controlRotation(client, clusterId, control);
+      await bounded(() => controlRotation(client, clusterId, control));
     },
     async resume(clusterId, resumedBy) {
-      return runOf(await resumeRotation(client, clusterId, { resumedBy, ...taskQueue }));
+      return runOf(await bounded(() => resumeRotation(client, clusterId, { resumedBy, ...taskQueue })));
     },
   };
 }
@@ -91,38 +106,40 @@ export function temporalHealthCheck(client: Client): () => Promise<boolean> {
   };
 }
 
-export function createFleetService(client: Client, options: { taskQueue?: string } = {}): FleetService {
+export function createFleetService(client: Client, options: { taskQueue?: string; deadlineMs?: number } = {}): FleetService {
   const startOptions = options.taskQueue ? { taskQueue: options.taskQueue } : {};
+  const bounded = withDeadline(client, options.deadlineMs);
   return {
-    start: (input) => startFleetRotation(client, input, startOptions),
-    get: (nameOrId) => getFleetView(client, nameOrId),
-    list: (page) => listFleets(client, page),
-    control: (nameOrId, control) => sendFleetControl(client, nameOrId, control),
+    start: (input) => bounded(() => startFleetRotation(client, input, startOptions)),
+    get: (nameOrId) => bounded(() => getFleetView(client, nameOrId)),
+    list: (page) => bounded(() => listFleets(client, page)),
+    control: (nameOrId, control) => bounded(() => sendFleetControl(client, nameOrId, control)),
   };
 }
 
-export function createScheduleService(client: Client, options: { taskQueue?: string } = {}): ScheduleService {
+export function createScheduleService(client: Client, options: { taskQueue?: string; deadlineMs?: number } = {}): ScheduleService {
+  const bounded = withDeadline(client, options.deadlineMs);
   return {
     async create({ scheduleId, fleet, timing, paused, note }) {
       try {
-        return await createFleetSchedule(client, {
+        return await bounded(() => createFleetSchedule(client, {
           scheduleId,
           input: fleet,
           spec: 'every' in timing ? { intervals: [{ every: timing.every as Duration }] } : { cronExpressions: [timing.cron] },
           ...(paused !== undefined ? { paused } : {}),
           ...(note ? { note } : {}),
           ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-        });
+        }));
       } catch (err) {
         // The SDK reports a spec the server refused ("Invalid schedule spec") as a TypeError.
         if (err instanceof TypeError) throw new ApiError('invalid_request', `timing: ${err.message}`, 'timing');
         throw err;
       }
     },
-    list: () => listFleetSchedules(client),
-    pause: (scheduleId, note) => pauseFleetSchedule(client, scheduleId, note),
-    unpause: (scheduleId, note) => unpauseFleetSchedule(client, scheduleId, note),
-    trigger: (scheduleId) => triggerFleetSchedule(client, scheduleId),
-    delete: (scheduleId) => deleteFleetSchedule(client, scheduleId),
+    list: () => bounded(() => listFleetSchedules(client)),
+    pause: (scheduleId, note) => bounded(() => pauseFleetSchedule(client, scheduleId, note)),
+    unpause: (scheduleId, note) => bounded(() => unpauseFleetSchedule(client, scheduleId, note)),
+    trigger: (scheduleId) => bounded(() => triggerFleetSchedule(client, scheduleId)),
+    delete: (scheduleId) => bounded(() => deleteFleetSchedule(client, scheduleId)),
   };
 }

@@ -116,6 +116,8 @@ async function statusEndpointLoad(stack: LocalStack, clusterIds: number[]): Prom
     LINODE_API_URL: stack.sim.linodeApiUrl,
     LINODE_TOKEN: stack.sim.linodeToken,
     API_PORT: '0',
+    // this measures the endpoint's capacity, not the per-caller limit
+    API_RATE_LIMIT_PER_MINUTE: '0',
   });
   const api = await startApiServer({
     config, composition: stack.composition, client: stack.client, port: 0, tokens: [{ name: 'bench', token, roles: ['viewer'] }],

@@ -1,6 +1,6 @@
 // Reading a workflow's latest run: its description, and Queries that never hang a caller on a
 // missing worker.
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type Connection, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { RunView } from './views.js';
 
 /** A status Query needs a worker (to replay a closed run); do not wait longer than this for one. */
@@ -16,9 +16,17 @@ export async function describeLatest(client: Client, workflowId: string): Promis
   }
 }
 
-/** A Query's answer, or null when no worker answered in time. */
+/**
+ * A Query's answer, or null when no worker answered in time: within QUERY_DEADLINE_MS, and never
+ * past a deadline the caller already set (client.withDeadline), so a bounded request stays bounded.
+ */
 export function answerInTime<S>(client: Client, query: () => Promise<S>): Promise<S | null> {
-  return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, query).catch(() => null);
+  // a Connection keeps the deadline in its call context; other ConnectionLikes may not have one
+  const context = (client.connection as Partial<Pick<Connection, 'callContextStorage'>>).callContextStorage;
+  const outer = context?.getStore()?.deadline;
+  const own = Date.now() + QUERY_DEADLINE_MS;
+  const deadline = outer === undefined ? own : Math.min(own, new Date(outer).getTime());
+  return client.withDeadline(deadline, query).catch(() => null);
 }
 
 /**

@@ -49,6 +49,9 @@ export const ENV = {
   linodeApiUrl: 'LINODE_API_URL',
   linodeToken: 'LINODE_TOKEN',
   linodeTokenFile: 'LINODE_TOKEN_FILE',
+  /** a read-only token for the API, which only reads clusters; default the worker's token */
+  linodeReadToken: 'LINODE_READ_TOKEN',
+  linodeReadTokenFile: 'LINODE_READ_TOKEN_FILE',
   kubeconfigDir: 'KUBECONFIG_DIR',
   /** `directory` (default) or `secret` */
   kubeconfigSink: 'KUBECONFIG_SINK',
@@ -59,6 +62,13 @@ export const ENV = {
   apiHost: 'API_HOST',
   apiPort: 'API_PORT',
   apiTokensFile: 'API_TOKENS_FILE',
+  /** both or neither: the API serves https with this certificate chain and key (PEM files) */
+  apiTlsCertFile: 'API_TLS_CERT_FILE',
+  apiTlsKeyFile: 'API_TLS_KEY_FILE',
+  /** requests per minute per caller under /v1 (0: no limit); default 600 */
+  apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
+  /** how long one request may wait on Temporal before a 504; default 10000 ms */
+  apiTemporalDeadlineMs: 'API_TEMPORAL_DEADLINE_MS',
 } as const;
 
 export const DEFAULT_LINODE_API_URL = 'https://api.linode.com';

@@ -22,12 +22,20 @@ export interface LinodeConfig {
   apiUrl: string;
   /** undefined when neither LINODE_TOKEN nor LINODE_TOKEN_FILE is set: see requireLinodeToken */
   token: Secret | undefined;
+  /** LINODE_READ_TOKEN(_FILE): what the API reads clusters with (it never writes); default `token` */
+  readToken?: Secret;
 }
 
 export interface ApiConfig {
   host: string;
   port: number;
   tokensFile: string | undefined;
+  /** https when set: the PEM certificate chain and key, read at start */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** per caller under /v1; 0 turns the limit off */
+  rateLimitPerMinute: number;
+  /** each request's Temporal calls end with a 504 after this long */
+  temporalDeadlineMs: number;
 }
 
 /**
@@ -54,6 +62,8 @@ export const DEFAULTS = {
   temporalNamespace: TEMPORAL_DEFAULTS.namespace,
   apiHost: '127.0.0.1',
   apiPort: 8080,
+  apiRateLimitPerMinute: 600,
+  apiTemporalDeadlineMs: 10_000,
   kubeconfigDir: 'kubeconfigs',
 } as const;
 
@@ -65,7 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     linode: {
       apiUrl: httpsUnlessLoopback(ENV.linodeApiUrl, optionalUrl(env, ENV.linodeApiUrl)) ?? DEFAULT_LINODE_API_URL,
-      token: linodeToken(env),
+      token: linodeToken(env, ENV.linodeToken, ENV.linodeTokenFile),
+      readToken: linodeToken(env, ENV.linodeReadToken, ENV.linodeReadTokenFile),
     },
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
     kubeconfigSink: kubeconfigSink(env),
@@ -74,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: value(env, ENV.apiHost) ?? DEFAULTS.apiHost,
       port: port(ENV.apiPort, value(env, ENV.apiPort)) ?? DEFAULTS.apiPort,
       tokensFile: optionalPath(env, ENV.apiTokensFile),
+      tls: apiTls(env),
+      rateLimitPerMinute: count(ENV.apiRateLimitPerMinute, value(env, ENV.apiRateLimitPerMinute), 0) ?? DEFAULTS.apiRateLimitPerMinute,
+      temporalDeadlineMs: count(ENV.apiTemporalDeadlineMs, value(env, ENV.apiTemporalDeadlineMs), 100) ?? DEFAULTS.apiTemporalDeadlineMs,
     },
   };
 }
@@ -98,6 +112,24 @@ function port(name: string, raw: string | undefined): number | undefined {
     throw new ConfigError(`${name} must be a port number from 0 to 65535, got "${raw}"`);
   }
   return parsed;
+}
+
+/** A whole number of at least `min`. */
+function count(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(parsed) || parsed < min) {
+    throw new ConfigError(`${name} must be a whole number of at least ${min}, got "${raw}"`);
+  }
+  return parsed;
+}
+
+function apiTls(env: NodeJS.ProcessEnv): ApiConfig['tls'] {
+  const certFile = optionalPath(env, ENV.apiTlsCertFile);
+  const keyFile = optionalPath(env, ENV.apiTlsKeyFile);
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError(`Set both ${ENV.apiTlsCertFile} and ${ENV.apiTlsKeyFile}, or neither`);
+  return { certFile, keyFile };
 }
 
 function optionalUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -154,11 +186,11 @@ function kubeconfigSink(env: NodeJS.ProcessEnv): KubeconfigSinkConfig {
   return { kind, namespace, kubeconfigFile: optionalPath(env, ENV.kubeconfigSinkKubeconfig) };
 }
 
-function linodeToken(env: NodeJS.ProcessEnv): Secret | undefined {
-  const direct = value(env, ENV.linodeToken);
-  const file = value(env, ENV.linodeTokenFile);
+function linodeToken(env: NodeJS.ProcessEnv, directName: string, fileName: string): Secret | undefined {
+  const direct = value(env, directName);
+  const file = value(env, fileName);
   if (direct && file) {
-    throw new ConfigError(`Set only one of ${ENV.linodeToken} and ${ENV.linodeTokenFile}`);
+    throw new ConfigError(`Set only one of ${directName} and ${fileName}`);
   }
   if (direct) return new Secret(direct);
   if (!file) return undefined;
@@ -166,9 +198,9 @@ function linodeToken(env: NodeJS.ProcessEnv): Secret | undefined {
   try {
     content = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new ConfigError(`${ENV.linodeTokenFile} (${file}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ConfigError(`${fileName} (${file}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  if (!content) throw new ConfigError(`${ENV.linodeTokenFile} (${file}) is empty`);
-  if (/\s/.test(content)) throw new ConfigError(`${ENV.linodeTokenFile} (${file}) must hold only the token`);
+  if (!content) throw new ConfigError(`${fileName} (${file}) is empty`);
+  if (/\s/.test(content)) throw new ConfigError(`${fileName} (${file}) must hold only the token`);
   return new Secret(content);
 }

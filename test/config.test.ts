@@ -195,3 +195,19 @@ test('config: LINODE_API_URL is https, or plain http only on loopback', () => {
     assert.doesNotThrow(() => loadConfig({ LINODE_API_URL: url }), url);
   }
 });
+
+test('config: the API edges (TLS files, rate limit, Temporal deadline) with defaults and errors that name the variable', () => {
+  const defaults = loadConfig({}).api;
+  assert.deepEqual([defaults.tls, defaults.rateLimitPerMinute, defaults.temporalDeadlineMs], [undefined, 600, 10_000]);
+  const set = loadConfig({ API_TLS_CERT_FILE: 'api.pem', API_TLS_KEY_FILE: 'api.key', API_RATE_LIMIT_PER_MINUTE: '0', API_TEMPORAL_DEADLINE_MS: '2500' }).api;
+  assert.match(set.tls?.certFile ?? '', /\/api\.pem$/);
+  assert.deepEqual([set.rateLimitPerMinute, set.temporalDeadlineMs], [0, 2500]);
+  const cases: [NodeJS.ProcessEnv, RegExp][] = [
+    [{ API_TLS_CERT_FILE: 'api.pem' }, /Set both API_TLS_CERT_FILE and API_TLS_KEY_FILE, or neither/],
+    [{ API_TLS_KEY_FILE: 'api.key' }, /Set both API_TLS_CERT_FILE and API_TLS_KEY_FILE, or neither/],
+    [{ API_RATE_LIMIT_PER_MINUTE: 'lots' }, /API_RATE_LIMIT_PER_MINUTE must be a whole number of at least 0, got "lots"/],
+    [{ API_TEMPORAL_DEADLINE_MS: '5' }, /API_TEMPORAL_DEADLINE_MS must be a whole number of at least 100, got "5"/],
+    [{ LINODE_READ_TOKEN: 'a', LINODE_READ_TOKEN_FILE: '/x' }, /Set only one of LINODE_READ_TOKEN and LINODE_READ_TOKEN_FILE/],
+  ];
+  for (const [env, expected] of cases) assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && expected.test(err.message));
+});

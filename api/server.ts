@@ -63,6 +63,7 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
     namespace: config.temporal.namespace,
     logger,
     rateLimitPerMinute: config.api.rateLimitPerMinute,
+    statusMaxAgeMs: config.api.statusMaxAgeMs,
     ...(config.api.tls ? { https: await readTls(config.api.tls) } : {}),
   });
   const url = await app.listen({ host: config.api.host, port: options.port ?? config.api.port });

@@ -2,27 +2,19 @@
 // clusterRotation children and the live activities, at each concurrency (default 50 and 200), with
 // the simulator's waits scaled to almost nothing. Reports the wall time against the floor
 // (ceil(N / concurrency) x one cluster's wall time), the largest history of any run, and the memory
-// of the process that runs the worker (it also holds the simulator). Then the API's status endpoint
-// under concurrent load. BENCH_FLEET_CLUSTERS and BENCH_FLEET_CONCURRENCY (comma list) override.
-import { randomBytes } from 'node:crypto';
+// of the process that runs the worker (it also holds the simulator). The status endpoint under load
+// is bench/status.bench.ts. BENCH_FLEET_CLUSTERS and BENCH_FLEET_CONCURRENCY (comma list) override.
 import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createApiLogger } from '../api/logging.js';
-import { startApiServer } from '../api/server.js';
 import { startRotation } from '../client/index.js';
 import { getFleetStatus, startFleetRotation } from '../client/index.js';
 import type { FleetClusterOptions, FleetStatus, RotationReport } from '../common/types.js';
-import { loadConfig } from '../config/config.js';
 import { startDevServer } from '../dev/devServer.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 
 const CLUSTERS = Number(process.env.BENCH_FLEET_CLUSTERS ?? 1000);
 const CONCURRENCIES = (process.env.BENCH_FLEET_CONCURRENCY ?? '50,200').split(',').map(Number);
 const ROTATION: FleetClusterOptions = { restart: { scope: 'none' }, recycle: { mode: 'none' } };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
 
 async function largestHistory(stack: LocalStack, fleetWorkflowId: string): Promise<{ fleet: number; child: number }> {
   let fleet = 0;
@@ -87,7 +79,6 @@ async function oneFleet(concurrency: number): Promise<Record<string, number>> {
     clearInterval(sampler);
     const floorMs = Math.ceil(CLUSTERS / concurrency) * singleMs;
     const histories = await largestHistory(stack, workflowId);
-    const api = await statusEndpointLoad(stack, ids.slice(1, 51));
     return {
       clusters: CLUSTERS,
       concurrency,
@@ -100,54 +91,10 @@ async function oneFleet(concurrency: number): Promise<Record<string, number>> {
       largestFleetHistory: histories.fleet,
       largestChildHistory: histories.child,
       workerProcessPeakRssMb: Math.round(peakRss / 1048576),
-      ...api,
     };
   } finally {
     await stack.stop();
     await server.stop();
-  }
-}
-
-/** GET /v1/rotations/:clusterId, 32 callers at once for 10 s, against finished rotations. */
-async function statusEndpointLoad(stack: LocalStack, clusterIds: number[]): Promise<Record<string, number>> {
-  const token = randomBytes(24).toString('base64url');
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: stack.server.address,
-    LINODE_API_URL: stack.sim.linodeApiUrl,
-    LINODE_TOKEN: stack.sim.linodeToken,
-    API_PORT: '0',
-    // this measures the endpoint's capacity, not the per-caller limit
-    API_RATE_LIMIT_PER_MINUTE: '0',
-  });
-  const api = await startApiServer({
-    config, composition: stack.composition, client: stack.client, port: 0, tokens: [{ name: 'bench', token, roles: ['viewer'] }],
-    logger: createApiLogger({ level: 'warn' }),
-  });
-  try {
-    const latencies: number[] = [];
-    let errors = 0;
-    const deadline = performance.now() + 10_000;
-    const caller = async (n: number) => {
-      for (let i = n; performance.now() < deadline; i++) {
-        const t0 = performance.now();
-        const res = await fetch(`${api.url}/v1/rotations/${clusterIds[i % clusterIds.length]}`, { headers: { authorization: `Bearer ${token}` } });
-        await res.arrayBuffer();
-        if (res.status !== 200) errors++;
-        latencies.push(performance.now() - t0);
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: 32 }, (_, n) => caller(n)));
-    const seconds = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
-    return {
-      apiStatusRps: Math.round(latencies.length / seconds),
-      apiStatusP50Ms: Math.round(percentile(latencies, 0.5)),
-      apiStatusP99Ms: Math.round(percentile(latencies, 0.99)),
-      apiStatusErrors: errors,
-    };
-  } finally {
-    await api.close();
   }
 }
 

@@ -36,6 +36,8 @@ export interface ApiConfig {
   rateLimitPerMinute: number;
   /** each request's Temporal calls end with a 504 after this long */
   temporalDeadlineMs: number;
+  /** GET /v1/rotations/:clusterId answers from a read started at most this long before the request */
+  statusMaxAgeMs: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export const DEFAULTS = {
   apiPort: 8080,
   apiRateLimitPerMinute: 600,
   apiTemporalDeadlineMs: 10_000,
+  apiStatusMaxAgeMs: 1_000,
   kubeconfigDir: 'kubeconfigs',
 } as const;
 
@@ -88,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tls: apiTls(env),
       rateLimitPerMinute: count(ENV.apiRateLimitPerMinute, value(env, ENV.apiRateLimitPerMinute), 0) ?? DEFAULTS.apiRateLimitPerMinute,
       temporalDeadlineMs: count(ENV.apiTemporalDeadlineMs, value(env, ENV.apiTemporalDeadlineMs), 100) ?? DEFAULTS.apiTemporalDeadlineMs,
+      statusMaxAgeMs: count(ENV.apiStatusMaxAgeMs, value(env, ENV.apiStatusMaxAgeMs), 0) ?? DEFAULTS.apiStatusMaxAgeMs,
     },
   };
 }

@@ -9,6 +9,7 @@ import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
 import { rotationWithGatePolicy } from '../gatePolicy.js';
 import { RotationListResponse, RotationViewResponse, StartedRunResponse } from '../responses.js';
+import { createStatusCache } from '../statusCache.js';
 import { ClusterId, ClusterIdParams, FleetRef, PageSize, PageToken, Phase, RotationOptions } from '../schemas.js';
 import { CONTROL_ROUTES, controlRequest } from './controls.js';
 import { errorResponses } from './errorResponses.js';
@@ -34,8 +35,15 @@ const ListQuery = Type.Object({
   nextPageToken: Type.Optional(PageToken),
 }, { additionalProperties: false });
 
+/** How stale GET /v1/rotations/:clusterId may be by default (api/statusCache.ts). */
+export const DEFAULT_STATUS_MAX_AGE_MS = 1_000;
+
 export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = async (app, { deps, webLink }) => {
   const tags = ['rotations'];
+  // only the status read is cached; controls read afresh and drop the cluster's entry
+  const statuses = createStatusCache((clusterId) => deps.rotations.get(clusterId), {
+    maxAgeMs: deps.statusMaxAgeMs ?? DEFAULT_STATUS_MAX_AGE_MS,
+  });
 
   const viewResponse = (view: RotationView) => ({
     workflowId: view.workflowId,
@@ -63,6 +71,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
     const caller = callerOf(request);
     const input: ClusterRotationInput = rotationWithGatePolicy(caller, { ...request.body, requestedBy: caller.name });
     const started = await deps.rotations.start(input);
+    statuses.invalidate(input.clusterId);
     request.log.info({ clusterId: input.clusterId, workflowId: started.workflowId, by: input.requestedBy }, 'rotation started');
     return reply.code(202).send({ ...started, webUrl: webLink(started.workflowId, started.runId) });
   });
@@ -91,10 +100,19 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
     schema: {
       tags,
       summary: "A cluster's rotation: its latest run and status",
+      description: 'May answer from a read started up to API_STATUS_MAX_AGE_MS (default 1 s) before the request; ' +
+        'the Age header says how old the answer is, in whole seconds rounded up.',
       params: ClusterIdParams,
       response: { 200: RotationViewResponse, ...errorResponses(400, 401, 403, 404) },
     },
-  }, async (request) => viewResponse(await requireView(request.params.clusterId)));
+  }, async (request, reply) => {
+    const { clusterId } = request.params;
+    const { view, ageMs } = await statuses.get(clusterId);
+    if (!view) throw notFound(`cluster ${clusterId} has no rotation`);
+    // HTTP's Age is whole seconds; the exact figure helps dashboards judge freshness
+    void reply.header('age', String(Math.ceil(ageMs / 1000))).header('x-status-age-ms', String(ageMs));
+    return viewResponse(view);
+  });
 
   for (const route of CONTROL_ROUTES) {
     app.post(`/rotations/:clusterId/${route.update}`, {
@@ -123,6 +141,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
         // Which ended runs can be continued is resumeRotation's call; it refuses the rest (409).
         if (route.update === 'resume') {
           const started = await deps.rotations.resume(clusterId, caller.name);
+          statuses.invalidate(clusterId);
           request.log.info({ clusterId, workflowId: started.workflowId, by: caller.name }, 'rotation resumed in a new run');
           return reply.code(202).send({ ...started, webUrl: webLink(started.workflowId, started.runId) });
         }
@@ -132,6 +151,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
 
       try {
         await deps.rotations.control(clusterId, controlRequest(route.update, caller.name, request.body));
+        statuses.invalidate(clusterId);
       } catch (err) {
         // The run ended between the read above and the Update.
         if (err instanceof WorkflowNotFoundError) throw conflict(`the rotation of cluster ${clusterId} has ended`);

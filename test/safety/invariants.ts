@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Simulator } from '../../sim/index.js';
-import type { Approval, ClusterRotationWorkflowInput } from '../../common/types.js';
+import type { Approval, ClusterRotationWorkflowInput, RegenerateResult } from '../../common/types.js';
 import { completedActivities, snapshotsOf, type RunRecord } from './evidence.js';
 import type { CaseModel } from './model.js';
 import { kubeconfigWorks, servedKubeconfig } from './world.js';
@@ -196,9 +196,9 @@ function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// (I3) destructive calls within the plan
+// (I3) destructive calls within the plan (exported for test/safety-invariants.test.ts)
 
-function withinPlan(e: CaseEvidence, clusterId: number, runs: RunRecord[]): Violation[] {
+export function withinPlan(e: CaseEvidence, clusterId: number, runs: RunRecord[]): Violation[] {
   const out: Violation[] = [];
   const audit = e.sim.audit;
   const byHand = (e.model.outsideRegenerates.get(clusterId) ?? []).length;
@@ -206,9 +206,11 @@ function withinPlan(e: CaseEvidence, clusterId: number, runs: RunRecord[]): Viol
   // Each regenerate activity a run scheduled may send one POST over all its attempts (a retry looks
   // first: docs/design.md, "The steps of one rotation"), whether it completed, failed or was cut off.
   const steps = runs.reduce((n, run) => n + run.activities.filter((a) => a.type === 'regenerateCredentials').length, 0);
-  // a retried regenerate that posts again (LKE showed no sign of the first) says so in the timeline
-  const resent = runs.reduce((n, run) => n + (run.result?.finalStatus?.timeline ?? [])
-    .filter((t) => t.event.startsWith('roll forward: regenerate')).length, 0);
+  // a regenerate step that POSTed again (a retry, or a later step, that looked first and saw no sign
+  // of the earlier POST) says so in its result: posted with a reason. Read from each run's history,
+  // so a run terminated before it ended counts too.
+  const resent = runs.reduce((n, run) => n + (completedActivities(run, 'regenerateCredentials') as RegenerateResult[])
+    .filter((r) => r.posted && (r.attempt > 1 || r.reason !== undefined)).length, 0);
   if (rotatorRegenerates > steps + resent) {
     out.push({ invariant: 'I3', clusterId, message: `${rotatorRegenerates} regenerate(s) reached LKE, but the runs account for ${steps} regenerate step(s) and ${resent} explained resend(s)` });
   }

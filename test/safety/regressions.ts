@@ -88,4 +88,23 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'a run terminated after an explained resend of its regenerate is not blamed for it',
+    invariant: 'I3',
+    why: 'The first regenerate answer is dropped; the retry looks for a sign while LKE still serves the old ' +
+      'kubeconfig, sees none and POSTs again, with the reason in its result. The run is then terminated while it ' +
+      'awaits the kubeconfig, so it has no final status, and the check read explained resends only from final ' +
+      'timelines: three regenerates (two by the first run, one by a fresh run) against two steps. A false alarm of ' +
+      'the check, fixed there (explained resends come from each run\'s history). Found by seed 20261205, case 49.',
+    scenario: {
+      clusters: 1, gates: { beforeDelete: true, beforeRecycle: false }, restart: 'none', recycle: 'none', approver: 'bob', userTokenSecrets: 0,
+      lke: { kubeconfigReadyMs: 1_000, staleKubeconfigMs: 1_090, deleteLatencyMs: 50, regenerateLatencyMs: 305, nodesLatencyMs: 106, regenerateAnswerLost: 'drop' },
+      actions: [
+        { when: { phase: 'DeliveringKubeconfig' }, cluster: 0, op: { op: 'resumeRun', by: 'alice' } },
+        { when: { phase: 'AwaitingKubeconfig' }, cluster: 0, op: { op: 'terminate' } },
+        { when: { phase: 'Verifying' }, cluster: 0, op: { op: 'pause', by: 'alice' } },
+        { when: { afterMs: 530 }, cluster: 0, op: { op: 'freshStart', by: 'alice' } },
+      ],
+    },
+  },
 ];

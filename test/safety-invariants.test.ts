@@ -1,0 +1,47 @@
+// The safety checks themselves (test/safety/invariants.ts) on hand-made evidence, so a check that
+// cries wolf, or one that stops seeing a violation, fails here without a whole case to replay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuditLog } from '../sim/audit.js';
+import type { RegenerateResult } from '../common/types.js';
+import type { RunRecord } from './safety/evidence.js';
+import { withinPlan, type CaseEvidence } from './safety/invariants.js';
+
+const CLUSTER = 300150;
+
+function run(runId: string, status: string, regenerates: RegenerateResult[]): RunRecord {
+  return {
+    workflowId: `rotate-cluster-${CLUSTER}`, runId, status,
+    input: { clusterId: CLUSTER, requestedBy: 'alice', approvals: { beforeDelete: false, beforeRecycle: false } },
+    updates: [], compensated: false, result: null, text: '',
+    activities: regenerates.map((result) => ({ type: 'regenerateCredentials', completed: true, result })),
+  };
+}
+
+function evidence(regeneratePosts: ('ok' | 'dropped')[]): CaseEvidence {
+  const audit = new AuditLog();
+  for (const post of regeneratePosts) {
+    audit.record({ api: 'linode', clusterId: CLUSTER, method: 'POST', path: `/v4/lke/clusters/${CLUSTER}/regenerate`, status: post === 'ok' ? 200 : 'dropped', applied: true });
+  }
+  return { sim: { audit }, model: { outsideRegenerates: new Map() }, fleetRuns: [] } as unknown as CaseEvidence;
+}
+
+test('I3: a resend explained in the result of a terminated run\'s regenerate is accounted for (seed 20261205, case 49)', () => {
+  // the first answer dropped; attempt 2 saw no sign and POSTed again, saying why; then the run was
+  // terminated (no final status) and a fresh run regenerated once more
+  const runs = [
+    run('first', 'TERMINATED', [{ posted: true, attempt: 2, reason: 'an earlier attempt\'s answer was lost and LKE showed no sign of it' }]),
+    run('fresh', 'COMPLETED', [{ posted: true, attempt: 1 }]),
+  ];
+  assert.deepEqual(withinPlan(evidence(['dropped', 'ok', 'ok']), CLUSTER, runs), []);
+});
+
+test('I3: a resend nothing explains is still a violation', () => {
+  const runs = [
+    run('first', 'TERMINATED', [{ posted: true, attempt: 1 }]),
+    run('fresh', 'COMPLETED', [{ posted: true, attempt: 1 }]),
+  ];
+  const violations = withinPlan(evidence(['dropped', 'ok', 'ok']), CLUSTER, runs);
+  assert.equal(violations.length, 1);
+  assert.match(violations[0].message, /3 regenerate\(s\) reached LKE, but the runs account for 2 regenerate step\(s\) and 0 explained resend\(s\)/);
+});

@@ -1,8 +1,9 @@
 // The status endpoint under load during a fleet: GET /v1/rotations/:clusterId from 32 callers for
 // 10 s (autocannon), while a 200-cluster fleet is under way on the same machine, once reading
 // every request through Temporal (API_STATUS_MAX_AGE_MS=0, the old way) and once with the default
-// 1 s bound (api/statusCache.ts). The API runs in its own process, as deployed; the worker and the
-// simulator share this one. Goal (issue: a fast status API): >= 1000 req/s, p99 <= 50 ms.
+// 1 s bound (api/statusCache.ts), and with 5 s. Each API first reads every cluster once (a
+// long-running API's cache is warm), then the load runs. The API runs in its own process, as
+// deployed; the worker and the simulator share this one. Goal (issue: a fast status API): >= 1000 req/s, p99 <= 50 ms.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
@@ -52,7 +53,18 @@ async function startApiProcess(stack: LocalStack, env: Record<string, string>): 
   }
 }
 
+/** One read of every cluster first, as a long-running API has: the load then measures steady state. */
+async function warm(url: string, token: string, clusterIds: number[]): Promise<void> {
+  const queue = [...clusterIds];
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      await (await fetch(`${url}/v1/rotations/${id}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer();
+    }
+  }));
+}
+
 async function load(url: string, token: string, clusterIds: number[]): Promise<Record<string, number>> {
+  await warm(url, token, clusterIds);
   const result = await autocannon({
     url,
     connections: CALLERS,
@@ -71,7 +83,7 @@ async function load(url: string, token: string, clusterIds: number[]): Promise<R
 export async function runStatusBench(): Promise<Record<string, number>> {
   const server = await startDevServer();
   const dir = await mkdtemp(join(tmpdir(), 'lke-rotator-status-bench-'));
-  // 0.1: LKE's 2-5 min kubeconfig wait takes 12-30 s, so the fleet outlasts both load windows
+  // 0.2: LKE's 2-5 min kubeconfig wait takes 12-30 s, so the fleet outlasts both load windows
   const stack = await startLocalStack({
     server,
     simulator: { clusters: CLUSTERS, seed: 9, timeScale: 0.1 },
@@ -95,7 +107,7 @@ export async function runStatusBench(): Promise<Record<string, number>> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const figures: Record<string, number> = { clusters: CLUSTERS, callers: CALLERS };
-    for (const [name, maxAgeMs] of [['everyRequestReads', '0'], ['cached1s', '1000']] as const) {
+    for (const [name, maxAgeMs] of [['everyRequestReads', '0'], ['cached1s', '1000'], ['cached5s', '5000']] as const) {
       const api = await startApiProcess(stack, { API_TOKENS_FILE: tokensFile, API_STATUS_MAX_AGE_MS: maxAgeMs });
       apis.push(api.child);
       for (const [figure, value] of Object.entries(await load(api.url, token, ids))) figures[`${name}.${figure}`] = value;

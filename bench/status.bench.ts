@@ -83,10 +83,10 @@ async function load(url: string, token: string, clusterIds: number[]): Promise<R
 export async function runStatusBench(): Promise<Record<string, number>> {
   const server = await startDevServer();
   const dir = await mkdtemp(join(tmpdir(), 'lke-rotator-status-bench-'));
-  // 0.2: LKE's 2-5 min kubeconfig wait takes 12-30 s, so the fleet outlasts both load windows
+  // 0.2: LKE's 2-5 min kubeconfig wait takes 24-60 s, so the fleet outlasts every load window
   const stack = await startLocalStack({
     server,
-    simulator: { clusters: CLUSTERS, seed: 9, timeScale: 0.1 },
+    simulator: { clusters: CLUSTERS, seed: 9, timeScale: 0.2 },
     activities: { pollIntervalMs: 1_000, tokenCacheWindowMs: 5_000, retryAfterScale: 0.1 },
     workerOptions: { maxConcurrentActivityTaskExecutions: CLUSTERS * 2, maxConcurrentWorkflowTaskExecutions: 100 },
   });

@@ -74,6 +74,11 @@ describe('clusterRotation: controls as Signals', { concurrency: false }, () => {
       assert.deepEqual(report.finalStatus?.approvals.map((a) => [a.gate, a.by, a.comment]), [['beforeDelete', 'bob', 'looks right']]);
       assert.equal(report.finalStatus?.refusedSignals?.length, 4, 'the refusals stay in the final status');
       assert.equal(cluster.count('deleteTokenSecrets'), 1);
+
+      const description = await handle.describe();
+      assert.deepEqual(description.memo, { clusterLabel: 'c21', region: 'us-ord' }, 'the memo holds the label and region');
+      assert.match(await description.staticDetails() ?? '', /Cluster \*\*21\*\*, requested by \*\*alice\*\*/);
+      assert.match(await description.staticDetails() ?? '', /steer it with a Signal or an Update of the same name/);
     });
   });
 });

@@ -105,7 +105,8 @@ describe('the Temporal CLI drives a rotation with signals', { timeout: 240_000 }
       workflowExecutionInfo?: { memo?: { fields?: Record<string, unknown> } };
       executionConfig?: { userMetadata?: { summary?: unknown; details?: unknown } };
     };
-    assert.deepEqual(described.workflowExecutionInfo?.memo?.fields, { clusterLabel: cluster.label, region: cluster.region });
+    const memo = described.workflowExecutionInfo?.memo?.fields as { clusterLabel?: string; region?: string; approvals?: { by: string }[] } | undefined;
+    assert.deepEqual([memo?.clusterLabel, memo?.region, memo?.approvals?.map((a) => a.by)], [cluster.label, cluster.region, ['bob']]);
     assert.equal(described.executionConfig?.userMetadata?.summary, `Rotate LKE cluster ${clusterId} (${cluster.region})`);
     assert.match(String(described.executionConfig?.userMetadata?.details), /from the Temporal CLI/);
   });

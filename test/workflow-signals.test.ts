@@ -4,7 +4,7 @@
 // as its Update does. The Temporal CLI driving a rotation alone: test/cli-signals-e2e.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRotation } from '../client/index.js';
+import { readProgress, resumeRotation, startRotation } from '../client/index.js';
 import { approveSignal, pauseSignal, rejectSignal, resumeSignal } from '../workflows/definitions.js';
 import { UPDATE_NAMES } from '../common/names.js';
 import { FakeCluster } from './support/fakeActivities.js';
@@ -76,9 +76,33 @@ describe('clusterRotation: controls as Signals', { concurrency: false }, () => {
       assert.equal(cluster.count('deleteTokenSecrets'), 1);
 
       const description = await handle.describe();
-      assert.deepEqual(description.memo, { clusterLabel: 'c21', region: 'us-ord' }, 'the memo holds the label and region');
+      const memo = description.memo as { clusterLabel?: string; region?: string; approvals?: { by: string }[] } | undefined;
+      assert.deepEqual([memo?.clusterLabel, memo?.region], ['c21', 'us-ord'], 'the memo holds the label and region');
+      assert.deepEqual(memo?.approvals?.map((a) => a.by), ['bob'], 'and the approvals');
       assert.match(await description.staticDetails() ?? '', /Cluster \*\*21\*\*, requested by \*\*alice\*\*/);
       assert.match(await description.staticDetails() ?? '', /steer it with a Signal or an Update of the same name/);
+    });
+  });
+
+  test('an approval sent as a Signal survives terminate and resume: the resumed run does not ask again', async (t) => {
+    const cluster = new FakeCluster(22, 'c22', 'us-ord', { workloads: 0, nodes: 0 });
+    const held = cluster.hold('awaitKubeconfig');
+    await withWorker(t, cluster, async (taskQueue) => {
+      const first = await startRotation(rotation.client, rotationInput(cluster, { recycle: { mode: 'none' } }), { taskQueue });
+      await waitForPhase(22, 'AwaitingApproval');
+      await first.handle.signal(approveSignal, { by: 'bob' });
+      // inside the credential window: the tokens are deleted, so asking the gate again would hold it open
+      await held.entered;
+      await first.handle.terminate('worker host lost');
+      held.release();
+      const progress = await readProgress(rotation.client, first.workflowId, first.runId);
+      assert.deepEqual(progress.resume.approvals.map((a) => [a.gate, a.by]), [['beforeDelete', 'bob']], 'read from the memo');
+      assert.ok(progress.resume.completedSteps.includes('approval'));
+      const second = await resumeRotation(rotation.client, 22, { resumedBy: 'dave', taskQueue });
+      const report = await second.handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.ok(!report.timeline.some((e) => e.event === 'phase AwaitingApproval'), 'the gate was not asked again');
+      assert.equal(cluster.count('deleteTokenSecrets'), 1);
     });
   });
 });

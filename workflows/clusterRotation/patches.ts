@@ -23,3 +23,5 @@ export const SIGNAL_CONTROLS = 'controls-as-signals';
 export const CLUSTER_MEMO = 'cluster-memo';
 /** A fleet's children start with static details (Temporal Web), not only a summary. */
 export const CHILD_STATIC_DETAILS = 'fleet-child-static-details';
+/** Each approval is written to the memo, so a resume finds approvals sent as Signals too. */
+export const APPROVALS_IN_MEMO = 'approvals-in-memo';

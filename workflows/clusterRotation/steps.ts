@@ -6,7 +6,7 @@ import type { ClusterSnapshot, RotationPlan } from '../../common/types.js';
 import { patched, upsertMemo } from '@temporalio/workflow';
 import { MEMO_KEYS } from '../../common/names.js';
 import { nodeLabel, workloadLabel } from '../plan.js';
-import { CLUSTER_MEMO, ROLL_FORWARD_FROM_SNAPSHOT } from './patches.js';
+import { APPROVALS_IN_MEMO, CLUSTER_MEMO, ROLL_FORWARD_FROM_SNAPSHOT } from './patches.js';
 import type { Gate } from './ledger.js';
 import { StopRequested, type RotationRun } from './run.js';
 import { SKIPPED, call, mustRun, runStep } from './stepRunner.js';
@@ -73,6 +73,8 @@ export async function gate(run: RotationRun, which: Gate): Promise<GateOutcome> 
     return 'declined';
   }
   status.approvals.push(decision.approval);
+  // In history for resumeRotation (client/resume.ts): an approval sent as a Signal has no Update result there.
+  if (patched(APPROVALS_IN_MEMO)) upsertMemo({ [MEMO_KEYS.approvals]: status.approvals });
   ledger.complete(which === 'beforeDelete' ? 'approval' : 'recycleApproval');
   ledger.note(`${which} approved`, decision.approval.by + (decision.approval.comment ? `: ${decision.approval.comment}` : ''));
   return 'approved';

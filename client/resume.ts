@@ -2,7 +2,7 @@
 // destructive the old run finished. What the old run got done is read from its history.
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
+import { MEMO_KEYS, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
 import type {
   Approval, AwaitKubeconfigResult, ClusterRotationWorkflowInput, ClusterSnapshot, DeleteTokensResult, RecycleResult,
   RestartResult, ResumeState, RotationControlResult, RotationReport, RotationStep, VerifyResult,
@@ -86,6 +86,9 @@ export async function readProgress(
       const type = scheduled.get(String(completed.scheduledEventId)) ?? '';
       await applyActivityResult(type, () => decode(completed.result?.payloads));
     }
+    // approvals written to the memo (every approval, Signal or Update, in runs since that patch)
+    const memoApprovals = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[MEMO_KEYS.approvals];
+    if (memoApprovals) for (const approval of await decode<Approval[]>([memoApprovals])) addApproval(approval);
     const update = event.workflowExecutionUpdateCompletedEventAttributes;
     const outcome = update?.outcome?.success?.payloads;
     if (outcome) {

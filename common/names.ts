@@ -40,6 +40,13 @@ export const TERMINAL_PHASES: readonly RotationPhase[] = ['Completed', 'Rejected
 
 // Search attributes: common/searchAttributes.ts (typed SDK keys).
 
+/**
+ * The memo of a cluster rotation (Temporal Web shows it): the label and region once the snapshot has
+ * read the cluster, and the approvals given so far, which a resume reads back from history
+ * (an approval sent as a Signal has no Update result there).
+ */
+export const MEMO_KEYS = { clusterLabel: 'clusterLabel', region: 'region', approvals: 'approvals' } as const;
+
 /** Environment variable names read by the worker, the API, the demo and the tests. */
 export const ENV = {
   temporalAddress: 'TEMPORAL_ADDRESS',

@@ -1,8 +1,10 @@
 // `npm run demo`: the whole product on one machine, driven the way a platform team drives it.
 // A Temporal dev server with Temporal Web, the LKE simulator (a dozen clusters in three regions), the
 // worker with the live activities and the HTTP API run in this process tree; the demo then talks to
-// the API only: it starts a fleet rotation as one identity, approves the canary gate as another, shows
-// each cluster's progress, and ends with a summary. Exit code 0 only if every cluster was rotated and
+// the API: it starts a fleet rotation as one identity, approves the canary cluster's gates as another,
+// approves the fleet's canary gate with a Temporal Signal (as Temporal Web's "Send a Signal" or
+// `temporal workflow signal` would; the requester's own try is refused first), shows each cluster's
+// progress, and ends with a summary table. Exit code 0 only if every cluster was rotated and
 // verified. `--keep` leaves everything running for a look around; Ctrl-C always cleans up.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,12 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
+import type { Client } from '@temporalio/client';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { startApiServer, type RunningApi } from '../api/server.js';
 import type { ApiToken } from '../api/auth.js';
 import { createApiLogger } from '../api/logging.js';
 import type { FleetStatusView } from '../client/index.js';
-import type { FleetStatus, RotationStatus } from '../common/types.js';
+import type { ApproveInput, FleetStatus, RotationStatus } from '../common/types.js';
+import { approveSignal } from '../workflows/definitions.js';
+import { APPROVE_INPUT_EXAMPLE, signalCommand } from '../workflows/signalHelp.js';
 import { loadConfig } from '../config/config.js';
 import { DEFAULT_UI_PORT, startDevServer, type DevServer } from '../dev/devServer.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
@@ -87,7 +93,7 @@ function apiToken(name: string, roles: ApiToken['roles']): { name: string; token
   return { name, token: randomBytes(24).toString('base64url'), roles };
 }
 
-async function main(): Promise<{ code: number; stack?: LocalStack }> {
+async function main(): Promise<{ code: number; stack?: LocalStack; asRequester?: ApiClient }> {
   // The worker's own chatter would bury the demo's story; warnings and errors still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const workDir = await mkdtemp(join(tmpdir(), 'lke-rotator-demo-'));
@@ -155,16 +161,16 @@ async function main(): Promise<{ code: number; stack?: LocalStack }> {
   say(`  workflow ${started.workflowId}${started.webUrl ? `: ${started.webUrl}` : ''}`);
   say();
 
-  const final = await follow(asRequester, asApprover, name);
+  const final = await follow(asRequester, asApprover, server.client, name);
   say();
-  return { code: await report(asRequester, final, stack), stack };
+  return { code: await report(asRequester, final, stack), stack, asRequester };
 }
 
 const PHASE_ORDER = ['Pending', 'Snapshotting', 'AwaitingApproval', 'DeletingTokens', 'Regenerating', 'AwaitingKubeconfig',
   'Verifying', 'DeliveringKubeconfig', 'RestartingWorkloads', 'AwaitingRecycleApproval', 'RecyclingNodes', 'Completed'];
 
 /** Polls the fleet's status through the API until it ends, approving the canary gate as the second identity. */
-async function follow(asRequester: ApiClient, asApprover: ApiClient, name: string): Promise<FleetStatus> {
+async function follow(asRequester: ApiClient, asApprover: ApiClient, temporal: Client, name: string): Promise<FleetStatus> {
   const tty = process.stdout.isTTY === true;
   const bars = new cliProgress.MultiBar({
     format: ' {label} |{bar}| {phase}',
@@ -217,9 +223,7 @@ async function follow(asRequester: ApiClient, asApprover: ApiClient, name: strin
     if (status.pendingGate?.gate === 'canary' && !approved) {
       const canary = status.clusters.find((c) => c.wave === 0);
       log(`Canary ${canary ? `cluster ${canary.id} (${canary.label})` : ''} rotated and verified; the fleet waits at its gate.`);
-      log(`security-lead approves it through POST /v1/fleet-rotations/${name}/approve: a second identity, since`);
-      log(`the API's four-eyes rule does not let platform-oncall approve the rotation it requested.`);
-      await asApprover.call('POST', `/v1/fleet-rotations/${encodeURIComponent(name)}/approve`, { comment: 'canary looks healthy' });
+      await approveCanaryBySignal(temporal, status.fleetRotationId, log);
       approved = true;
     }
     if (['Completed', 'CompletedWithFailures', 'Rejected', 'Aborted', 'Failed'].includes(status.phase)) {
@@ -231,8 +235,31 @@ async function follow(asRequester: ApiClient, asApprover: ApiClient, name: strin
   }
 }
 
+/**
+ * The fleet's canary gate, answered with the `approve` Signal, the way Temporal Web's "Send a Signal"
+ * and `temporal workflow signal` do it. A Signal has no answer: the requester's own try is refused,
+ * and the refusal shows in the fleet's status (and Temporal Web's current details).
+ */
+async function approveCanaryBySignal(temporal: Client, workflowId: string, log: (line: string) => void): Promise<void> {
+  const handle = temporal.workflow.getHandle(workflowId);
+  const send = async (input: ApproveInput) => {
+    log(`  ${signalCommand(workflowId, 'approve', JSON.stringify(input))}`);
+    await handle.signal(approveSignal, input);
+  };
+  log('platform-oncall tries to approve it with the approve Signal:');
+  await send({ by: 'platform-oncall' });
+  const refused = (await handle.query<FleetStatus>('status')).refusedSignals?.at(-1);
+  log(`  refused (shown in the status and in Temporal Web): ${refused?.reason ?? 'no refusal recorded?'}`);
+  log('security-lead approves it with the same Signal, a second identity:');
+  await send({ by: 'security-lead', comment: 'canary looks healthy' });
+}
+
 async function report(asRequester: ApiClient, fleet: FleetStatus, stack: LocalStack): Promise<number> {
-  const rows: Record<string, string | number>[] = [];
+  const table = new Table({
+    head: ['cluster', 'label', 'region', 'result', 'verified', 'restarted', 'recycled', 'seconds'],
+    // colours only on a terminal: a log file or CI gets plain lines
+    ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
+  });
   let good = 0;
   for (const cluster of fleet.clusters) {
     const view = await asRequester.call<{ status: RotationStatus | null }>('GET', `/v1/rotations/${cluster.id}`);
@@ -242,35 +269,48 @@ async function report(asRequester: ApiClient, fleet: FleetStatus, stack: LocalSt
     if (ok) good++;
     const started = cluster.startedAt ? Date.parse(cluster.startedAt) : NaN;
     const finished = cluster.finishedAt ? Date.parse(cluster.finishedAt) : NaN;
-    rows.push({
-      cluster: cluster.id,
-      label: cluster.label,
-      region: cluster.region,
-      result: status?.phase ?? cluster.phase,
-      verified: verified ? 'yes' : 'no',
-      restarted: status ? `${status.progress.workloadsRestarted}/${status.progress.workloadsTotal}` : '-',
-      recycled: status ? `${status.progress.nodesRecycled}/${status.progress.nodesTotal}` : '-',
-      seconds: Number.isFinite(finished - started) ? Math.round((finished - started) / 100) / 10 : '-',
-    });
+    table.push([
+      cluster.id,
+      cluster.label,
+      cluster.region,
+      status?.phase ?? cluster.phase,
+      verified ? 'yes' : 'no',
+      status ? `${status.progress.workloadsRestarted}/${status.progress.workloadsTotal}` : '-',
+      status ? `${status.progress.nodesRecycled}/${status.progress.nodesTotal}` : '-',
+      Number.isFinite(finished - started) ? Math.round((finished - started) / 100) / 10 : '-',
+    ]);
   }
   say(`Fleet rotation ${fleet.name}: ${fleet.phase} (${fleet.runs} run${fleet.runs === 1 ? '' : 's'}; approvals: ${fleet.approvals.map((a) => a.by).join(', ') || 'none'})`);
-  console.table(rows);
+  say(table.toString());
   const all = fleet.clusters.length;
   say(`${good} of ${all} clusters rotated and verified; the audit log counted ${stack.sim.audit.count({ method: 'POST', path: /\/regenerate$/ })} regenerate calls.`);
   return good === all && all > 0 ? 0 : 1;
 }
 
-async function keepRunning(stack: LocalStack): Promise<void> {
+/** --keep: one more rotation waits at its gate, for a human to approve in Temporal Web. */
+async function keepRunning(stack: LocalStack, asRequester: ApiClient | undefined): Promise<void> {
+  const web = `${stack.server.webUrl}/namespaces/${stack.server.namespace}`;
   say();
   say('--keep: everything stays up until Ctrl-C.');
-  say(`  Temporal Web: ${stack.server.webUrl}/namespaces/${stack.server.namespace}/workflows`);
+  say(`  Temporal Web: ${web}/workflows`);
   say(`  e.g. filter by  RotationPhase = "Completed"  or  LkeClusterId = ${stack.sim.state.list()[0]?.cluster.id}`);
+  const clusterId = stack.sim.state.list()[0]?.cluster.id;
+  if (!asRequester || clusterId === undefined) return new Promise<never>(() => undefined);
+  const started = await asRequester.call<{ workflowId: string }>('POST', '/v1/rotations', { clusterId });
+  say();
+  say(`platform-oncall started one more rotation, ${started.workflowId}; it waits at its approval gate. Approve it in Temporal Web:`);
+  say(`  1. open ${web}/workflows/${started.workflowId}`);
+  say('  2. the current details show the plan, who requested it and the signal to send');
+  say(`  3. "Send a Signal" (the workflow's actions menu): name  approve , input  ${APPROVE_INPUT_EXAMPLE.replace('<your name>', 'security-lead')}`);
+  say('     (as platform-oncall it is refused, and the refusal appears in the current details)');
+  say(`  or from a shell: ${signalCommand(started.workflowId, 'approve', APPROVE_INPUT_EXAMPLE.replace('<your name>', 'security-lead'))} \\`);
+  say(`    --address ${stack.server.address} --namespace ${stack.server.namespace}`);
   await new Promise<never>(() => undefined);
 }
 
 try {
-  const { code, stack } = await main();
-  if (opts.keep && stack) await keepRunning(stack);
+  const { code, stack, asRequester } = await main();
+  if (opts.keep && stack) await keepRunning(stack, asRequester);
   await shutdown(code);
 } catch (err) {
   // after Ctrl-C the servers go away under the polling loop: that is not a failure to report

@@ -125,6 +125,12 @@ describe('fleet controls: decisions', () => {
     assert.equal(reasonOf(decideApprove(fleet, { by: 'bob' })), 'no approval is pending: the fleet is Running');
     fleet.gate = { gate: 'canary', since: 'a', timeoutAt: 'b' };
     assert.equal(reasonOf(decideApprove(fleet, { by: 'bob' })), null);
+    // a Signal may come without input or with part of it: refused, never a crash in the effect
+    assert.equal(reasonOf(decideApprove(fleet, undefined)), "approve needs 'by': who decides");
+    assert.equal(reasonOf(decideReject(fleet, { by: 'bob' } as never)), 'reject needs a reason');
+    assert.equal(reasonOf(decideAbort(fleet, undefined)), "abort needs 'by': who aborts");
+    assert.equal(reasonOf(decideAbort(fleet, { by: 'ops', reason: '' })), 'abort needs a reason');
+    assert.equal(reasonOf(decideAbort(fleet, { by: 'ops', reason: 'freeze' })), null);
     assert.equal(reasonOf(decideResume(fleet)), 'nothing to resume: the fleet is AwaitingApproval');
     fleet.state.paused = true;
     assert.equal(reasonOf(decidePause(fleet)), 'the fleet rotation is already paused');

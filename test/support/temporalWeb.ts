@@ -48,21 +48,41 @@ export async function shows(locator: Locator, what: string, timeoutMs?: number):
   }
 }
 
+/** How the signal name was given: picked from the workflow's declared signals, or typed in. */
+export type SignalNameEntry = { picked: true; description: string } | { picked: false };
+
 /**
- * "More Actions" → "Send a Signal": fills in the signal name and its single JSON payload, submits,
- * and waits for Temporal Web's confirmation. `beforeSubmit` sees the filled-in dialog (screenshots).
+ * "More Actions" → "Send a Signal": gives the signal name and its single JSON payload, submits, and
+ * waits for Temporal Web's confirmation. When the workflow declares its signals (with descriptions,
+ * read from its metadata), the name is a list to pick from and the pick's description is returned;
+ * otherwise it is a free text field. `beforeSubmit` sees the filled-in dialog (screenshots).
  */
 export async function sendSignal(
   page: Page, name: string, input: unknown, beforeSubmit?: (dialog: Locator) => Promise<void>,
-): Promise<void> {
+): Promise<SignalNameEntry> {
   await page.getByRole('button', { name: 'More Actions' }).click();
   await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
   const dialog = page.getByRole('dialog', { name: 'Send a Signal' });
-  await dialog.getByTestId('signal-name').fill(name);
+  const picker = dialog.getByRole('button', { name: 'Select a signal' });
+  const freeText = dialog.getByTestId('signal-name');
+  await picker.or(freeText).first().waitFor();
+  let entry: SignalNameEntry = { picked: false };
+  if (await picker.isVisible()) {
+    await picker.click();
+    // each option reads "<name> <description>"; "Custom" is the free-text escape hatch
+    const option = dialog.getByRole('option', { name: new RegExp(`^${name}(\\s|$)`) });
+    await shows(option, `signal ${name} among the workflow's declared signals`);
+    const [, ...description] = (await option.innerText()).split('\n');
+    await option.click();
+    entry = { picked: true, description: description.join(' ').trim() };
+  } else {
+    await freeText.fill(name);
+  }
   // a CodeMirror editor: fill() replaces its whole text, so no auto-closed bracket is left over
   await dialog.getByRole('textbox', { name: 'Data' }).fill(JSON.stringify(input));
   await beforeSubmit?.(dialog);
   await dialog.getByRole('button', { name: 'Submit' }).click();
   await shows(page.getByText('Workflow signaled.'), `the confirmation of signal ${name}`);
   await dialog.waitFor({ state: 'hidden' });
+  return entry;
 }

@@ -9,6 +9,7 @@ import type {
 import {
   FLEET_CLUSTER_PHASES, FLEET_PHASES, type LinodePage, type LkeCluster, type RotationStatus,
 } from '../common/types.js';
+import { UPDATE_NAMES } from '../common/names.js';
 import { Phase, Step } from './schemas.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -53,6 +54,9 @@ const PoolNodeRef = Type.Object({
   status: Type.Enum(['ready', 'not_ready']),
 });
 const Gate = Type.Enum(['beforeDelete', 'beforeRecycle']);
+const RefusedSignals = Type.Optional(Type.Array(Type.Object({
+  at: Type.String(), signal: Type.Enum([...UPDATE_NAMES]), by: Nullable(Type.String()), reason: Type.String(),
+}), { description: 'controls sent as Temporal Signals that were refused, with the reason (a Signal has no answer); the latest last' }));
 
 export const RotationStatusSchema = Type.Object({
   clusterId: Type.Integer(),
@@ -92,6 +96,7 @@ export const RotationStatusSchema = Type.Object({
   skippedSteps: Type.Array(Step),
   oldCredentials: Type.Optional(Nullable(Type.Enum(['rejected', 'notProven']))),
   skippedTokenSecrets: Type.Optional(Type.Array(Type.String())),
+  refusedSignals: RefusedSignals,
   timeline: Type.Array(Type.Object({
     at: Type.String(), step: Nullable(Step), phase: Phase, event: Type.String(),
     detail: Type.Optional(Type.String()),
@@ -146,6 +151,7 @@ export const FleetStatusSchema = Type.Object({
   approvals: Type.Array(Type.Object({ by: Type.String(), comment: Type.Optional(Type.String()), at: Type.String() })),
   runs: Type.Integer(),
   timeline: Type.Array(Type.Object({ at: Type.String(), event: Type.String(), detail: Type.Optional(Type.String()) })),
+  refusedSignals: RefusedSignals,
 });
 
 export const FleetViewResponse = Type.Object({

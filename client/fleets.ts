@@ -10,6 +10,7 @@ import {
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../common/types.js';
 import { fleetStatusQuery, statusQuery } from '../workflows/definitions.js';
 import { describeSelector } from '../workflows/fleetRotation/state.js';
+import { fleetStaticDetails } from '../workflows/staticDetails.js';
 import { FLEET_ROTATION_ID, REQUESTED_BY } from '../common/searchAttributes.js';
 import { FLEET_UPDATES, type FleetControl } from './controls.js';
 import { answerInTime, describeLatest, latestRunView } from './runs.js';
@@ -52,6 +53,7 @@ export async function startFleetRotation(
     args: [input],
     typedSearchAttributes: fleetSearchAttributes(input, workflowId),
     staticSummary: fleetSummaryText(input),
+    staticDetails: fleetStaticDetails(input),
   });
   return { workflowId, runId: handle.firstExecutionRunId };
 }

@@ -12,6 +12,7 @@ import type {
 } from '../common/types.js';
 import { statusQuery } from '../workflows/definitions.js';
 import { rotationSummary } from '../workflows/plan.js';
+import { rotationStaticDetails } from '../workflows/staticDetails.js';
 import {
   FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY, ROTATION_PHASE,
 } from '../common/searchAttributes.js';
@@ -60,22 +61,9 @@ export async function startRotation(
     args: [input],
     typedSearchAttributes: searchAttributes,
     staticSummary: rotationSummary(input.clusterId, opts.region),
-    staticDetails: staticDetails(input, opts),
+    staticDetails: rotationStaticDetails(input, opts.label),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, handle };
-}
-
-function staticDetails(input: ClusterRotationWorkflowInput, opts: StartRotationOptions): string {
-  const scope = input.restart?.scope ?? 'none';
-  return [
-    `Cluster **${input.clusterId}**${opts.label ? ` (${opts.label})` : ''}, requested by **${input.requestedBy}**`,
-    `- restart scope: ${typeof scope === 'string' ? scope : `namespaces ${scope.namespaces.join(', ')}`}`,
-    `- recycle: ${input.recycle?.mode ?? 'none'}`,
-    `- gates: before delete ${input.approvals?.beforeDelete !== false ? 'on' : 'off'}, before recycle ${input.approvals?.beforeRecycle !== false ? 'on' : 'off'}`,
-    ...(input.dryRun ? ['- **dry run**: snapshot and plan only'] : []),
-    ...(input.fleetRotationId ? [`- part of fleet rotation ${input.fleetRotationId}`] : []),
-    ...(input.resume ? [`- resumes run ${input.resume.previousRunId}${input.resumedBy ? ` (resumed by ${input.resumedBy})` : ''}`] : []),
-  ].join('\n');
 }
 
 /** The `status` Query of the cluster's latest rotation run. */

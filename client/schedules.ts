@@ -2,6 +2,7 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import { TASK_QUEUE, WORKFLOW_TYPES, fleetRotationWorkflowId } from '../common/names.js';
 import type { FleetRotationInput } from '../common/types.js';
+import { fleetStaticDetails } from '../workflows/staticDetails.js';
 import { fleetSearchAttributes, fleetSummaryText, type FleetStartOptions } from './fleets.js';
 import type { FleetScheduleSummary } from './views.js';
 
@@ -29,6 +30,7 @@ export async function createFleetSchedule(client: Client, options: FleetSchedule
       args: [options.input],
       typedSearchAttributes: fleetSearchAttributes(options.input, workflowId),
       staticSummary: fleetSummaryText(options.input),
+      staticDetails: fleetStaticDetails(options.input),
     },
     // A fleet still rotating when the next run is due is left to finish; that run is skipped.
     policies: { overlap: ScheduleOverlapPolicy.SKIP },

@@ -40,6 +40,9 @@ export const TERMINAL_PHASES: readonly RotationPhase[] = ['Completed', 'Rejected
 
 // Search attributes: common/searchAttributes.ts (typed SDK keys).
 
+/** The memo of a cluster rotation, set once the snapshot has read the cluster (Temporal Web shows it). */
+export const MEMO_KEYS = { clusterLabel: 'clusterLabel', region: 'region' } as const;
+
 /** Environment variable names read by the worker, the API, the demo and the tests. */
 export const ENV = {
   temporalAddress: 'TEMPORAL_ADDRESS',

@@ -130,6 +130,8 @@ describe('fleet rotation: attach, continue-as-new, abort, schedules', { timeout:
       const report = await fleetStub.client.workflow.getHandle(workflowId).result() as FleetReport;
       assert.equal(report.phase, 'Completed');
       assert.equal(report.fleetRotationId, workflowId);
+      const scheduled = await fleetStub.client.workflow.getHandle(workflowId).describe();
+      assert.match(await scheduled.staticDetails() ?? '', /Fleet \*\*nightly\*\*, requested by/, 'a scheduled run has static details too');
       assert.equal((await getFleetStatus(fleetStub.client, workflowId))?.counts.Completed, 2);
 
       await pauseFleetSchedule(fleetStub.client, 'fleet-nightly', 'maintenance');

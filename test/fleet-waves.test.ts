@@ -9,6 +9,7 @@ import { sendFleetControl, startFleetRotation } from '../client/index.js';
 import { clusterRotationWorkflowId } from '../common/names.js';
 import type { ClusterRotationInput } from '../common/types.js';
 import { FLEET_ROTATION_ID } from '../common/searchAttributes.js';
+import { approveSignal } from '../workflows/definitions.js';
 import { range, waitFor } from './support/fleetFakes.js';
 import { useFleetStub } from './support/fleetHarness.js';
 
@@ -31,6 +32,16 @@ describe('fleet rotation: waves, gate, window and budget', { timeout: 240_000 },
     assert.equal(gated.pendingGate?.gate, 'canary');
     assert.equal(work.callsFor(ids), 1, 'only the canary ran before the approval');
     await assert.rejects(sendFleetControl(fleetStub.client, 'canary', { update: 'resume' }), WorkflowUpdateFailedError);
+    // the same control as a Signal by the requester: refused, and the refusal is in the status and the details
+    const fleetHandle = fleetStub.client.workflow.getHandle('rotate-fleet-canary');
+    await fleetHandle.signal(approveSignal, { by: 'alice' });
+    const refused = await waitFor('the refused signal', async () => (await statusOf('canary')).refusedSignals?.[0]);
+    assert.deepEqual([refused.signal, refused.by], ['approve', 'alice']);
+    assert.match(refused.reason, /requester \(alice\) cannot approve their own fleet rotation/);
+    const metadata = await fleetHandle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.ok(metadata.currentDetails?.includes(`temporal workflow signal --workflow-id rotate-fleet-canary --name approve --input '{"by":"<your name>"}'`));
+    assert.match(metadata.currentDetails ?? '', /Signal `approve` refused/);
+    assert.match(await (await fleetHandle.describe()).staticDetails() ?? '', /Fleet \*\*canary\*\*, requested by \*\*alice\*\*/);
 
     const approved = await sendFleetControl(fleetStub.client, 'canary', { update: 'approve', input: { by: 'bob', comment: 'canary looks fine' } });
     assert.equal(approved.approvals[0].by, 'bob');
@@ -43,6 +54,7 @@ describe('fleet rotation: waves, gate, window and budget', { timeout: 240_000 },
     const child = fleetStub.client.workflow.getHandle(clusterRotationWorkflowId(101));
     const description = await child.describe();
     assert.equal(description.typedSearchAttributes.get(FLEET_ROTATION_ID), 'rotate-fleet-canary');
+    assert.match(await description.staticDetails() ?? '', /Cluster \*\*101\*\* \(.+\), requested by \*\*alice\*\*\n[^]*part of fleet rotation rotate-fleet-canary/);
     const history = await child.fetchHistory();
     const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const childInput = JSON.parse(Buffer.from(payload!.data!).toString()) as ClusterRotationInput;

@@ -1,6 +1,8 @@
 // What a rotation will do, derived from the snapshot and the input, and how it is shown to humans
 // (Temporal Web current details, static details).
 import { isUserOwned } from '../common/lke.js';
+import { clusterRotationWorkflowId } from '../common/names.js';
+import { gateSignalHelp, lastRefusalLine } from './signalHelp.js';
 import type {
   ClusterRotationInput, ClusterSnapshot, PoolNodeRef, RotationPlan, RotationStatus, TokenSecretRef, WorkloadRef,
 } from '../common/types.js';
@@ -64,8 +66,11 @@ function bulletList(items: string[]): string {
   return shown.length ? shown.join('\n') : '- (none)';
 }
 
-/** Markdown for Temporal Web's "current details": the plan and where the run is. */
-export function currentDetailsMarkdown(s: RotationStatus): string {
+/**
+ * Markdown for Temporal Web's "current details": the plan and where the run is; at a gate, who
+ * requested it and the Signal that answers it (`workflowId`: the run's, for the command line).
+ */
+export function currentDetailsMarkdown(s: RotationStatus, workflowId = clusterRotationWorkflowId(s.clusterId)): string {
   const lines = [
     `### ${rotationSummary(s.clusterId, s.region)}${s.label ? ` — ${s.label}` : ''}`,
     `**Phase:** ${s.phase}${s.paused ? ' (paused)' : ''}${s.step ? ` · step \`${s.step}\`` : ''}` +
@@ -75,7 +80,11 @@ export function currentDetailsMarkdown(s: RotationStatus): string {
   if (s.autoRetryAt && s.phase === 'Blocked') {
     lines.push(`**Retrying automatically at ${s.autoRetryAt}:** the cluster has no working credentials until this step succeeds`);
   }
-  if (s.pendingGate) lines.push(`**Waiting for approval** (${s.pendingGate.gate}) until ${s.pendingGate.timeoutAt}`);
+  if (s.pendingGate) {
+    lines.push(`**Waiting for approval** (${s.pendingGate.gate}) until ${s.pendingGate.timeoutAt}`, '',
+      ...gateSignalHelp(workflowId, s.requestedBy), '');
+  }
+  lines.push(...lastRefusalLine(s.refusedSignals));
   if (s.lastError && s.phase === 'Blocked') {
     lines.push(`**Blocked** at \`${s.lastError.step}\`: ${s.lastError.type}: ${s.lastError.message}`,
       'Send `retry`, `skip` (where safe) or `abort`.');

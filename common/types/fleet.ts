@@ -1,6 +1,6 @@
 // Shared types: fleet rotation. Pure declarations only (workflows import them).
 import type { RotationPhase } from '../names.js';
-import type { ClusterRotationWorkflowInput } from './rotation.js';
+import type { ClusterRotationWorkflowInput, SignalRefusal } from './rotation.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fleet rotation (docs/design.md, 'The fleet'): selection, waves, error budget, status.
@@ -104,6 +104,8 @@ export interface FleetCarriedState {
   acceptedFailures: number;
   runs: number;
   timeline: FleetTimelineEntry[];
+  /** controls sent as Signals that were refused, the latest last (absent until one is) */
+  refusedSignals?: SignalRefusal[];
 }
 
 export interface FleetStatus {
@@ -129,6 +131,8 @@ export interface FleetStatus {
   /** how many runs this fleet rotation has taken (continue-as-new) */
   runs: number;
   timeline: FleetTimelineEntry[];
+  /** controls sent as Signals that were refused, the latest last (absent until one is) */
+  refusedSignals?: SignalRefusal[];
 }
 
 /** What fleetRotation returns. */

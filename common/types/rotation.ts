@@ -1,5 +1,5 @@
 // Shared types: one cluster's rotation: input, steps, controls and status. Pure declarations only (workflows import them).
-import type { RotationPhase } from '../names.js';
+import type { RotationPhase, UpdateName } from '../names.js';
 import type { ClusterSnapshot, DeleteTokensResult, DeliverResult, OldCredentials, RecreateTokensResult, RecycleResult, RestartResult, RotationPlan, TokenSecretOwner } from './snapshot.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -56,6 +56,18 @@ export interface RejectInput { by: string; reason: string }
 export interface AbortInput { by: string; reason: string }
 /** pause, resume, retry, skip */
 export interface ControlInput { by?: string }
+
+/**
+ * A control sent as a Signal that its decision refused. A Signal has no answer, so the refusal is
+ * kept where the sender looks: the `status` Query, the timeline and Temporal Web's current details.
+ */
+export interface SignalRefusal {
+  at: string;
+  signal: UpdateName;
+  /** the `by` of the input, when it named one */
+  by: string | null;
+  reason: string;
+}
 
 export interface Approval {
   gate: 'beforeDelete' | 'beforeRecycle';
@@ -123,6 +135,8 @@ export interface RotationStatus {
   oldCredentials?: OldCredentials | null;
   /** user-owned token Secrets a human skipped at verify: not renewed */
   skippedTokenSecrets?: string[];
+  /** controls sent as Signals that were refused, the latest last (absent until one is) */
+  refusedSignals?: SignalRefusal[];
   timeline: TimelineEntry[];
 }
 

@@ -1,17 +1,20 @@
 // The human controls of one rotation (approve, reject, pause, resume, retry, skip, abort) and the
 // client's cancel. Each control is a decision (does the request apply now? if not, why) and an
-// effect (what it changes, and the answer). The Updates registered here call both; a Signal can
-// call the same pair (docs/design.md, "The controls").
+// effect (what it changes, and the answer). The Updates and the Signals of the same names
+// registered here call the same pair (docs/design.md, "The controls").
 import { patched, setHandler } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures.js';
 import type {
   AbortInput, Approval, ApproveInput, ControlInput, RejectInput, RotationControlResult, RotationError, RotationStep, RotationTuning,
+  SignalRefusal,
 } from '../../common/types.js';
 import { isIdentity, sameIdentity } from '../../common/identity.js';
 import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
 import {
-  abortUpdate, approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate, retryUpdate, skipUpdate, statusQuery,
+  ROTATION_CONTROL_DESCRIPTIONS, STATUS_DESCRIPTION, abortSignal, abortUpdate, approveSignal, approveUpdate, pauseSignal, pauseUpdate,
+  rejectSignal, rejectUpdate, resumeSignal, resumeUpdate, retrySignal, retryUpdate, skipSignal, skipUpdate, statusQuery,
 } from '../definitions.js';
+import { installSignalControl } from '../signalControls.js';
 import { PAUSE_PENDING_IN_WINDOW } from './patches.js';
 import type { BlockedDecision, RotationRun } from './run.js';
 
@@ -36,14 +39,29 @@ const WINDOW_RETRY_FIRST_MS = 60_000;
 const WINDOW_RETRY_MAX_MS = 15 * 60_000;
 
 export function installControls(run: RotationRun): void {
-  setHandler(statusQuery, () => run.status);
-  setHandler(approveUpdate, (a) => approve(run, a), { validator: (a) => enforce(decideApprove(run, a)) });
-  setHandler(rejectUpdate, (r) => reject(run, r), { validator: (r) => enforce(decideReject(run, r)) });
-  setHandler(pauseUpdate, (c) => pause(run, c), { validator: (_c: ControlInput) => enforce(decidePause(run)) });
-  setHandler(resumeUpdate, (c) => resume(run, c), { validator: (_c: ControlInput) => enforce(decideResume(run)) });
-  setHandler(retryUpdate, (c) => retry(run, c), { validator: (_c: ControlInput) => enforce(decideRetry(run)) });
-  setHandler(skipUpdate, (c) => skip(run, c), { validator: (_c: ControlInput) => enforce(decideSkip(run)) });
-  setHandler(abortUpdate, (a) => abort(run, a), { validator: (a) => enforce(decideAbort(run, a)) });
+  const about = ROTATION_CONTROL_DESCRIPTIONS;
+  setHandler(statusQuery, () => run.status, { description: STATUS_DESCRIPTION });
+  setHandler(approveUpdate, (a) => approve(run, a), { validator: (a) => enforce(decideApprove(run, a)), description: about.approve });
+  setHandler(rejectUpdate, (r) => reject(run, r), { validator: (r) => enforce(decideReject(run, r)), description: about.reject });
+  setHandler(pauseUpdate, (c) => pause(run, c), { validator: (_c: ControlInput) => enforce(decidePause(run)), description: about.pause });
+  setHandler(resumeUpdate, (c) => resume(run, c), { validator: (_c: ControlInput) => enforce(decideResume(run)), description: about.resume });
+  setHandler(retryUpdate, (c) => retry(run, c), { validator: (_c: ControlInput) => enforce(decideRetry(run)), description: about.retry });
+  setHandler(skipUpdate, (c) => skip(run, c), { validator: (_c: ControlInput) => enforce(decideSkip(run)), description: about.skip });
+  setHandler(abortUpdate, (a) => abort(run, a), { validator: (a) => enforce(decideAbort(run, a)), description: about.abort });
+  installSignals(run);
+}
+
+/** The same controls as Signals: the same decisions and effects; a refusal goes to the status. */
+function installSignals(run: RotationRun): void {
+  const about = ROTATION_CONTROL_DESCRIPTIONS;
+  const refuse = (refusal: SignalRefusal) => run.ledger.refuseSignal(refusal);
+  installSignalControl(approveSignal, { decide: (a) => decideApprove(run, a), accept: (a) => approve(run, a) }, refuse, about.approve);
+  installSignalControl(rejectSignal, { decide: (r) => decideReject(run, r), accept: (r) => reject(run, r) }, refuse, about.reject);
+  installSignalControl(pauseSignal, { decide: () => decidePause(run), accept: (c) => pause(run, c) }, refuse, about.pause);
+  installSignalControl(resumeSignal, { decide: () => decideResume(run), accept: (c) => resume(run, c) }, refuse, about.resume);
+  installSignalControl(retrySignal, { decide: () => decideRetry(run), accept: (c) => retry(run, c) }, refuse, about.retry);
+  installSignalControl(skipSignal, { decide: () => decideSkip(run), accept: (c) => skip(run, c) }, refuse, about.skip);
+  installSignalControl(abortSignal, { decide: (a) => decideAbort(run, a), accept: (a) => abort(run, a) }, refuse, about.abort);
 }
 
 // ---- Decisions
@@ -148,7 +166,7 @@ function decideSkipInVerify(error: RotationError | null): Decision {
 export function decideAbort(run: ControlView, input: AbortInput | undefined): Decision {
   const ended = endedRefusal(run, 'abort');
   if (ended) return ended;
-  if (!input?.by) return refused("abort needs 'by': who aborts");
+  if (!isIdentity(input?.by)) return refused("abort needs 'by': who aborts");
   if (!input.reason) return refused('abort needs a reason');
   if (run.compensating) return refused('the rotation is already compensating: it will end Cancelled once credentials work');
   if (run.stop) return refused('a stop was already requested; it takes effect after the current activity');

@@ -7,8 +7,9 @@ import { TERMINAL_PHASES, type RotationPhase } from '../../common/names.js';
 import type {
   Approval, ClusterRotationInput, ClusterSnapshot, DeleteTokensResult, DeliverResult, MissingTokenSecret, PoolNodeRef,
   RecreateTokensResult, RecycleResult, RestartResult, ResumeState, RotationControlResult, RotationPlan, RotationReport,
-  RotationStatus, RotationStep, VerifyResult, WorkloadRef,
+  RotationStatus, RotationStep, SignalRefusal, VerifyResult, WorkloadRef,
 } from '../../common/types.js';
+import { withRefusal } from '../signalHelp.js';
 import { buildPlan, nodeLabel, sameWorkload, workloadLabel } from '../plan.js';
 
 /** The status keeps the first entry (how the run started) and the latest ones. */
@@ -238,6 +239,12 @@ export class RotationLedger {
   note(event: string, detail?: string): void {
     this.pushTimeline(event, detail);
     this.changed();
+  }
+
+  /** A control sent as a Signal was refused: kept in the status and the timeline, since a Signal has no answer. */
+  refuseSignal(refusal: SignalRefusal): void {
+    this.status.refusedSignals = withRefusal(this.status.refusedSignals, refusal);
+    this.note(`signal ${refusal.signal} refused`, `${refusal.by ? `${refusal.by}: ` : ''}${refusal.reason}`);
   }
 
   /** Tells the listener to republish without recording anything (e.g. a pause starts to hold). */

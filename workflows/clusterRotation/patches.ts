@@ -14,3 +14,12 @@ export const SUPERSEDED_KUBECONFIG = 'window-superseded-kubeconfig';
  * deleted), and a stop rolls forward instead of ending the run.
  */
 export const ROLL_FORWARD_FROM_SNAPSHOT = 'roll-forward-from-snapshot';
+/**
+ * The controls are also Signals (both workflows): before, a Signal named like a control had no
+ * handler and did nothing. Asked when such a Signal arrives.
+ */
+export const SIGNAL_CONTROLS = 'controls-as-signals';
+/** The cluster's label and region in the memo, set after the snapshot. */
+export const CLUSTER_MEMO = 'cluster-memo';
+/** A fleet's children start with static details (Temporal Web), not only a summary. */
+export const CHILD_STATIC_DETAILS = 'fleet-child-static-details';

@@ -2,7 +2,7 @@
 // the ledger, what humans asked for (stop, Blocked and gate decisions), the saga's compensations,
 // and the two Temporal effects of the ledger (the RotationPhase search attribute and Temporal Web's
 // current details).
-import { condition, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { RotationPhase } from '../../common/names.js';
 import type { Approval, ClusterRotationWorkflowInput, RejectInput, RotationStep } from '../../common/types.js';
@@ -53,7 +53,7 @@ export class RotationRun {
   constructor(readonly input: ClusterRotationWorkflowInput) {
     this.ledger = new RotationLedger(input, {
       phaseSet: (phase) => this.publishPhase(phase),
-      changed: (status) => setCurrentDetails(currentDetailsMarkdown(status)),
+      changed: (status) => setCurrentDetails(currentDetailsMarkdown(status, workflowInfo().workflowId)),
     });
   }
 

@@ -3,9 +3,10 @@
 import { isUserOwned } from '../../common/lke.js';
 import { LKE_REGION } from '../../common/searchAttributes.js';
 import type { ClusterSnapshot, RotationPlan } from '../../common/types.js';
-import { patched } from '@temporalio/workflow';
+import { patched, upsertMemo } from '@temporalio/workflow';
+import { MEMO_KEYS } from '../../common/names.js';
 import { nodeLabel, workloadLabel } from '../plan.js';
-import { ROLL_FORWARD_FROM_SNAPSHOT } from './patches.js';
+import { CLUSTER_MEMO, ROLL_FORWARD_FROM_SNAPSHOT } from './patches.js';
 import type { Gate } from './ledger.js';
 import { StopRequested, type RotationRun } from './run.js';
 import { SKIPPED, call, mustRun, runStep } from './stepRunner.js';
@@ -33,6 +34,8 @@ export function plan(run: RotationRun): RotationPlan {
   const snapshot = snapshotOf(run);
   const planned = run.ledger.applyPlan(snapshot, rollsForwardFromSnapshot(run));
   run.addSearchAttributes({ key: LKE_REGION, value: snapshot.region });
+  // Temporal Web shows the memo on the run's page; runs recorded before it had none.
+  if (patched(CLUSTER_MEMO)) upsertMemo({ [MEMO_KEYS.clusterLabel]: snapshot.label, [MEMO_KEYS.region]: snapshot.region });
   if (planned.rollForward) run.ledger.note('roll forward planned', planned.rollForward);
   run.ledger.changed();
   return planned;

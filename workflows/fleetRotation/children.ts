@@ -3,7 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ChildWorkflowCancellationType, ParentClosePolicy, TerminatedFailure, TimeoutFailure,
-  condition, isCancellation, proxyActivities, sleep, startChild,
+  condition, isCancellation, patched, proxyActivities, sleep, startChild,
 } from '@temporalio/workflow';
 import type { FleetActivities } from '../../common/fleetActivities.js';
 import { WORKFLOW_TYPES, clusterRotationWorkflowId } from '../../common/names.js';
@@ -11,6 +11,8 @@ import type {
   ClusterRotationWorkflowInput, FleetCluster, FleetClusterPhase, RotationReport,
 } from '../../common/types.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, LKE_REGION, REQUESTED_BY } from '../../common/searchAttributes.js';
+import { CHILD_STATIC_DETAILS } from '../clusterRotation/patches.js';
+import { rotationStaticDetails } from '../staticDetails.js';
 import { addTimeline, clusterPhaseOf, type FleetLedger } from './state.js';
 
 // A short look at followed rotations, repeated every watchIntervalMs while there are any.
@@ -78,15 +80,18 @@ export async function runCluster(fleet: FleetLedger, cluster: FleetCluster): Pro
   cluster.startedAt = new Date().toISOString();
   cluster.workflowId = clusterRotationWorkflowId(cluster.id);
   fleet.starting++;
+  const childArgs = childInput(fleet, cluster);
   let result: Promise<RotationReport>;
   try {
     const handle = await startChild<ChildRotation>(WORKFLOW_TYPES.clusterRotation, {
       workflowId: cluster.workflowId,
-      args: [childInput(fleet, cluster)],
+      args: [childArgs],
       // A rotation between deleting tokens and verifying must finish even if the fleet is gone.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       cancellationType: ChildWorkflowCancellationType.ABANDON,
       staticSummary: `Rotate LKE cluster ${cluster.id} (${cluster.region}) in ${fleetId}`,
+      // Children started before this had a summary only: their start commands replay unchanged.
+      ...(patched(CHILD_STATIC_DETAILS) ? { staticDetails: rotationStaticDetails(childArgs, cluster.label) } : {}),
       typedSearchAttributes: [
         { key: FLEET_ROTATION_ID, value: fleetId },
         { key: LKE_CLUSTER_ID, value: cluster.id },

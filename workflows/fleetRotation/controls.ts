@@ -1,30 +1,57 @@
 // The human controls of a fleet rotation (approve and reject the canary, pause, resume, skip and
 // retry failed clusters, abort), and the signal a child rotation sends as it ends. Each control is
 // a decision (does the request apply now? if not, why) and an effect that answers the fleet's
-// status. The Updates registered here call both; a Signal can call the same pair
+// status. The Updates and the Signals of the same names registered here call the same pair
 // (docs/design.md, "The controls").
-import { setHandler } from '@temporalio/workflow';
+import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type {
-  AbortInput, ApproveInput, ClusterFinishedSignal, ControlInput, FleetCluster, FleetSkipInput, FleetStatus, RejectInput,
+  AbortInput, ApproveInput, ClusterFinishedSignal, ControlInput, FleetCluster, FleetSkipInput, FleetStatus, RejectInput, SignalRefusal,
 } from '../../common/types.js';
 import { isIdentity, sameIdentity } from '../../common/identity.js';
 import { ALLOWED, type Decision, enforce, refused } from '../decision.js';
 import {
-  clusterFinishedSignal, fleetAbortUpdate, fleetApproveUpdate, fleetPauseUpdate, fleetRejectUpdate, fleetResumeUpdate,
-  fleetRetryUpdate, fleetSkipUpdate, fleetStatusQuery,
+  FLEET_CONTROL_DESCRIPTIONS, STATUS_DESCRIPTION, abortSignal, approveSignal, clusterFinishedSignal, fleetAbortUpdate,
+  fleetApproveUpdate, fleetPauseUpdate, fleetRejectUpdate, fleetResumeUpdate, fleetRetrySignal, fleetRetryUpdate, fleetSkipSignal,
+  fleetSkipUpdate, fleetStatusQuery, pauseSignal, rejectSignal, resumeSignal,
 } from '../definitions.js';
+import { installSignalControl } from '../signalControls.js';
 import { addTimeline, budgetOf, clusterPhaseOf, type FleetLedger } from './state.js';
 
 export function installControls(fleet: FleetLedger): void {
-  setHandler(fleetStatusQuery, () => fleet.status());
-  setHandler(fleetApproveUpdate, (a) => approve(fleet, a), { validator: (a: ApproveInput) => enforce(decideApprove(fleet, a)) });
-  setHandler(fleetRejectUpdate, (r) => reject(fleet, r), { validator: (r: RejectInput) => enforce(decideReject(fleet, r)) });
-  setHandler(fleetPauseUpdate, (c) => pause(fleet, c), { validator: (_?: ControlInput) => enforce(decidePause(fleet)) });
-  setHandler(fleetResumeUpdate, (c) => resume(fleet, c), { validator: (_?: ControlInput) => enforce(decideResume(fleet)) });
-  setHandler(fleetSkipUpdate, (s?: FleetSkipInput) => skip(fleet, s), { validator: (s?: FleetSkipInput) => enforce(decideSkip(fleet, s)) });
-  setHandler(fleetRetryUpdate, (s?: FleetSkipInput) => retry(fleet, s), { validator: (s?: FleetSkipInput) => enforce(decideRetry(fleet, s)) });
-  setHandler(fleetAbortUpdate, (a) => abort(fleet, a), { validator: (_: AbortInput) => enforce(decideAbort(fleet)) });
-  setHandler(clusterFinishedSignal, (report) => clusterFinished(fleet, report));
+  const about = FLEET_CONTROL_DESCRIPTIONS;
+  setHandler(fleetStatusQuery, () => fleet.status(), { description: STATUS_DESCRIPTION });
+  setHandler(fleetApproveUpdate, (a) => approve(fleet, a), { validator: (a: ApproveInput) => enforce(decideApprove(fleet, a)), description: about.approve });
+  setHandler(fleetRejectUpdate, (r) => reject(fleet, r), { validator: (r: RejectInput) => enforce(decideReject(fleet, r)), description: about.reject });
+  setHandler(fleetPauseUpdate, (c) => pause(fleet, c), { validator: (_?: ControlInput) => enforce(decidePause(fleet)), description: about.pause });
+  setHandler(fleetResumeUpdate, (c) => resume(fleet, c), { validator: (_?: ControlInput) => enforce(decideResume(fleet)), description: about.resume });
+  setHandler(fleetSkipUpdate, (s?: FleetSkipInput) => skip(fleet, s), {
+    validator: (s?: FleetSkipInput) => enforce(decideSkip(fleet, s)), description: about.skip,
+  });
+  setHandler(fleetRetryUpdate, (s?: FleetSkipInput) => retry(fleet, s), {
+    validator: (s?: FleetSkipInput) => enforce(decideRetry(fleet, s)), description: about.retry,
+  });
+  setHandler(fleetAbortUpdate, (a) => abort(fleet, a), { validator: (a: AbortInput) => enforce(decideAbort(fleet, a)), description: about.abort });
+  setHandler(clusterFinishedSignal, (report) => clusterFinished(fleet, report), {
+    description: 'Sent by a child rotation as it ends (by workflow id, which survives continue-as-new); not for humans.',
+  });
+  installSignals(fleet);
+}
+
+/** The same controls as Signals: the same decisions and effects; a refusal goes to the status. */
+function installSignals(fleet: FleetLedger): void {
+  const about = FLEET_CONTROL_DESCRIPTIONS;
+  const refuse = (refusal: SignalRefusal) => {
+    fleet.refuseSignal(refusal);
+    // the canary gate's wait does not wake on changes: show the refusal now
+    setCurrentDetails(fleet.details());
+  };
+  installSignalControl(approveSignal, { decide: (a) => decideApprove(fleet, a), accept: (a) => approve(fleet, a) }, refuse, about.approve);
+  installSignalControl(rejectSignal, { decide: (r) => decideReject(fleet, r), accept: (r) => reject(fleet, r) }, refuse, about.reject);
+  installSignalControl(pauseSignal, { decide: () => decidePause(fleet), accept: (c) => pause(fleet, c) }, refuse, about.pause);
+  installSignalControl(resumeSignal, { decide: () => decideResume(fleet), accept: (c) => resume(fleet, c) }, refuse, about.resume);
+  installSignalControl(fleetRetrySignal, { decide: (s) => decideRetry(fleet, s), accept: (s) => retry(fleet, s) }, refuse, about.retry);
+  installSignalControl(fleetSkipSignal, { decide: (s) => decideSkip(fleet, s), accept: (s) => skip(fleet, s) }, refuse, about.skip);
+  installSignalControl(abortSignal, { decide: (a) => decideAbort(fleet, a), accept: (a) => abort(fleet, a) }, refuse, about.abort);
 }
 
 // ---- Decisions
@@ -59,7 +86,8 @@ export function decideApprove(fleet: FleetLedger, input: ApproveInput | undefine
 }
 
 export function decideReject(fleet: FleetLedger, input: RejectInput | undefined): Decision {
-  return decideGateAnswer(fleet, 'reject', input?.by);
+  const answer = decideGateAnswer(fleet, 'reject', input?.by);
+  return answer.ok ? needsByAndReason('reject', input) : answer;
 }
 
 export function decidePause(fleet: FleetLedger): Decision {
@@ -89,11 +117,17 @@ function decideOnFailed(fleet: FleetLedger, request: FleetSkipInput | undefined)
 export const decideSkip = decideOnFailed;
 export const decideRetry = decideOnFailed;
 
-export function decideAbort(fleet: FleetLedger): Decision {
+export function decideAbort(fleet: FleetLedger, input?: AbortInput): Decision {
   const ended = endedRefusal(fleet);
   if (ended) return ended;
   if (fleet.state.aborted) return refused('the fleet rotation is already aborting');
-  return ALLOWED;
+  // The API always sends both; a Signal from Temporal Web or the CLI may not.
+  return needsByAndReason('abort', input);
+}
+
+function needsByAndReason(what: 'abort' | 'reject', input: { by?: unknown; reason?: unknown } | undefined): Decision {
+  if (!isIdentity(input?.by)) return refused(`${what} needs 'by': who ${what === 'abort' ? 'aborts' : 'decides'}`);
+  return typeof input?.reason === 'string' && input.reason ? ALLOWED : refused(`${what} needs a reason`);
 }
 
 /** A report counts only from the rotation this fleet started or follows for that cluster. */

@@ -7,8 +7,9 @@ import { TERMINAL_PHASES, type RotationPhase } from '../../common/names.js';
 import {
   FLEET_CLUSTER_PHASES,
   type ErrorBudget, type FleetCarriedState, type FleetSelector, type FleetCluster, type FleetClusterPhase, type FleetPhase,
-  type FleetRotationInput, type FleetStatus, type FleetTimelineEntry, type SelectedCluster,
+  type FleetRotationInput, type FleetStatus, type FleetTimelineEntry, type SelectedCluster, type SignalRefusal,
 } from '../../common/types.js';
+import { gateSignalHelp, lastRefusalLine, withRefusal } from '../signalHelp.js';
 
 export const DEFAULTS = {
   canary: 1,
@@ -182,7 +183,15 @@ export class FleetLedger {
       approvals: state.approvals,
       runs: state.runs,
       timeline: state.timeline,
+      ...(state.refusedSignals?.length ? { refusedSignals: state.refusedSignals } : {}),
     };
+  }
+
+  /** A control sent as a Signal was refused: kept in the status and the timeline, since a Signal has no answer. */
+  refuseSignal(refusal: SignalRefusal): void {
+    this.state.refusedSignals = withRefusal(this.state.refusedSignals, refusal);
+    addTimeline(this.state, `signal ${refusal.signal} refused`, `${refusal.by ? `${refusal.by}: ` : ''}${refusal.reason}`);
+    this.changed();
   }
 
   /** Markdown for Temporal Web's current details. */
@@ -190,8 +199,16 @@ export class FleetLedger {
     const { state } = this;
     const counts = countByPhase(state.clusters);
     const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([p, n]) => `${p} ${n}`).join(', ');
-    return `**${this.phase()}**, wave ${Math.min(state.currentWave + 1, state.waveCount)} of ${state.waveCount}: ${summary || 'no clusters'}`
-      + (state.haltReason ? `\n\nHalted: ${state.haltReason}` : '');
+    const lines = [
+      `**${this.phase()}**, wave ${Math.min(state.currentWave + 1, state.waveCount)} of ${state.waveCount}: ${summary || 'no clusters'}`,
+      ...(state.haltReason ? ['', `Halted: ${state.haltReason}`] : []),
+    ];
+    if (this.gate && !state.aborted) {
+      lines.push('', `**Waiting for canary approval** until ${this.gate.timeoutAt}`, '', ...gateSignalHelp(this.fleetId, this.input.requestedBy));
+    }
+    const refused = lastRefusalLine(state.refusedSignals);
+    if (refused.length) lines.push('', ...refused);
+    return lines.join('\n');
   }
 
   /**

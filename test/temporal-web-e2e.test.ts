@@ -9,10 +9,12 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startRotation } from '../client/index.js';
+import { getRotationStatus, startRotation } from '../client/index.js';
 import type { RotationReport } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
+import { ROTATION_CONTROL_DESCRIPTIONS } from '../workflows/definitions.js';
 import { rotationSummary, tokenSecretLabel } from '../workflows/plan.js';
+import { APPROVE_INPUT_EXAMPLE, signalCommand } from '../workflows/signalHelp.js';
 import { CHROMIUM_MISSING, findChromium } from './support/chromium.js';
 import { freePort } from './support/ports.js';
 import { waitForRotationStatus } from './support/rotationStatus.js';
@@ -90,16 +92,29 @@ describe('Temporal Web (real browser)', { timeout: 90_000 }, () => {
       for (const secret of plan.deleteSecrets) {
         await shows(current.getByText(tokenSecretLabel(secret)), `the token Secret ${secret.name} in the plan`);
       }
+      // ... and the exact signal that answers the gate.
+      await shows(current.getByText(signalCommand(ref.workflowId, 'approve', APPROVE_INPUT_EXAMPLE)), 'the approve signal to send');
       await screenshot(page, 'temporal-web-gate');
 
-      await sendSignal(page, 'approve', { by: 'bob' }, () => screenshot(page, 'temporal-web-send-signal'));
+      // The requester cannot approve their own rotation: Temporal Web sends it, the run refuses it,
+      // and since a signal cannot answer, the refusal and its reason show in the current details.
+      await sendSignal(page, 'approve', { by: 'alice' });
+      await waitForRotationStatus(client, cluster.id, (s) => (s.refusedSignals?.length ?? 0) > 0, 'the refusal of alice\'s approve', 15_000);
+      await page.reload();
+      await shows(metadataPanel(page, 'current-details').getByText(/Signal approve refused.*\(by alice\).*four-eyes/),
+        'the refused self-approval with its reason');
+      assert.equal((await getRotationStatus(client, cluster.id)).phase, 'AwaitingApproval', 'still at the gate');
 
-      // The signal reached the run as Temporal Web sent it: name, JSON payload.
+      // A second person approves; the workflow declares its signals, so Temporal Web lists approve with its description.
+      const entry = await sendSignal(page, 'approve', { by: 'bob' }, () => screenshot(page, 'temporal-web-send-signal'));
+      assert.deepEqual(entry, { picked: true, description: ROTATION_CONTROL_DESCRIPTIONS.approve });
+
+      // Both signals reached the run as Temporal Web sent them: name, JSON payload.
       const signaled = (await started.handle.fetchHistory()).events
         ?.map((e) => e.workflowExecutionSignaledEventAttributes)
-        .filter((a) => a?.signalName === 'approve');
-      assert.equal(signaled?.length, 1, 'one approve signal in the history');
-      assert.deepEqual(JSON.parse(Buffer.from(signaled[0]!.input!.payloads![0].data!).toString()), { by: 'bob' });
+        .filter((a) => a?.signalName === 'approve')
+        .map((a) => JSON.parse(Buffer.from(a!.input!.payloads![0].data!).toString()) as unknown);
+      assert.deepEqual(signaled, [{ by: 'alice' }, { by: 'bob' }]);
 
       // Bounded: an ignored signal would leave the run at its gate for a day.
       await waitForRotationStatus(client, cluster.id, (s) => s.phase !== 'AwaitingApproval', 'the gate to be answered', 15_000);

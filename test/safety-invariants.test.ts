@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { AuditLog } from '../sim/audit.js';
 import type { RegenerateResult } from '../common/types.js';
 import type { RunRecord } from './safety/evidence.js';
-import { withinPlan, type CaseEvidence } from './safety/invariants.js';
+import { fourEyes, withinPlan, type CaseEvidence } from './safety/invariants.js';
+import type { CaseModel } from './safety/model.js';
 
 const CLUSTER = 300150;
 
@@ -13,7 +14,7 @@ function run(runId: string, status: string, regenerates: RegenerateResult[]): Ru
   return {
     workflowId: `rotate-cluster-${CLUSTER}`, runId, status,
     input: { clusterId: CLUSTER, requestedBy: 'alice', approvals: { beforeDelete: false, beforeRecycle: false } },
-    updates: [], compensated: false, result: null, text: '',
+    updates: [], memoApprovals: [], compensated: false, result: null, text: '',
     activities: regenerates.map((result) => ({ type: 'regenerateCredentials', completed: true, result })),
   };
 }
@@ -44,4 +45,13 @@ test('I3: a resend nothing explains is still a violation', () => {
   const violations = withinPlan(evidence(['dropped', 'ok', 'ok']), CLUSTER, runs);
   assert.equal(violations.length, 1);
   assert.match(violations[0].message, /3 regenerate\(s\) reached LKE, but the runs account for 2 regenerate step\(s\) and 0 explained resend\(s\)/);
+});
+
+test('I2: an approve Signal by the requester that took effect shows in the memo and is a violation', () => {
+  const signalled = run('only', 'COMPLETED', []);
+  const model = { gatesDisabled: [] } as unknown as CaseModel;
+  assert.deepEqual(fourEyes(model, CLUSTER, [{ ...signalled, memoApprovals: [{ gate: 'beforeDelete', by: 'bob', at: '' }] }], []), []);
+  const violations = fourEyes(model, CLUSTER, [{ ...signalled, memoApprovals: [{ gate: 'beforeDelete', by: 'Alice', at: '' }] }], []);
+  assert.equal(violations.length, 1);
+  assert.match(violations[0].message, /beforeDelete approved by Alice, who requested the rotation/);
 });

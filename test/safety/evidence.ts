@@ -4,7 +4,8 @@
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { ClusterRotationWorkflowInput, ClusterSnapshot, RotationReport } from '../../common/types.js';
+import type { Approval, ClusterRotationWorkflowInput, ClusterSnapshot, RotationReport } from '../../common/types.js';
+import { MEMO_KEYS } from '../../common/names.js';
 
 export interface UpdateRecord {
   name: string;
@@ -22,6 +23,8 @@ export interface RunRecord {
   input: ClusterRotationWorkflowInput & { selector?: unknown; waves?: { canary?: number; canaryApproval?: boolean } };
   /** updates accepted by the workflow (a validator's refusal leaves no event) */
   updates: UpdateRecord[];
+  /** approvals the run wrote to its memo (every approval that took effect, by Update or by Signal) */
+  memoApprovals: Approval[];
   /** each activity scheduled, with its result if it completed */
   activities: { type: string; completed: boolean; result: unknown }[];
   /** the run entered Compensating (its RotationPhase search attribute says so) */
@@ -65,7 +68,7 @@ async function readRun(client: Client, workflowId: string, runId: string, status
   const record: RunRecord = {
     workflowId, runId, status,
     input: decode<RunRecord['input']>(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as Payload[])!,
-    updates: [], activities: [], compensated: false, result: null, text: asText(history),
+    updates: [], memoApprovals: [], activities: [], compensated: false, result: null, text: asText(history),
   };
   const activityBySchedule = new Map<string, RunRecord['activities'][number]>();
   const updateById = new Map<string, UpdateRecord>();
@@ -104,6 +107,8 @@ async function readRun(client: Client, workflowId: string, runId: string, status
         update.result = decode(updated.outcome?.success?.payloads as Payload[]);
       }
     }
+    const memoApprovals = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[MEMO_KEYS.approvals];
+    if (memoApprovals) record.memoApprovals = decode<Approval[]>([memoApprovals as Payload]) ?? [];
     const upsert = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
     const phase = upsert?.RotationPhase;
     if (phase && decode<string>([phase as Payload]) === 'Compensating') record.compensated = true;

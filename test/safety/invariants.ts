@@ -71,11 +71,15 @@ function chains(runs: RunRecord[]): Chain[] {
 
 const requesterOf = (chain: Chain): string => chain.root.input.requestedBy;
 
-/** approvals that took effect in a run: accepted approve Updates whose handler returned an approval */
+/**
+ * approvals that took effect in a run: accepted approve Updates whose handler returned an approval,
+ * and what the run wrote to its memo (the only trace an approve Signal leaves)
+ */
 function approvalsTakenIn(run: RunRecord): Approval[] {
-  return run.updates
+  return [...run.updates
     .filter((u) => u.name === 'approve' && u.outcome === 'completed')
-    .map((u) => (u.result?.approval as Approval | undefined) ?? { gate: 'beforeDelete', by: String(u.arg?.by), at: '' });
+    .map((u): Approval => (u.result?.approval as Approval | undefined) ?? { gate: 'beforeDelete', by: String(u.arg?.by), at: '' }),
+  ...run.memoApprovals];
 }
 
 const sameIdentity = (a: string | undefined, b: string | undefined): boolean =>
@@ -147,7 +151,7 @@ async function deliveredKubeconfig(dir: string, clusterId: number): Promise<{ ya
 // ---------------------------------------------------------------------------------------------
 // (I2) no approval by the requester took effect; no gate passed without one unless switched off
 
-function fourEyes(model: CaseModel, clusterId: number, runs: RunRecord[], fleetRuns: RunRecord[]): Violation[] {
+export function fourEyes(model: CaseModel, clusterId: number, runs: RunRecord[], fleetRuns: RunRecord[]): Violation[] {
   const out: Violation[] = [];
   const fleetRequester = fleetRuns[0]?.input.requestedBy;
   for (const chain of chains(runs)) {

@@ -7,7 +7,7 @@ import { resumeRotation, startRotation } from '../../client/index.js';
 import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
 import type { RotationStatus } from '../../common/types.js';
 import { statusQuery } from '../../workflows/definitions.js';
-import type { Op } from './scenario.js';
+import type { Op, Via } from './scenario.js';
 import { rotationInput } from './tuning.js';
 import type { Scenario } from './scenario.js';
 
@@ -48,6 +48,17 @@ export async function sendUpdate(client: Client, workflowId: string, name: strin
   }
 }
 
+/** A control as an Update, or as a Signal of the same name (which cannot answer: the status shows a refusal). */
+async function sendControl(client: Client, workflowId: string, name: string, arg: object, via: Via | undefined): Promise<Outcome> {
+  if (via !== 'signal') return sendUpdate(client, workflowId, name, arg);
+  try {
+    await client.workflow.getHandle(workflowId).signal(name, arg);
+    return 'signalled';
+  } catch (err) {
+    return short(err);
+  }
+}
+
 export async function rotationStatus(client: Client, clusterId: number): Promise<RotationStatus | null> {
   try {
     const status = await withDeadline(client, 3_000, () => client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).query(statusQuery));
@@ -63,16 +74,16 @@ export async function runOperatorOp(client: Client, scenario: Scenario, clusterI
   try {
     switch (op.op) {
       case 'approve':
-        return await sendUpdate(client, workflowId, 'approve', { by: op.by, comment: 'safety test' });
+        return await sendControl(client, workflowId, 'approve', { by: op.by, comment: 'safety test' }, op.via);
       case 'reject':
-        return await sendUpdate(client, workflowId, 'reject', { by: op.by, reason: 'safety test' });
+        return await sendControl(client, workflowId, 'reject', { by: op.by, reason: 'safety test' }, op.via);
       case 'abort':
-        return await sendUpdate(client, workflowId, 'abort', { by: op.by, reason: 'safety test' });
+        return await sendControl(client, workflowId, 'abort', { by: op.by, reason: 'safety test' }, op.via);
       case 'pause':
       case 'resume':
       case 'retry':
       case 'skip':
-        return await sendUpdate(client, workflowId, op.op, { by: op.by });
+        return await sendControl(client, workflowId, op.op, { by: op.by }, op.via);
       case 'cancel':
         await handle.cancel();
         return 'cancel requested';

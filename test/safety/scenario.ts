@@ -23,14 +23,17 @@ export type Fault =
   /** LKE takes longer than usual to serve the regenerated kubeconfig */
   | { fault: 'kubeconfigStall'; ms: number };
 
+/** how a control reaches the workflow: an Update (the API's way; the default) or a Signal of the same name */
+export type Via = 'update' | 'signal';
+
 export type Op =
-  | { op: 'approve'; by: Identity }
-  | { op: 'reject'; by: Identity }
-  | { op: 'pause'; by: Identity }
-  | { op: 'resume'; by: Identity }
-  | { op: 'retry'; by: Identity }
-  | { op: 'skip'; by: Identity }
-  | { op: 'abort'; by: Identity }
+  | { op: 'approve'; by: Identity; via?: Via }
+  | { op: 'reject'; by: Identity; via?: Via }
+  | { op: 'pause'; by: Identity; via?: Via }
+  | { op: 'resume'; by: Identity; via?: Via }
+  | { op: 'retry'; by: Identity; via?: Via }
+  | { op: 'skip'; by: Identity; via?: Via }
+  | { op: 'abort'; by: Identity; via?: Via }
   /** a Temporal cancel request (Temporal Web's "Request cancellation") */
   | { op: 'cancel' }
   /** Temporal Web's "Terminate" */
@@ -126,14 +129,17 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ fault: fc.constant('kubeconfigStall' as const), ms: fc.integer({ min: 500, max: 8_000 }) }),
 );
 
+// Signals (temporal workflow signal, Temporal Web's "Send a Signal") must keep the promise as Updates do
+const via: fc.Arbitrary<Via> = fc.constantFrom('update' as const, 'signal' as const);
+
 const operatorOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('approve' as const), by: identity }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('reject' as const), by: identity }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('pause' as const), by: identity }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('resume' as const), by: identity }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('retry' as const), by: identity }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('skip' as const), by: identity }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('abort' as const), by: identity }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('approve' as const), by: identity, via }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('reject' as const), by: identity, via }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('pause' as const), by: identity, via }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('resume' as const), by: identity, via }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('retry' as const), by: identity, via }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('skip' as const), by: identity, via }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('abort' as const), by: identity, via }) },
   { weight: 1, arbitrary: fc.constant({ op: 'cancel' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'terminate' as const }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('resumeRun' as const), by: identity }) },

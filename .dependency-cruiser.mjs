@@ -3,7 +3,7 @@
 // Production code is what the Docker image runs (tsconfig.build.json compiles exactly these rooms);
 // the dev harness (dev/: Temporal binaries, dev server, local stack), the simulator, the tests, the
 // scripts and the benchmarks stand on it, never the other way round.
-const PRODUCTION = '^(api|activities|workflows|worker|client|common|config)/';
+const PRODUCTION = '^(api|activities|workflows|worker|client|common|config|cli)/';
 const DEV_ONLY = '^(dev|sim|test|scripts|bench)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -13,6 +13,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# the operator CLI: `docker run --rm <image> node bin/lke-rotator.js --help` (it runs dist/cli/main.js)
+COPY bin ./bin
 # The kubeconfig directory (KUBECONFIG_DIR in docker-compose.yml) exists in the image owned by the
 # non-root user: a named volume mounted there copies that ownership, where it would be root's.
 RUN mkdir -p /var/lib/lke-rotator/kubeconfigs && chown -R node:node /var/lib/lke-rotator

@@ -1,0 +1,67 @@
+// How the CLI shows what the API answers: human tables (cli-table3) by default, JSON for scripts.
+import Table from 'cli-table3';
+import type { FleetView, RotationSummary, RotationView } from '../client/views.js';
+
+export type OutputFormat = 'table' | 'json';
+
+export const asJson = (value: unknown): string => JSON.stringify(value, null, 2);
+
+function keyValues(rows: [string, string | number | null | undefined][]): string {
+  const table = new Table({ style: { head: [], border: [] } });
+  for (const [key, value] of rows) {
+    if (value !== undefined && value !== null && value !== '') table.push({ [key]: String(value) });
+  }
+  return table.toString();
+}
+
+const fraction = (done: number, total: number) => `${done}/${total}`;
+
+export function rotationText(view: RotationView & { webUrl?: string | null }): string {
+  const s = view.status;
+  const refused = s?.refusedSignals?.at(-1);
+  return keyValues([
+    ['cluster', s?.clusterId ?? view.workflowId],
+    ['label', s?.label],
+    ['phase', s?.phase ?? `(no status: run ${view.execution})`],
+    ['step', s?.step],
+    ['paused', s?.paused ? 'yes' : undefined],
+    ['requested by', s?.requestedBy],
+    ['waiting for', s?.pendingGate ? `${s.pendingGate.gate} approval (until ${s.pendingGate.timeoutAt})` : undefined],
+    ['token Secrets deleted', s ? fraction(s.progress.tokensDeleted, s.progress.tokensTotal) : undefined],
+    ['workloads restarted', s ? fraction(s.progress.workloadsRestarted, s.progress.workloadsTotal) : undefined],
+    ['nodes recycled', s ? fraction(s.progress.nodesRecycled, s.progress.nodesTotal) : undefined],
+    ['last error', s?.lastError ? `${s.lastError.step}: ${s.lastError.message}` : undefined],
+    ['last refused signal', refused ? `${refused.signal} by ${refused.by ?? '?'}: ${refused.reason}` : undefined],
+    ['run', `${view.workflowId} ${view.runId} (${view.execution})`],
+    ['Temporal Web', view.webUrl],
+  ]);
+}
+
+export function rotationListText(rotations: RotationSummary[]): string {
+  const table = new Table({ head: ['cluster', 'phase', 'region', 'requested by', 'fleet', 'started', 'run'], style: { head: [], border: [] } });
+  for (const r of rotations) {
+    table.push([r.clusterId ?? '', r.phase ?? r.execution, r.region ?? '', r.requestedBy ?? '', r.fleetRotationId ?? '', r.startTime, r.execution]);
+  }
+  return rotations.length ? table.toString() : 'no rotations';
+}
+
+export function fleetText(view: FleetView & { webUrl?: string | null }): string {
+  const s = view.status;
+  if (!s) return keyValues([['fleet', view.workflowId], ['run', `${view.runId} (${view.execution}, no status)`]]);
+  const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([phase, n]) => `${phase} ${n}`).join(', ');
+  const head = keyValues([
+    ['fleet', s.name],
+    ['phase', s.phase],
+    ['requested by', s.requestedBy],
+    ['wave', `${s.currentWave + 1} of ${s.waveCount}`],
+    ['clusters', counts],
+    ['error budget', `${s.errorBudget.failed} failed of ${s.errorBudget.allowed} allowed`],
+    ['waiting for', s.pendingGate ? `canary approval (until ${s.pendingGate.timeoutAt})` : undefined],
+    ['halted', s.halted ? s.haltReason ?? 'yes' : undefined],
+    ['error', s.error],
+    ['Temporal Web', view.webUrl],
+  ]);
+  const clusters = new Table({ head: ['cluster', 'label', 'region', 'wave', 'phase', 'rotation', 'error'], style: { head: [], border: [] } });
+  for (const c of s.clusters) clusters.push([c.id, c.label, c.region, c.wave + 1, c.phase, c.rotationPhase ?? '', c.error ?? '']);
+  return `${head}\n${clusters.toString()}`;
+}

@@ -81,10 +81,18 @@ Examples:
   export ${CLI_ENV.url}=https://rotator.example.com ${CLI_ENV.tokenFile}=~/.config/lke-rotator/token
   lke-rotator rotate 12345 --restart kube-system --recycle
   lke-rotator status 12345
-  lke-rotator approve 12345 --comment "plan checked"
-  lke-rotator watch 12345
   lke-rotator list --phase Blocked -o json
+  lke-rotator approve 12345 --comment "plan checked"
+  lke-rotator reject 12345 --reason "wrong cluster"
+  lke-rotator pause 12345
+  lke-rotator resume 12345
+  lke-rotator retry 12345
+  lke-rotator skip 12345
+  lke-rotator abort 12345 --reason "change freeze"
+  lke-rotator watch 12345
   lke-rotator fleet start --name nightly --tag prod --concurrency 5 --error-budget 10%
+  lke-rotator fleet status nightly
+  lke-rotator fleet watch nightly
   lke-rotator fleet approve nightly
 
 Exit codes: 0 ok; 1 refused by the API, failed, or the run did not complete; 2 usage (bad flags or arguments).`);

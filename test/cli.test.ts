@@ -108,6 +108,7 @@ describe('lke-rotator CLI', () => {
     assert.equal(help.code, 0);
     for (const command of ['rotate', 'status', 'list', 'approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'abort', 'watch', 'fleet']) {
       assert.match(help.out, new RegExp(`\\n  ${command}\\b`), command);
+      assert.match(help.out, new RegExp(`\\n  lke-rotator ${command}\\b`), `an example of ${command}`);
     }
     assert.match(help.out, /Exit codes: 0 ok; 1 refused/);
     const fleetHelp = await cli(['fleet', 'start', '--help']);

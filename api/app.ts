@@ -1,6 +1,6 @@
 // buildApp(deps): the HTTP API as a Fastify instance, without listening, so tests drive it with
 // app.inject and api/main.ts serves it.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -48,6 +48,16 @@ function rateLimitOptions(perMinute: number): RateLimitPluginOptions {
   };
 }
 
+/**
+ * Reads that dashboards and probes repeat many times a second (status, health) are not logged per
+ * request: at 1,000 req/s the log lines alone cost more than the answers. Every change (POST) and
+ * every other read still is, and failures are logged by the error handler.
+ */
+const POLLED = /^\/(?:healthz|readyz|v1\/rotations\/\d+|v1\/fleet-rotations\/[^/?]+)(?:\?|$)/;
+export const quietPolledReads = new LogController({
+  disableRequestLogging: (request) => request.method === 'GET' && POLLED.test(request.url),
+});
+
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const authenticate = createAuthenticator(deps.tokens);
   const webLink = temporalWebLink(deps.webUrl, deps.namespace ?? 'default');
@@ -56,6 +66,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // https: the Fastify instance keeps the same interface; only the server underneath differs
     ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger ?? createApiLogger({ level: 'silent' }),
+    logController: quietPolledReads,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 100 },
     return503OnClosing: true,

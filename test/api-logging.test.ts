@@ -27,4 +27,19 @@ describe('API logging', () => {
       assert.ok(!log.includes(secret), `log contains a token of ${secret.slice(0, 6)}…`);
     }
   });
+
+  it('logs every change and unusual read, but not each poll of a status or a probe', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    await withFakeApp({ logger: createApiLogger({ level: 'info', destination }) }, async ({ app }) => {
+      await app.inject({ method: 'POST', url: '/v1/rotations', headers: bearer(TOKENS.operator), payload: { clusterId: 21 } });
+      for (let i = 0; i < 5; i++) {
+        await app.inject({ method: 'GET', url: '/v1/rotations/21', headers: bearer(TOKENS.viewer) });
+        await app.inject({ method: 'GET', url: '/healthz' });
+      }
+      await app.inject({ method: 'GET', url: '/v1/rotations?phase=Blocked', headers: bearer(TOKENS.viewer) });
+    });
+    const urls = lines.map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url).filter(Boolean);
+    assert.deepEqual([...new Set(urls)].sort(), ['/v1/rotations', '/v1/rotations?phase=Blocked']);
+  });
 });

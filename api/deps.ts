@@ -89,7 +89,7 @@ export interface ApiDeps {
   logger?: FastifyBaseLogger;
   /** request body limit in bytes; default 64 KiB */
   bodyLimit?: number;
-  /** GET /v1/rotations/:clusterId serves one read per cluster to every caller for this long; default 1000, 0: off */
+  /** GET /v1/rotations/:clusterId serves one read per cluster to every caller for this long; default 5000, 0: off */
   statusMaxAgeMs?: number;
   /** requests per minute per caller under /v1; absent or 0: no limit */
   rateLimitPerMinute?: number;

@@ -74,7 +74,7 @@ export const ENV = {
   apiTlsKeyFile: 'API_TLS_KEY_FILE',
   /** requests per minute per caller under /v1 (0: no limit); default 600 */
   apiRateLimitPerMinute: 'API_RATE_LIMIT_PER_MINUTE',
-  /** GET /v1/rotations/:clusterId may answer from a read this recent; default 1000 ms, 0: every request reads */
+  /** GET /v1/rotations/:clusterId may answer from a read this recent; default 5000 ms, 0: every request reads */
   apiStatusMaxAgeMs: 'API_STATUS_MAX_AGE_MS',
   /** how long one request may wait on Temporal before a 504; default 10000 ms */
   apiTemporalDeadlineMs: 'API_TEMPORAL_DEADLINE_MS',

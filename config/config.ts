@@ -66,7 +66,7 @@ export const DEFAULTS = {
   apiPort: 8080,
   apiRateLimitPerMinute: 600,
   apiTemporalDeadlineMs: 10_000,
-  apiStatusMaxAgeMs: 1_000,
+  apiStatusMaxAgeMs: 5_000,
   kubeconfigDir: 'kubeconfigs',
 } as const;
 

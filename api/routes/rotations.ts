@@ -36,7 +36,7 @@ const ListQuery = Type.Object({
 }, { additionalProperties: false });
 
 /** How stale GET /v1/rotations/:clusterId may be by default (api/statusCache.ts). */
-export const DEFAULT_STATUS_MAX_AGE_MS = 1_000;
+export const DEFAULT_STATUS_MAX_AGE_MS = 5_000;
 
 export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = async (app, { deps, webLink }) => {
   const tags = ['rotations'];
@@ -100,7 +100,7 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
     schema: {
       tags,
       summary: "A cluster's rotation: its latest run and status",
-      description: 'May answer from a read started up to API_STATUS_MAX_AGE_MS (default 1 s) before the request; ' +
+      description: 'May answer from a read started up to API_STATUS_MAX_AGE_MS (default 5 s) before the request; ' +
         'the Age header says how old the answer is, in whole seconds rounded up.',
       params: ClusterIdParams,
       response: { 200: RotationViewResponse, ...errorResponses(400, 401, 403, 404) },

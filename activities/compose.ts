@@ -17,7 +17,8 @@ import { createKubeconfigCache } from './kubeconfig/cache.js';
 import { createSecretSink, type ManagementCluster } from './kubeconfig/secretSink.js';
 import { createDirectorySink } from './kubeconfig/sink.js';
 import { createLinodePort } from './linode/adapter.js';
-import type { KubeconfigSink, LinodePort } from './ports.js';
+import type { KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
+import { instrumentKubeFactory, instrumentLinodePort, type CallRecorder } from './callMetrics.js';
 
 /** Knobs of the live activities; production keeps the defaults, time-scaled simulators want short ones. */
 export interface ActivityTuning {
@@ -64,6 +65,10 @@ function activityCancellation(): AbortSignal | undefined {
   }
 }
 
+function instrumentedKube(factory: KubePortFactory, recordCall: CallRecorder | undefined): KubePortFactory {
+  return recordCall ? instrumentKubeFactory(factory, recordCall) : factory;
+}
+
 function kubeconfigSink(config: CompositionConfig, tuning: ActivityTuning): KubeconfigSink {
   const sink = config.kubeconfigSink ?? { kind: 'directory' };
   if (sink.kind === 'directory') return createDirectorySink(config.kubeconfigDir);
@@ -76,21 +81,29 @@ function kubeconfigSink(config: CompositionConfig, tuning: ActivityTuning): Kube
   });
 }
 
-export function compose(config: CompositionConfig): Composition {
+export interface ComposeOptions {
+  /** counts every Linode and Kubernetes call (worker/metrics.ts); default: not counted */
+  recordCall?: CallRecorder;
+}
+
+export function compose(config: CompositionConfig, options: ComposeOptions = {}): Composition {
   const tuning = config.activities ?? {};
-  const linodePort = (token: Secret | undefined): LinodePort | null => token
-    ? createLinodePort({
+  const { recordCall } = options;
+  const linodePort = (token: Secret | undefined): LinodePort | null => {
+    if (!token) return null;
+    const port = createLinodePort({
       apiUrl: config.linode.apiUrl, token: token.reveal(), timeoutMs: tuning.requestTimeoutMs,
       retryAfterScale: tuning.retryAfterScale, cancellation: activityCancellation,
-    })
-    : null;
+    });
+    return recordCall ? instrumentLinodePort(port, recordCall) : port;
+  };
   const linode = linodePort(config.linode.token);
   const readLinode = config.linode.readToken ? linodePort(config.linode.readToken) : linode;
   const deps: ActivityDeps | null = linode && {
     linode,
-    kube: kubePortFactory({
+    kube: instrumentedKube(kubePortFactory({
       retryAfterScale: tuning.retryAfterScale, timeoutMs: tuning.requestTimeoutMs, cancellation: activityCancellation,
-    }),
+    }), recordCall),
     sink: kubeconfigSink(config, tuning),
     // on disk, so a verify after a worker restart can still prove the old token dead
     kubeconfigCache: createKubeconfigCache({ dir: join(config.kubeconfigDir, '.cache') }),

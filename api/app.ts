@@ -9,6 +9,7 @@ import { authHook, createAuthenticator, type Caller } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { createApiLogger } from './logging.js';
+import { installRequestMetrics } from './metrics.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { codecRoutes } from './routes/codec.js';
 import { healthRoutes } from './routes/health.js';
@@ -53,7 +54,7 @@ function rateLimitOptions(perMinute: number): RateLimitPluginOptions {
  * request: at 1,000 req/s the log lines alone cost more than the answers. Every change (POST) and
  * every other read still is, and failures are logged by the error handler.
  */
-const POLLED = /^\/(?:healthz|readyz|v1\/rotations\/\d+|v1\/fleet-rotations\/[^/?]+)(?:\?|$)/;
+const POLLED = /^\/(?:healthz|readyz|metrics|v1\/rotations\/\d+|v1\/fleet-rotations\/[^/?]+)(?:\?|$)/;
 export const quietPolledReads = new LogController({
   disableRequestLogging: (request) => request.method === 'GET' && POLLED.test(request.url),
 });
@@ -105,6 +106,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  installRequestMetrics(app);
   await app.register(healthRoutes, { temporalHealth: deps.temporalHealth });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authHook(authenticate));

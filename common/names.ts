@@ -69,6 +69,10 @@ export const ENV = {
   apiHost: 'API_HOST',
   apiPort: 'API_PORT',
   apiTokensFile: 'API_TOKENS_FILE',
+  /** the worker's own Prometheus metrics (GET /metrics) on this port; unset: off */
+  metricsPort: 'LKE_ROTATOR_METRICS_PORT',
+  /** the Temporal SDK's Prometheus metrics (Runtime telemetry) on this port; unset: off */
+  sdkMetricsPort: 'LKE_ROTATOR_SDK_METRICS_PORT',
   /** both or neither: the API serves https with this certificate chain and key (PEM files) */
   apiTlsCertFile: 'API_TLS_CERT_FILE',
   apiTlsKeyFile: 'API_TLS_KEY_FILE',

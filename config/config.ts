@@ -57,6 +57,8 @@ export interface Config {
   /** LKE_ROTATOR_CODEC_KEYS_FILE: payloads are encrypted when set (config/payloadCodec.ts) */
   codecKeysFile: string | undefined;
   api: ApiConfig;
+  /** the worker's Prometheus endpoints; undefined: off */
+  metrics: { port: number | undefined; sdkPort: number | undefined };
 }
 
 export const DEFAULTS = {
@@ -84,6 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
     kubeconfigSink: kubeconfigSink(env),
     codecKeysFile: optionalPath(env, ENV.codecKeysFile),
+    metrics: {
+      port: port(ENV.metricsPort, value(env, ENV.metricsPort)),
+      sdkPort: port(ENV.sdkMetricsPort, value(env, ENV.sdkMetricsPort)),
+    },
     api: {
       host: value(env, ENV.apiHost) ?? DEFAULTS.apiHost,
       port: port(ENV.apiPort, value(env, ENV.apiPort)) ?? DEFAULTS.apiPort,

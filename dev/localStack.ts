@@ -11,6 +11,7 @@ import { compose, type ActivityTuning, type Composition } from '../activities/co
 import { TASK_QUEUE } from '../common/names.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
 import { createRotationWorker, type RotationWorkerOptions } from '../worker/worker.js';
+import type { WorkerMetrics } from '../worker/metrics.js';
 import { startDevServer, type DevServer, type DevServerOptions } from './devServer.js';
 import { Secret } from '../config/config.js';
 import { payloadDataConverter } from '../config/payloadCodec.js';
@@ -30,6 +31,8 @@ export interface LocalStackOptions {
    * keys, as a deployment with the codec on does; default off
    */
   codecKeysFile?: string;
+  /** the worker's product metrics (worker/metrics.ts): its recorder counts the adapters' calls, its sinks the phases */
+  metrics?: WorkerMetrics;
 }
 
 export interface LocalStack {
@@ -72,11 +75,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       linode: { apiUrl: sim.linodeApiUrl, token: new Secret(sim.linodeToken) },
       kubeconfigDir,
       activities: options.activities,
-    });
+    }, { recordCall: options.metrics?.recordCall });
     const activities = composition.workerActivities();
     const taskQueue = options.taskQueue ?? TASK_QUEUE;
     const dataConverter = payloadDataConverter(options.codecKeysFile);
-    const workerOptions = dataConverter ? { ...options.workerOptions, dataConverter } : options.workerOptions;
+    const workerOptions = {
+      ...options.workerOptions,
+      ...(dataConverter ? { dataConverter } : {}),
+      ...(options.metrics ? { sinks: options.metrics.sinks } : {}),
+    };
 
     let running: { worker: Worker; done: Promise<void> } | null = null;
     const stack: LocalStack = {

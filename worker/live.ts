@@ -4,7 +4,8 @@
 // activities come from the process's one composition (activities/compose.ts).
 import { Client } from '@temporalio/client';
 import type { Connection } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { InjectedSinks, NativeConnection, Worker } from '@temporalio/worker';
+import type { RotationMetricsSinks } from '../workflows/metricsSink.js';
 import type { Logger } from 'pino';
 import { compose, type Composition } from '../activities/compose.js';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../config/temporalConnection.js';
@@ -24,7 +25,9 @@ export interface LiveWorker {
 }
 
 /** `composition`: the process's adapters, when an API in the same process shares them; default compose(config). */
-export async function createLiveWorker(config: Config, composition: Composition = compose(config)): Promise<LiveWorker> {
+export async function createLiveWorker(
+  config: Config, composition: Composition = compose(config), options: { sinks?: InjectedSinks<RotationMetricsSinks> } = {},
+): Promise<LiveWorker> {
   // before connecting: without a Linode token this throws the ConfigError that names the variables
   const activities = composition.workerActivities();
   // the same converter on both sides: the worker encrypts what it writes and decrypts what it reads
@@ -38,7 +41,7 @@ export async function createLiveWorker(config: Config, composition: Composition 
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       activities,
-      workerOptions: { dataConverter },
+      workerOptions: { dataConverter, ...(options.sinks ? { sinks: options.sinks } : {}) },
     });
     const native = nativeConnection;
     return {

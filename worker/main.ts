@@ -4,19 +4,25 @@
 import pino from 'pino';
 import { TASK_QUEUE } from '../common/names.js';
 import { loadConfig } from '../config/config.js';
+import { compose } from '../activities/compose.js';
 import { createLiveWorker, exitOnFailure } from './live.js';
+import { startWorkerTelemetry } from './telemetry.js';
 
 const log = pino({ name: 'lke-rotator-worker' });
 
 try {
   const config = loadConfig();
-  const live = await createLiveWorker(config);
+  const telemetry = await startWorkerTelemetry(config);
+  if (telemetry.urls.length > 0) log.info({ metrics: telemetry.urls }, 'metrics served');
+  const live = await createLiveWorker(config, compose(config, { recordCall: telemetry.metrics?.recordCall }),
+    { sinks: telemetry.metrics?.sinks });
   if (live.addedSearchAttributes.length > 0) log.info({ added: live.addedSearchAttributes }, 'registered search attributes');
   log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker polling');
   try {
     await live.worker.run();
   } finally {
     await live.close();
+    await telemetry.close();
   }
   log.info('worker stopped');
 } catch (err) {

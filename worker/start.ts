@@ -11,17 +11,19 @@ import { connectClient } from '../config/temporalConnection.js';
 import { loadConfig } from '../config/config.js';
 import { payloadDataConverter } from '../config/payloadCodec.js';
 import { createLiveWorker, exitOnFailure } from './live.js';
+import { startWorkerTelemetry } from './telemetry.js';
 
 const log = pino({ name: 'lke-rotator' });
 
 try {
   const config = loadConfig();
-  const composition = compose(config);
+  const telemetry = await startWorkerTelemetry(config);
+  const composition = compose(config, { recordCall: telemetry.metrics?.recordCall });
   const { connection, client } = await connectClient(config.temporal, { dataConverter: payloadDataConverter(config.codecKeysFile) });
   try {
     const api = await startApiServer({ config, composition, client, logger: log.child({ component: 'api' }) });
     try {
-      const live = await createLiveWorker(config, composition);
+      const live = await createLiveWorker(config, composition, { sinks: telemetry.metrics?.sinks });
       log.info({ api: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker and API running');
       try {
         await live.worker.run();
@@ -33,6 +35,7 @@ try {
     }
   } finally {
     await connection.close();
+    await telemetry.close();
   }
   log.info('stopped');
 } catch (err) {

@@ -4,7 +4,8 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import type { NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { InjectedSinks, NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { RotationMetricsSinks } from '../workflows/metricsSink.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { cachedBundle } from './bundleCache.js';
 
@@ -39,8 +40,12 @@ export function rotationWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+/** Workers (and replays) without metrics still take the workflows' sink calls, so none is reported as unregistered. */
+export const UNCOUNTED: InjectedSinks<RotationMetricsSinks> = { rotationMetrics: { phaseChanged: { fn: () => undefined } } };
+
 export async function createRotationWorker(opts: RotationWorkerOptions): Promise<Worker> {
   return Worker.create({
+    sinks: UNCOUNTED,
     ...opts.workerOptions,
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

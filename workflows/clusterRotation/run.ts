@@ -8,6 +8,7 @@ import type { RotationPhase } from '../../common/names.js';
 import type { Approval, ClusterRotationWorkflowInput, RejectInput, RotationStep } from '../../common/types.js';
 import { ROTATION_PHASE } from '../../common/searchAttributes.js';
 import { currentDetailsMarkdown } from '../plan.js';
+import { reportPhaseChange } from '../metricsSink.js';
 import { RotationLedger } from './ledger.js';
 
 export type StopRequest = { kind: 'abort'; by: string; reason: string } | { kind: 'cancel' };
@@ -116,6 +117,7 @@ export class RotationRun {
 
   private publishPhase(phase: RotationPhase): void {
     if (phase === this.upsertedPhase) return;
+    reportPhaseChange({ from: this.upsertedPhase, to: phase, step: this.status.step });
     this.upsertedPhase = phase;
     upsertSearchAttributes([...this.pendingSearchAttributes, { key: ROTATION_PHASE, value: phase }]);
     this.pendingSearchAttributes = [];

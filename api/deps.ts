@@ -45,6 +45,8 @@ export interface FleetService {
   list(query: PageRequest): Promise<FleetListPage>;
   /** a refusal surfaces as WorkflowUpdateFailedError (409) */
   control(nameOrId: string, control: FleetControl): Promise<FleetStatus>;
+  /** continues a fleet whose run ended without reporting (terminated, timed out) in a new run */
+  resume(nameOrId: string, resumedBy: string): Promise<StartedRun>;
 }
 
 /** When a schedule fires: an interval such as "30 days", or cron expressions. */

@@ -8,7 +8,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { Type } from 'typebox';
-import { ControlRefusedError, RotationNotResumableError } from '../client/index.js';
+import { ControlRefusedError, FleetNotResumableError, RotationNotResumableError } from '../client/index.js';
 
 export const ERROR_CODES = [
   'invalid_request',
@@ -211,7 +211,7 @@ function fromTemporalError(err: unknown): ApiError | null {
     return temporalTimeout();
   }
   if (err instanceof ControlRefusedError) return conflict(err.reason);
-  if (err instanceof RotationNotResumableError) return conflict(err.message);
+  if (err instanceof RotationNotResumableError || err instanceof FleetNotResumableError) return conflict(err.message);
   if (err instanceof WorkflowUpdateFailedError) {
     // The cause is the validator's (or handler's) ApplicationFailure: its message is the reason.
     const reason = err.cause?.message || 'the workflow refused the request';

@@ -7,7 +7,7 @@ import { FailureType } from '../common/failures.js';
 import type { ClusterCriteria, LinodePort } from '../activities/ports.js';
 import {
   controlRotation, createFleetSchedule, deleteFleetSchedule, getFleetView, getRotationView, listFleetSchedules,
-  listFleets, listRotations, pauseFleetSchedule, resumeRotation, sendFleetControl, startFleetRotation, startRotation,
+  listFleets, listRotations, pauseFleetSchedule, resumeFleetRotation, resumeRotation, sendFleetControl, startFleetRotation, startRotation,
   triggerFleetSchedule, unpauseFleetSchedule, type StartedRun,
 } from '../client/index.js';
 import type { ClusterFilter, ClusterService, FleetService, RotationService, ScheduleService } from './deps.js';
@@ -114,6 +114,7 @@ export function createFleetService(client: Client, options: { taskQueue?: string
     get: (nameOrId) => bounded(() => getFleetView(client, nameOrId)),
     list: (page) => bounded(() => listFleets(client, page)),
     control: (nameOrId, control) => bounded(() => sendFleetControl(client, nameOrId, control)),
+    resume: async (nameOrId, resumedBy) => runOf(await bounded(() => resumeFleetRotation(client, nameOrId, { resumedBy, ...startOptions }))),
   };
 }
 

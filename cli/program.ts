@@ -208,8 +208,8 @@ Exit codes: 0 ok; 1 refused by the API, failed, or the run did not complete; 2 u
     if (verb === 'retry' || verb === 'skip') cmd.option('--cluster <id>', 'only this failed cluster (repeatable)', (v: string, prev: number[] = []) => [...prev, clusterId(v)]);
     cmd.addHelpText('after', `\nExample:\n  lke-rotator fleet ${verb} nightly${verb === 'reject' || verb === 'abort' ? ' --reason "change freeze"' : ''}`);
     cmd.action(async (name: string, opts: { reason?: string; comment?: string; cluster?: number[] }) => {
-      const view = await api().post<FleetView>(`/v1/fleet-rotations/${encodeURIComponent(name)}/${verb}`, controlBody(verb, { ...opts, clusters: opts.cluster }));
-      show(view, () => fleetText(view));
+      const answer = await api().post<FleetView | { workflowId: string; runId: string }>(`/v1/fleet-rotations/${encodeURIComponent(name)}/${verb}`, controlBody(verb, { ...opts, clusters: opts.cluster }));
+      show(answer, () => ('execution' in answer ? fleetText(answer) : `continued in a new run ${answer.workflowId} (run ${answer.runId})`));
     });
   }
   return program;

@@ -40,13 +40,17 @@ export const fleetSummaryText = (input: FleetRotationInput): string =>
   `Rotate LKE fleet ${input.name}: ${describeSelector(input.selector)}`;
 
 /** Where the workflow runs; its children run on the same task queue. Default `lke-rotation`. */
-export interface FleetStartOptions { taskQueue?: string }
+export interface FleetStartOptions {
+  taskQueue?: string;
+  /** default fleet-rotation-<name>; a resumed scheduled fleet keeps its own id */
+  workflowId?: string;
+}
 
 /** Throws WorkflowExecutionAlreadyStartedError when a fleet rotation of that name is running. */
 export async function startFleetRotation(
   client: Client, input: FleetRotationInput, options: FleetStartOptions = {},
 ): Promise<StartedRun> {
-  const workflowId = fleetRotationWorkflowId(input.name);
+  const workflowId = options.workflowId ?? fleetRotationWorkflowId(input.name);
   const handle = await client.workflow.start<FleetWorkflow>(WORKFLOW_TYPES.fleetRotation, {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowId,

@@ -8,6 +8,7 @@ export {
   type RotationHandle, type StartedRotation, type StartRotationOptions,
 } from './rotations.js';
 export { RotationNotResumableError, readProgress, resumeRotation } from './resume.js';
+export { FleetNotResumableError, carriedFromStatus, resumeFleetRotation } from './fleetResume.js';
 export {
   fleetHandle, fleetWorkflowIdOf, getFleetStatus, getFleetView, sendFleetControl, startFleetRotation,
   type FleetStartOptions, type FleetStatusOptions,

@@ -145,7 +145,7 @@ export async function readProgress(
 }
 
 /** Decodes the first payload with the client's own converter and codecs. */
-function payloadDecoder(client: Client): <T>(payloads: Payload[] | null | undefined) => Promise<T> {
+export function payloadDecoder(client: Client): <T>(payloads: Payload[] | null | undefined) => Promise<T> {
   const { payloadConverter, payloadCodecs } = client.workflow.options.loadedDataConverter;
   return async <T>(payloads: Payload[] | null | undefined): Promise<T> => {
     let decoded = payloads ?? [];

@@ -55,6 +55,19 @@ describe('API fleet rotations and schedules', () => {
     assert.deepEqual(f.deps.fleets.controls.at(-1), { fleet: 'rotate-fleet-nightly', control: { update: 'skip', input: { by: 'olga', clusterIds: [101] } } });
   });
 
+  it('resume continues a terminated fleet in a new run (202); one that ended with its report is 409', async () => {
+    await f.deps.fleets.start({ name: 'cut-off', requestedBy: 'x', selector: {} });
+    const view = f.deps.fleets.views.get('rotate-fleet-cut-off')!;
+    f.deps.fleets.views.set('rotate-fleet-cut-off', { ...view, execution: 'TERMINATED' });
+    const resumed = await f.app.inject({ method: 'POST', url: '/v1/fleet-rotations/cut-off/resume', headers: operator });
+    assert.equal(resumed.statusCode, 202, resumed.body);
+    assert.equal(resumed.json().workflowId, 'rotate-fleet-cut-off');
+    assert.deepEqual(f.deps.fleets.resumed.at(-1), { fleet: 'rotate-fleet-cut-off', resumedBy: 'olga' });
+    f.deps.fleets.views.set('rotate-fleet-cut-off', { ...view, execution: 'COMPLETED' });
+    const refused = assertError(await f.app.inject({ method: 'POST', url: '/v1/fleet-rotations/cut-off/resume', headers: operator }), 409, 'conflict');
+    assert.match(refused.message, /nothing to resume/);
+  });
+
   it('creates, lists, pauses, triggers and deletes schedules; 404 and 409 by id', async () => {
     const create = (payload: unknown) =>
       f.app.inject({ method: 'POST', url: '/v1/schedules', headers: operator, payload: payload as InjectOptions['payload'] });

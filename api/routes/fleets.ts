@@ -109,9 +109,13 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
         summary: route.fleet.summary,
         params: FleetParams,
         body: route.fleet.body,
-        response: { 200: FleetViewResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+        response: {
+          200: FleetViewResponse,
+          ...(route.update === 'resume' ? { 202: StartedRunResponse } : {}),
+          ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+        },
       },
-    }, async (request) => {
+    }, async (request, reply) => {
       const { fleet } = request.params;
       const caller = callerOf(request);
       const view = await requireView(fleet);
@@ -119,6 +123,12 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
         assertNotOwnRequest(route.update, caller.name, view.status?.requestedBy ?? null);
       }
       if (view.execution !== 'RUNNING') {
+        // A run that ended without reporting continues in a new run; resumeFleetRotation refuses the rest (409).
+        if (route.update === 'resume') {
+          const started = await fleets.resume(view.workflowId, caller.name);
+          request.log.info({ fleet, workflowId: started.workflowId, by: caller.name }, 'fleet rotation resumed in a new run');
+          return reply.code(202).send({ ...started, webUrl: webLink(started.workflowId, started.runId) });
+        }
         throw conflict(`fleet rotation '${fleet}' is not running (its last run is ${view.execution}${view.status ? `, phase ${view.status.phase}` : ''})`);
       }
       await fleets.control(view.workflowId, controlRequest(route.update, caller.name, request.body));

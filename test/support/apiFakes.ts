@@ -13,7 +13,7 @@ import type {
   RotationView, ScheduleService, StartedRun,
 } from '../../api/deps.js';
 import {
-  RotationNotResumableError, type FleetControl, type FleetStatusView, type RotationControl,
+  FleetNotResumableError, RotationNotResumableError, type FleetControl, type FleetStatusView, type RotationControl,
 } from '../../client/index.js';
 import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
 import type { ClusterRotationInput, FleetRotationInput, FleetStatus, LkeCluster, RotationStatus } from '../../common/types.js';
@@ -153,6 +153,18 @@ export class FakeFleets implements FleetService {
   async control(fleet: string, control: FleetControl): Promise<FleetStatus> {
     this.controls.push({ fleet, control });
     return (await this.get(fleet))!.status!;
+  }
+
+  readonly resumed: { fleet: string; resumedBy: string }[] = [];
+
+  /** like resumeFleetRotation: only a run that ended without reporting continues */
+  async resume(fleet: string, resumedBy: string): Promise<StartedRun> {
+    const view = (await this.get(fleet))!;
+    if (view.execution !== 'TERMINATED') throw new FleetNotResumableError(`fleet rotation ${view.workflowId} ended ${view.execution} with its report: nothing to resume`);
+    this.resumed.push({ fleet, resumedBy });
+    const runId = `fleet-run-resumed-${this.resumed.length}`;
+    this.views.set(view.workflowId, { ...view, runId, execution: 'RUNNING' });
+    return { workflowId: view.workflowId, runId };
   }
 }
 

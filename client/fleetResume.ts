@@ -1,0 +1,63 @@
+// Continuing a fleet rotation whose run was terminated, timed out or failed: a new run of the same
+// workflow id that carries the old run's state, as continue-as-new does. Finished clusters stay
+// finished, rotations still running are followed (the fleet watches them and they report to the
+// workflow id), and the rest go on from the wave the fleet was in. Approvals and accepted failures
+// carry over, so the requester still cannot approve the canary gate.
+import type { Client } from '@temporalio/client';
+import type { FleetCarriedState, FleetRotationInput, FleetStatus } from '../common/types.js';
+import { fleetStatusQuery } from '../workflows/definitions.js';
+import { fleetWorkflowIdOf, startFleetRotation } from './fleets.js';
+import { payloadDecoder } from './resume.js';
+import { answerInTime } from './runs.js';
+import type { StartedRun } from './views.js';
+
+export class FleetNotResumableError extends Error {
+  override name = 'FleetNotResumableError';
+}
+
+/** Ended without reporting: these runs have something to continue. */
+const RESUMABLE = ['TERMINATED', 'TIMED_OUT', 'FAILED'];
+
+/** What the next run carries, from the old run's last status (its state, less what is per run). */
+export function carriedFromStatus(status: FleetStatus, resumedBy: string, at: string): FleetCarriedState {
+  return {
+    selected: status.phase !== 'Selecting',
+    clusters: status.clusters.map((c) => ({ ...c })),
+    waveCount: status.waveCount,
+    currentWave: status.currentWave,
+    // approvals are only ever recorded for an accepted canary approval
+    canaryApproved: status.approvals.length > 0,
+    approvals: status.approvals,
+    paused: status.paused,
+    halted: status.halted,
+    haltReason: status.haltReason,
+    aborted: status.aborted,
+    acceptedFailures: status.errorBudget.accepted,
+    runs: status.runs + 1,
+    timeline: [...status.timeline, { at, event: 'resumed', detail: `by ${resumedBy}, after the previous run ended without reporting` }],
+    ...(status.refusedSignals ? { refusedSignals: status.refusedSignals } : {}),
+  };
+}
+
+export async function resumeFleetRotation(
+  client: Client, nameOrId: string, opts: { resumedBy: string; taskQueue?: string },
+): Promise<StartedRun> {
+  const workflowId = fleetWorkflowIdOf(nameOrId);
+  const description = await client.workflow.getHandle(workflowId).describe();
+  const { runId } = description;
+  const execution = description.status.name;
+  if (!RESUMABLE.includes(execution)) {
+    const why = execution === 'RUNNING' || execution === 'CONTINUED_AS_NEW' ? 'is still running' : `ended ${execution} with its report`;
+    throw new FleetNotResumableError(`fleet rotation ${workflowId} ${why}: nothing to resume`);
+  }
+  const handle = client.workflow.getHandle(workflowId, runId);
+  // a closed run answers a Query through a worker that replays it
+  const status = await answerInTime(client, () => handle.query(fleetStatusQuery));
+  if (!status) throw new FleetNotResumableError(`fleet rotation ${workflowId}: no worker answered for its last state; try again`);
+  const history = await handle.fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const input = await payloadDecoder(client)<FleetRotationInput>(started?.input?.payloads);
+  return startFleetRotation(client, { ...input, carried: carriedFromStatus(status, opts.resumedBy, new Date().toISOString()) }, {
+    workflowId, ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
+  });
+}

@@ -103,6 +103,19 @@ describe('lke-rotator CLI', () => {
     assert.match(status.out, /prod-a/);
   });
 
+  test('fleet resume continues a terminated fleet; a completed one is refused with exit 1', async () => {
+    await deps.fleets.start({ name: 'cut-off', requestedBy: 'olga', selector: { tags: ['x'] } });
+    const view = deps.fleets.views.get('rotate-fleet-cut-off')!;
+    deps.fleets.views.set('rotate-fleet-cut-off', { ...view, execution: 'TERMINATED' });
+    const resumed = await cli(['fleet', 'resume', 'cut-off']);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.out, /continued in a new run rotate-fleet-cut-off/);
+    deps.fleets.views.set('rotate-fleet-cut-off', { ...view, execution: 'COMPLETED' });
+    const refused = await cli(['fleet', 'resume', 'cut-off']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /^error: conflict: .*nothing to resume/);
+  });
+
   test('--help lists every command with an example; exit 0', async () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);

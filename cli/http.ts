@@ -53,7 +53,7 @@ export class ApiClient {
       // undici puts the reason in `cause` (for several addresses, in cause.errors)
       const cause = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
       const reason = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (err as Error).message;
-      throw new CliError(`cannot reach the API at ${this.base} (${reason})`);
+      throw new CliError(`cannot reach the API at ${this.base} (${this.redact(reason)})`);
     }
     const text = await res.text();
     let payload: unknown;
@@ -64,8 +64,13 @@ export class ApiClient {
     }
     if (!res.ok) {
       const error = (payload as { error?: { code?: string; message?: string } }).error;
-      throw new ApiRequestError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? res.statusText);
+      throw new ApiRequestError(res.status, error?.code ?? `http_${res.status}`, this.redact(error?.message ?? res.statusText));
     }
     return payload as T;
+  }
+
+  /** The token never reaches the terminal, whatever a library or a server puts in its message. */
+  private redact(message: string): string {
+    return message.split(this.connection.token).join('[token]');
   }
 }

@@ -1,6 +1,6 @@
 // How the CLI shows what the API answers: human tables (cli-table3) by default, JSON for scripts.
 import Table from 'cli-table3';
-import type { FleetView, RotationSummary, RotationView } from '../client/views.js';
+import type { FleetSummary, FleetView, RotationSummary, RotationView } from '../client/views.js';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -64,4 +64,10 @@ export function fleetText(view: FleetView & { webUrl?: string | null }): string 
   const clusters = new Table({ head: ['cluster', 'label', 'region', 'wave', 'phase', 'rotation', 'error'], style: { head: [], border: [] } });
   for (const c of s.clusters) clusters.push([c.id, c.label, c.region, c.wave + 1, c.phase, c.rotationPhase ?? '', c.error ?? '']);
   return `${head}\n${clusters.toString()}`;
+}
+
+export function fleetListText(fleets: FleetSummary[]): string {
+  const table = new Table({ head: ['fleet', 'run', 'requested by', 'started', 'closed'], style: { head: [], border: [] } });
+  for (const f of fleets) table.push([f.name, f.execution, f.requestedBy ?? '', f.startTime, f.closeTime ?? '']);
+  return fleets.length ? table.toString() : 'no fleet rotations';
 }

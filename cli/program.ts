@@ -1,12 +1,16 @@
 // The `lke-rotator` commands (commander): each turns its arguments into one API request, or a
 // watch loop, and prints the answer as a table or JSON. Usage mistakes are caught before any
 // request and exit 2; refusals and failures exit 1 (cli/main.ts).
-import { Command, InvalidArgumentError, Option } from 'commander';
-import type { FleetView, RotationListPage, RotationView } from '../client/views.js';
+import { Command, Option } from 'commander';
+import type { FleetListPage, FleetView, RotationListPage, RotationView } from '../client/views.js';
+import { ROTATION_PHASES, UPDATE_NAMES } from '../common/names.js';
+import {
+  clusterId, concurrency, errorBudget, fleetName, fleetRef, labelPattern, pageSize, pageToken, positive, region, repeatable, tag, text,
+} from './arguments.js';
 import { ApiClient, CliError } from './http.js';
-import { asJson, fleetText, rotationListText, rotationText, type OutputFormat } from './output.js';
+import { asJson, fleetListText, fleetText, rotationListText, rotationText, type OutputFormat } from './output.js';
 import { CLI_ENV, DEFAULT_URL, resolveConnection } from './settings.js';
-import { watch } from './watch.js';
+import { watch, type WatchTarget } from './watch.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -15,7 +19,7 @@ export interface CliIo {
   tty: boolean;
 }
 
-const VERBS = ['approve', 'reject', 'pause', 'resume', 'retry', 'skip', 'abort'] as const;
+const VERBS = UPDATE_NAMES;
 type Verb = (typeof VERBS)[number];
 const VERB_HELP: Record<Verb, string> = {
   approve: 'approve the pending gate (not by its requester)',
@@ -26,30 +30,7 @@ const VERB_HELP: Record<Verb, string> = {
   skip: 'skip the step a Blocked run stopped at, where that is safe',
   abort: 'abort; compensates when credentials were already touched (--reason required)',
 };
-const PHASES = [
-  'Snapshotting', 'AwaitingApproval', 'DeletingTokens', 'Regenerating', 'AwaitingKubeconfig', 'Verifying',
-  'DeliveringKubeconfig', 'RestartingWorkloads', 'AwaitingRecycleApproval', 'RecyclingNodes', 'Blocked', 'Compensating',
-  'Completed', 'Rejected', 'Cancelled', 'Failed',
-];
-
-function clusterId(value: string): number {
-  if (!/^[1-9]\d{0,9}$/.test(value)) throw new InvalidArgumentError('a cluster id is a positive whole number.');
-  return Number(value);
-}
-
-function positive(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive whole number.');
-  return Number(value);
-}
-
-function errorBudget(value: string): { count: number } | { percent: number } {
-  const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
-  if (percent && Number(percent[1]) <= 100) return { percent: Number(percent[1]) };
-  if (/^\d+$/.test(value)) return { count: Number(value) };
-  throw new InvalidArgumentError('give a count (3) or a percentage (10%).');
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+const NEEDS_REASON = new Set<Verb>(['reject', 'abort']);
 
 function rotationOptions(opts: { restart?: string; recycle?: boolean; dryRun?: boolean }) {
   return {
@@ -60,12 +41,20 @@ function rotationOptions(opts: { restart?: string; recycle?: boolean; dryRun?: b
 }
 
 function controlBody(verb: Verb, opts: { reason?: string; comment?: string; clusters?: number[] }): object {
-  if ((verb === 'reject' || verb === 'abort') && !opts.reason) throw new CliError(`${verb} needs --reason "<why>"`, 2);
-  if (verb === 'reject' || verb === 'abort') return { reason: opts.reason };
+  if (NEEDS_REASON.has(verb)) return { reason: opts.reason };
   if (verb === 'approve') return opts.comment ? { comment: opts.comment } : {};
   if ((verb === 'retry' || verb === 'skip') && opts.clusters?.length) return { clusterIds: opts.clusters };
   return {};
 }
+
+/** The options every steering verb takes, for a cluster or a fleet. */
+function addVerbOptions(cmd: Command, verb: Verb): Command {
+  if (NEEDS_REASON.has(verb)) cmd.requiredOption('--reason <why>', 'why (required; kept in the history)', text);
+  if (verb === 'approve') cmd.option('--comment <text>', 'a note kept with the approval', text);
+  return cmd;
+}
+
+const nextPageHint = (token: string | null, command: string) => (token ? `\nmore: ${command} --page-token ${token}` : '');
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('lke-rotator')
@@ -90,26 +79,39 @@ Examples:
   lke-rotator skip 12345
   lke-rotator abort 12345 --reason "change freeze"
   lke-rotator watch 12345
+  lke-rotator watch nightly
   lke-rotator fleet start --name nightly --tag prod --concurrency 5 --error-budget 10%
   lke-rotator fleet status nightly
+  lke-rotator fleet list
   lke-rotator fleet watch nightly
   lke-rotator fleet approve nightly
+  lke-rotator fleet abort nightly --reason "change freeze"
 
-Exit codes: 0 ok; 1 refused by the API, failed, or the run did not complete; 2 usage (bad flags or arguments).`);
+Environment: ${CLI_ENV.url} (the API), ${CLI_ENV.tokenFile} (a file holding the token; preferred) or ${CLI_ENV.token}.
+The token is never printed.
+
+Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched run did not end Completed;
+2 usage (bad flags or arguments, no token), found before any request.`);
 
   const api = () => new ApiClient(resolveConnection({ url: program.opts().url, tokenFile: program.opts().tokenFile }, io.env));
   const format = (): OutputFormat => program.opts().output as OutputFormat;
   const show = (value: unknown, text: () => string) => io.out(format() === 'json' ? asJson(value) : text());
+  const showStarted = (started: { workflowId: string; runId: string; webUrl?: string | null }) =>
+    show(started, () => `started ${started.workflowId} (run ${started.runId})${started.webUrl ? `\n${started.webUrl}` : ''}`);
+  const follow = async (target: WatchTarget, intervalSeconds: number) => {
+    const mode = format() === 'json' ? 'json' : io.tty ? 'bar' : 'lines';
+    setExitCode(await watch(api(), target, { intervalMs: intervalSeconds * 1000, mode, write: io.out }));
+  };
+  const restartOption = (what: string) => new Option('--restart <scope>', what).choices(['none', 'kube-system', 'all']);
 
   program.command('rotate').argument('<clusterId>', 'LKE cluster id', clusterId)
     .description('start rotating one cluster')
-    .addOption(new Option('--restart <scope>', 'restart workloads after the rotation').choices(['none', 'kube-system', 'all']))
+    .addOption(restartOption('restart workloads after the rotation'))
     .option('--recycle', 'recycle the nodes, one at a time')
     .option('--dry-run', 'plan only: change nothing')
     .addHelpText('after', '\nExample:\n  lke-rotator rotate 12345 --restart kube-system --recycle')
     .action(async (id: number, opts) => {
-      const started = await api().post<{ workflowId: string; runId: string; webUrl?: string | null }>('/v1/rotations', { clusterId: id, ...rotationOptions(opts) });
-      show(started, () => `started ${started.workflowId} (run ${started.runId})${started.webUrl ? `\n${started.webUrl}` : ''}`);
+      showStarted(await api().post('/v1/rotations', { clusterId: id, ...rotationOptions(opts) }));
     });
 
   program.command('status').argument('<clusterId>', 'LKE cluster id', clusterId)
@@ -122,51 +124,55 @@ Exit codes: 0 ok; 1 refused by the API, failed, or the run did not complete; 2 u
 
   program.command('list')
     .description('rotations, newest first')
-    .addOption(new Option('--phase <phase>', 'only rotations in this phase').choices(PHASES))
-    .option('--fleet <name>', 'only the rotations of this fleet')
-    .option('--page-size <n>', 'how many', positive, 50)
+    .addOption(new Option('--phase <phase>', 'only rotations in this phase').choices(ROTATION_PHASES))
+    .option('--cluster <id>', 'only the rotations of this cluster', clusterId)
+    .option('--fleet <name>', 'only the rotations of this fleet', fleetRef)
+    .option('--page-size <n>', 'how many (at most 1000)', pageSize, 50)
+    .option('--page-token <token>', 'the next page, as the previous one said', pageToken)
     .addHelpText('after', '\nExample:\n  lke-rotator list --phase Blocked')
-    .action(async (opts: { phase?: string; fleet?: string; pageSize: number }) => {
-      const query = new URLSearchParams({ pageSize: String(opts.pageSize), ...(opts.phase ? { phase: opts.phase } : {}), ...(opts.fleet ? { fleet: opts.fleet } : {}) });
+    .action(async (opts: { phase?: string; cluster?: number; fleet?: string; pageSize: number; pageToken?: string }) => {
+      const query = new URLSearchParams({
+        pageSize: String(opts.pageSize),
+        ...(opts.phase ? { phase: opts.phase } : {}),
+        ...(opts.cluster ? { clusterId: String(opts.cluster) } : {}),
+        ...(opts.fleet ? { fleet: opts.fleet } : {}),
+        ...(opts.pageToken ? { nextPageToken: opts.pageToken } : {}),
+      });
       const page = await api().get<RotationListPage>(`/v1/rotations?${query}`);
-      show(page, () => rotationListText(page.rotations));
+      show(page, () => rotationListText(page.rotations) + nextPageHint(page.nextPageToken, 'lke-rotator list'));
     });
 
   for (const verb of VERBS) {
     const cmd = program.command(verb).argument('<clusterId>', 'LKE cluster id', clusterId).description(VERB_HELP[verb]);
-    if (verb === 'reject' || verb === 'abort') cmd.option('--reason <why>', 'why (required)');
-    if (verb === 'approve') cmd.option('--comment <text>', 'a note kept with the approval');
-    cmd.addHelpText('after', `\nExample:\n  lke-rotator ${verb} 12345${verb === 'reject' || verb === 'abort' ? ' --reason "change freeze"' : ''}`);
+    addVerbOptions(cmd, verb);
+    cmd.addHelpText('after', `\nExample:\n  lke-rotator ${verb} 12345${NEEDS_REASON.has(verb) ? ' --reason "change freeze"' : ''}`);
     cmd.action(async (id: number, opts) => {
       const answer = await api().post<RotationView | { workflowId: string; runId: string }>(`/v1/rotations/${id}/${verb}`, controlBody(verb, opts));
       show(answer, () => ('execution' in answer ? rotationText(answer) : `continued in a new run ${answer.workflowId} (run ${answer.runId})`));
     });
   }
 
-  program.command('watch').argument('<target>', 'a cluster id, or a fleet name with --fleet')
-    .description('follow a rotation or a fleet until it ends (progress bar in a terminal, lines otherwise)')
-    .option('--fleet', 'the target is a fleet name')
+  program.command('watch').argument('<target>', 'a cluster id, or a fleet name')
+    .description('follow a rotation or a fleet until it ends (progress bar in a terminal, a line per change otherwise, JSON lines with -o json)')
+    .option('--fleet', 'the target is a fleet (for a fleet whose name is all digits)')
     .option('--interval <seconds>', 'seconds between reads', positive, 2)
-    .addHelpText('after', '\nExamples:\n  lke-rotator watch 12345\n  lke-rotator watch --fleet nightly')
+    .addHelpText('after', '\nExamples:\n  lke-rotator watch 12345\n  lke-rotator watch nightly\n\nExit code: 0 when the run ends Completed, 1 otherwise.')
     .action(async (target: string, opts: { fleet?: boolean; interval: number }) => {
-      if (!opts.fleet && !/^[1-9]\d*$/.test(target)) throw new CliError(`"${target}" is not a cluster id; for a fleet add --fleet`, 2);
-      const code = await watch(api(), opts.fleet ? { fleet: target } : { cluster: Number(target) },
-        { intervalMs: opts.interval * 1000, tty: io.tty && format() === 'table', write: io.out });
-      setExitCode(code);
+      await follow(watchTarget(target, Boolean(opts.fleet)), opts.interval);
     });
 
   const fleet = program.command('fleet').description('fleet rotations: many clusters in waves');
   fleet.command('start')
     .description('start a fleet rotation over the clusters a selector picks')
-    .requiredOption('--name <name>', 'the fleet rotation\'s name (lowercase letters, digits, -)')
-    .option('--tag <tag>', 'clusters with this tag (repeatable)', collect)
-    .option('--region <region>', 'clusters in this region (repeatable)', collect)
-    .option('--label <pattern>', 'clusters whose label matches this glob or /regex/')
-    .option('--cluster <id>', 'this cluster (repeatable)', (v: string, prev: number[] = []) => [...prev, clusterId(v)])
+    .requiredOption('--name <name>', 'the fleet rotation\'s name (lowercase letters, digits, -)', fleetName)
+    .option('--tag <tag>', 'clusters with this tag (repeatable)', repeatable(tag))
+    .option('--region <region>', 'clusters in this region (repeatable)', repeatable(region))
+    .option('--label <pattern>', 'clusters whose label matches this glob or /regex/', labelPattern)
+    .option('--cluster <id>', 'this cluster (repeatable)', repeatable(clusterId))
     .option('--all', 'every cluster of the account (needed when no criterion is given)')
-    .option('--concurrency <n>', 'clusters at a time', positive)
+    .option('--concurrency <n>', 'clusters at a time (default 5)', concurrency)
     .option('--error-budget <n|n%>', 'failures allowed before the fleet halts', errorBudget)
-    .addOption(new Option('--restart <scope>', 'restart workloads after each rotation').choices(['none', 'kube-system', 'all']))
+    .addOption(restartOption('restart workloads after each rotation'))
     .option('--recycle', 'recycle each cluster\'s nodes, one at a time')
     .addHelpText('after', '\nExample:\n  lke-rotator fleet start --name nightly --tag prod --region us-iad --concurrency 5 --error-budget 10%')
     .action(async (opts) => {
@@ -175,42 +181,65 @@ Exit codes: 0 ok; 1 refused by the API, failed, or the run did not complete; 2 u
         ...(opts.tag ? { tags: opts.tag } : {}),
         ...(opts.region ? { regions: opts.region } : {}),
         ...(opts.label ? { labelPattern: opts.label } : {}),
-        ...(opts.cluster ? { clusterIds: opts.cluster } : {}),
+        ...(opts.cluster ? { clusterIds: [...new Set(opts.cluster as number[])] } : {}),
       };
       if (Object.keys(selector).length === 0) throw new CliError('choose clusters: --tag, --region, --label, --cluster, or --all', 2);
       const rotation = rotationOptions(opts);
-      const started = await api().post<{ workflowId: string; runId: string; webUrl?: string | null }>('/v1/fleet-rotations', {
+      showStarted(await api().post('/v1/fleet-rotations', {
         name: opts.name, selector,
         ...(Object.keys(rotation).length ? { rotation } : {}),
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         ...(opts.errorBudget ? { errorBudget: opts.errorBudget } : {}),
-      });
-      show(started, () => `started ${started.workflowId} (run ${started.runId})${started.webUrl ? `\n${started.webUrl}` : ''}`);
+      }));
     });
-  fleet.command('status').argument('<name>', 'fleet name or workflow id')
+  fleet.command('status').argument('<name>', 'fleet name or workflow id', fleetRef)
     .description('a fleet rotation: phase, waves, every cluster')
     .addHelpText('after', '\nExample:\n  lke-rotator fleet status nightly')
     .action(async (name: string) => {
       const view = await api().get<FleetView>(`/v1/fleet-rotations/${encodeURIComponent(name)}`);
       show(view, () => fleetText(view));
     });
-  fleet.command('watch').argument('<name>', 'fleet name or workflow id')
-    .description('follow a fleet until it ends')
+  fleet.command('list')
+    .description('fleet rotations, newest first')
+    .option('--page-size <n>', 'how many (at most 1000)', pageSize, 50)
+    .option('--page-token <token>', 'the next page, as the previous one said', pageToken)
+    .addHelpText('after', '\nExample:\n  lke-rotator fleet list -o json')
+    .action(async (opts: { pageSize: number; pageToken?: string }) => {
+      const query = new URLSearchParams({ pageSize: String(opts.pageSize), ...(opts.pageToken ? { nextPageToken: opts.pageToken } : {}) });
+      const page = await api().get<FleetListPage>(`/v1/fleet-rotations?${query}`);
+      show(page, () => fleetListText(page.fleets) + nextPageHint(page.nextPageToken, 'lke-rotator fleet list'));
+    });
+  fleet.command('watch').argument('<name>', 'fleet name or workflow id', fleetRef)
+    .description('follow a fleet until it ends (the same as `watch <name>`)')
     .option('--interval <seconds>', 'seconds between reads', positive, 2)
     .addHelpText('after', '\nExample:\n  lke-rotator fleet watch nightly')
     .action(async (name: string, opts: { interval: number }) => {
-      setExitCode(await watch(api(), { fleet: name }, { intervalMs: opts.interval * 1000, tty: io.tty && format() === 'table', write: io.out }));
+      await follow({ fleet: name }, opts.interval);
     });
   for (const verb of VERBS) {
-    const cmd = fleet.command(verb).argument('<name>', 'fleet name or workflow id').description(VERB_HELP[verb].replace('step a Blocked run stopped at', 'failed clusters'));
-    if (verb === 'reject' || verb === 'abort') cmd.option('--reason <why>', 'why (required)');
-    if (verb === 'approve') cmd.option('--comment <text>', 'a note kept with the approval');
-    if (verb === 'retry' || verb === 'skip') cmd.option('--cluster <id>', 'only this failed cluster (repeatable)', (v: string, prev: number[] = []) => [...prev, clusterId(v)]);
-    cmd.addHelpText('after', `\nExample:\n  lke-rotator fleet ${verb} nightly${verb === 'reject' || verb === 'abort' ? ' --reason "change freeze"' : ''}`);
+    const cmd = fleet.command(verb).argument('<name>', 'fleet name or workflow id', fleetRef)
+      .description(VERB_HELP[verb].replace('step a Blocked run stopped at', 'failed clusters'));
+    addVerbOptions(cmd, verb);
+    if (verb === 'retry' || verb === 'skip') cmd.option('--cluster <id>', 'only this failed cluster (repeatable)', repeatable(clusterId));
+    cmd.addHelpText('after', `\nExample:\n  lke-rotator fleet ${verb} nightly${NEEDS_REASON.has(verb) ? ' --reason "change freeze"' : ''}`);
     cmd.action(async (name: string, opts: { reason?: string; comment?: string; cluster?: number[] }) => {
-      const answer = await api().post<FleetView | { workflowId: string; runId: string }>(`/v1/fleet-rotations/${encodeURIComponent(name)}/${verb}`, controlBody(verb, { ...opts, clusters: opts.cluster }));
+      const clusters = opts.cluster ? [...new Set(opts.cluster)] : undefined;
+      const answer = await api().post<FleetView | { workflowId: string; runId: string }>(`/v1/fleet-rotations/${encodeURIComponent(name)}/${verb}`, controlBody(verb, { ...opts, clusters }));
       show(answer, () => ('execution' in answer ? fleetText(answer) : `continued in a new run ${answer.workflowId} (run ${answer.runId})`));
     });
   }
   return program;
+}
+
+/** `watch <target>`: all digits is a cluster id (unless --fleet), anything else a fleet. */
+function watchTarget(target: string, isFleet: boolean): WatchTarget {
+  const parse = <T>(parser: (value: string) => T): T => {
+    try {
+      return parser(target);
+    } catch (err) {
+      throw new CliError(`"${target}" is not a cluster id or fleet name: ${(err as Error).message}`, 2);
+    }
+  };
+  if (!isFleet && /^\d+$/.test(target)) return { cluster: parse(clusterId) };
+  return { fleet: parse(fleetRef) };
 }

@@ -17,6 +17,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (err instanceof CliError) {
       io.err(`error: ${err.message}`);
+      if (err.exitCode === 2) io.err('(run with --help for usage)');
       return err.exitCode;
     }
     io.err(`error: ${err instanceof Error ? err.message : String(err)}`);

@@ -9,6 +9,9 @@ export const CLI_ENV = {
   token: 'LKE_ROTATOR_TOKEN',
 } as const;
 
+/** RFC 6750's token68 is stricter; the API's own tokens are visible ASCII, so allow exactly that. */
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
+
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 export interface ConnectionFlags {
@@ -18,11 +21,18 @@ export interface ConnectionFlags {
 
 export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ApiConnection {
   const url = flags.url ?? env[CLI_ENV.url] ?? DEFAULT_URL;
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+    parsed = new URL(url);
   } catch {
     throw new CliError(`the API URL must be http(s)://host:port, got "${url}"`, 2);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new CliError(`the API URL must be http(s)://host:port, got "${url}"`, 2);
+  }
+  // never echo them back: the credentials in a URL are someone's secret
+  if (parsed.username || parsed.password) {
+    throw new CliError('the API URL must not carry credentials (user:password@); the token comes from --token-file', 2);
   }
   const tokenFile = flags.tokenFile ?? env[CLI_ENV.tokenFile];
   let token: string | undefined;
@@ -38,6 +48,11 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   }
   if (!token) {
     throw new CliError(`no API token: pass --token-file, or set ${CLI_ENV.tokenFile} (preferred) or ${CLI_ENV.token}`, 2);
+  }
+  // A bearer token is one header value: visible ASCII, no spaces. Anything else (a token file with
+  // two lines, say) would make fetch throw a message that quotes the header, token included.
+  if (!BEARER_TOKEN.test(token)) {
+    throw new CliError(`the API token${tokenFile ? ` in ${tokenFile}` : ''} has characters a bearer token cannot carry (spaces, line breaks, non-ASCII)`, 2);
   }
   return { url, token };
 }

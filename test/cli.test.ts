@@ -2,14 +2,21 @@
 // what each command sends, its table and JSON output, its exit codes, and that the token never
 // shows. The CLI against the real stack: test/cli-e2e.test.ts.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
+import type { FleetView, RotationView } from '../client/views.js';
+import { ApiClient, ApiRequestError, CliError } from '../cli/http.js';
 import { runCli } from '../cli/run.js';
-import { fakeDeps, TOKENS, type FakeDeps } from './support/apiFakes.js';
+import { watch } from '../cli/watch.js';
+import { TERMINAL_PHASES } from '../common/names.js';
+import type { RotationStatus } from '../common/types.js';
+import { fakeDeps, statusFor, TOKENS, type FakeDeps } from './support/apiFakes.js';
 import { freePort } from './support/ports.js';
 
 describe('lke-rotator CLI', () => {
@@ -66,17 +73,93 @@ describe('lke-rotator CLI', () => {
     assert.equal(ownGate.code, 0, ownGate.err);
   });
 
-  test('usage mistakes exit 2 before any request', async () => {
-    const before = deps.rotations.controls.length;
-    for (const args of [['status', 'abc'], ['abort', '101'], ['frobnicate'], ['list', '--phase', 'Sleeping'], ['fleet', 'start', '--name', 'x'], ['watch', 'nightly']]) {
+  test('usage mistakes exit 2 with the usage hint, before any request', async () => {
+    const sent = () => deps.rotations.controls.length + deps.rotations.started.length + deps.rotations.listed.length +
+      deps.fleets.started.length + deps.fleets.controls.length;
+    const before = sent();
+    const cases: [string[], RegExp][] = [
+      [['status', 'abc'], /a cluster id is a positive whole number/],
+      [['status', '99999999999'], /a cluster id is a positive whole number/],
+      [['abort', '101'], /required option '--reason <why>'/],
+      [['reject', '101', '--reason', '  '], /must not be empty/],
+      [['approve', '101', '--comment', 'x'.repeat(1001)], /at most 1000 characters/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['rotate', '101', '--restart', 'everything'], /Allowed choices are none, kube-system, all/],
+      [['list', '--phase', 'Sleeping'], /Allowed choices are Snapshotting/],
+      [['list', '--page-size', '5000'], /at most 1000/],
+      [['list', '--page-token', 'not a token'], /not a page token/],
+      [['-o', 'yaml', 'status', '101'], /Allowed choices are table, json/],
+      [['fleet', 'start', '--name', 'x'], /choose clusters/],
+      [['fleet', 'start', '--tag', 'prod'], /required option '--name <name>'/],
+      [['fleet', 'start', '--name', 'Nightly_Run', '--tag', 'prod'], /lowercase letters, digits and "-"/],
+      [['fleet', 'start', '--name', 'n', '--label', '/(unclosed/'], /labelPattern "\/\(unclosed\/" is not valid/],
+      [['fleet', 'start', '--name', 'n', '--region', 'US East'], /a region id such as us-iad/],
+      [['fleet', 'start', '--name', 'n', '--all', '--concurrency', '0'], /positive whole number/],
+      [['fleet', 'start', '--name', 'n', '--all', '--concurrency', '1001'], /at most 1000/],
+      [['fleet', 'start', '--name', 'n', '--all', '--error-budget', '120%'], /a count \(3\) or a percentage/],
+      [['fleet', 'status', 'Bad!'], /not a fleet name/],
+      [['fleet', 'abort', 'nightly'], /required option '--reason <why>'/],
+      [['fleet', 'retry', 'nightly', '--cluster', 'x'], /a cluster id is a positive whole number/],
+      [['watch', 'Bad!'], /"Bad!" is not a cluster id or fleet name/],
+      [['watch', '101', '--interval', '0'], /positive whole number/],
+    ];
+    for (const [args, reason] of cases) {
       const result = await cli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.err}`);
-      assert.match(result.err, /error/);
+      assert.match(result.err, /^error: /, args.join(' '));
+      assert.match(result.err, reason, args.join(' '));
+      assert.match(result.err, /\(run with --help for usage\)|Did you mean/, `${args.join(' ')}: points to the usage`);
+      assert.doesNotMatch(result.err, /\bat .+:\d+:\d+/, 'no stack trace');
     }
-    assert.equal(deps.rotations.controls.length, before, 'nothing was sent');
+    assert.equal(sent(), before, 'nothing was sent');
     const noToken = await cli(['status', '101'], { LKE_ROTATOR_URL: url });
     assert.equal(noToken.code, 2);
     assert.match(noToken.err, /no API token: pass --token-file, or set LKE_ROTATOR_TOKEN_FILE/);
+    const badUrl = await cli(['status', '101'], { LKE_ROTATOR_URL: 'ftp://example.com', LKE_ROTATOR_TOKEN: TOKENS.viewer });
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.err, /the API URL must be http\(s\):\/\/host:port/);
+  });
+
+  test('a token that cannot be a header, a URL with credentials: exit 2, neither echoed', async () => {
+    const secret = 'two-line-secret-0123';
+    const twoLines = join(dir, 'two-lines');
+    await writeFile(twoLines, `${secret}\nsecond-line`, { mode: 0o600 });
+    const fromFile = await cli(['status', '101'], { LKE_ROTATOR_URL: url, LKE_ROTATOR_TOKEN_FILE: twoLines });
+    assert.equal(fromFile.code, 2);
+    assert.match(fromFile.err, /^error: the API token in .*two-lines has characters a bearer token cannot carry/);
+    const fromEnv = await cli(['status', '101'], { LKE_ROTATOR_URL: url, LKE_ROTATOR_TOKEN: `${secret}€` });
+    assert.equal(fromEnv.code, 2);
+    const withCredentials = await cli(['status', '101'], { LKE_ROTATOR_URL: url.replace('//', `//admin:${secret}@`), LKE_ROTATOR_TOKEN: TOKENS.viewer });
+    assert.equal(withCredentials.code, 2);
+    assert.match(withCredentials.err, /must not carry credentials/);
+    for (const result of [fromFile, fromEnv, withCredentials]) assert.ok(!result.err.includes(secret) && !result.out.includes(secret), result.err);
+  });
+
+  test('list sends its filters and a page token, and says where the next page is', async () => {
+    const table = await cli(['list', '--phase', 'Blocked', '--cluster', '101', '--fleet', 'nightly', '--page-size', '7', '--page-token', 'abc_-1']);
+    assert.equal(table.code, 0, table.err);
+    assert.deepEqual(deps.rotations.listed.at(-1), { phase: 'Blocked', clusterId: 101, fleetRotationId: 'nightly', pageSize: 7, nextPageToken: 'abc_-1' });
+    assert.equal(table.out, 'no rotations');
+    const json = await cli(['list', '-o', 'json']);
+    assert.deepEqual(JSON.parse(json.out), { rotations: [], nextPageToken: null });
+    const fleets = await cli(['fleet', 'list']);
+    assert.equal(fleets.code, 0, fleets.err);
+  });
+
+  test('watch takes a cluster id or a fleet name and exits with the final phase', async () => {
+    await deps.fleets.start({ name: 'watched', requestedBy: 'olga', selector: { tags: ['x'] } });
+    const view = deps.fleets.views.get('rotate-fleet-watched')!;
+    deps.fleets.views.set('rotate-fleet-watched', { ...view, execution: 'COMPLETED', status: { ...view.status!, phase: 'Completed', pendingGate: null } });
+    const done = await cli(['watch', 'watched', '-o', 'json']);
+    assert.equal(done.code, 0, done.err);
+    assert.equal((JSON.parse(done.out) as FleetView).status?.phase, 'Completed');
+    deps.fleets.views.set('rotate-fleet-watched', { ...view, execution: 'COMPLETED', status: { ...view.status!, phase: 'CompletedWithFailures', pendingGate: null } });
+    const failed = await cli(['watch', 'watched']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.out, /fleet watched: CompletedWithFailures/);
+    const missing = await cli(['watch', '4242']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.err, 'error: not_found: cluster 4242 has no rotation');
   });
 
   test('a wrong token exits 1 with the API\'s message and is never echoed; an unreachable API is one line', async () => {
@@ -126,5 +209,81 @@ describe('lke-rotator CLI', () => {
     assert.match(help.out, /Exit codes: 0 ok; 1 refused/);
     const fleetHelp = await cli(['fleet', 'start', '--help']);
     assert.match(fleetHelp.out, /Example:\n\s+lke-rotator fleet start --name nightly/);
+  });
+});
+
+describe('lke-rotator watch and its HTTP client', () => {
+  const rotation = (phase: RotationStatus['phase'], tokensDeleted = 0): RotationView => ({
+    workflowId: 'rotate-cluster-7', runId: 'r1', execution: TERMINAL_PHASES.includes(phase) ? 'COMPLETED' : 'RUNNING',
+    status: { ...statusFor({ clusterId: 7, requestedBy: 'olga' }, phase), progress: { tokensDeleted, tokensTotal: 4, workloadsRestarted: 0, workloadsTotal: 0, nodesRecycled: 0, nodesTotal: 0 } },
+  });
+  /** An API that answers the given reads in order (an Error is thrown instead of answered). */
+  const scripted = (answers: (RotationView | Error)[]) => {
+    let reads = 0;
+    return {
+      get reads() { return reads; },
+      async get<T>(): Promise<T> {
+        const next = answers[Math.min(reads++, answers.length - 1)];
+        if (next instanceof Error) throw next;
+        return next as T;
+      },
+    };
+  };
+
+  test('a line per change, not per read; exit 0 on Completed, 1 on Failed', async () => {
+    const lines: string[] = [];
+    const api = scripted([rotation('DeletingTokens', 1), rotation('DeletingTokens', 1), rotation('Verifying', 4), rotation('Completed', 4)]);
+    assert.equal(await watch(api, { cluster: 7 }, { intervalMs: 1, mode: 'lines', write: (l) => lines.push(l) }), 0);
+    assert.deepEqual(lines.map((l) => l.replace(/^\S+ /, '')), ['cluster 7: DeletingTokens', 'cluster 7: Verifying', 'cluster 7: Completed']);
+    assert.equal(await watch(scripted([rotation('Failed')]), { cluster: 7 }, { intervalMs: 1, mode: 'lines', write: () => {} }), 1);
+  });
+
+  test('JSON mode prints one parseable view per change, the last one final', async () => {
+    const lines: string[] = [];
+    const code = await watch(scripted([rotation('DeletingTokens', 1), rotation('Completed', 4)]), { cluster: 7 }, { intervalMs: 1, mode: 'json', write: (l) => lines.push(l) });
+    assert.equal(code, 0);
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as RotationView).status?.phase), ['DeletingTokens', 'Completed']);
+  });
+
+  test('an unreachable API mid-watch is read again; a refusal or a dead API at the start ends it', async () => {
+    const blip = new CliError('cannot reach the API at http://x (ECONNREFUSED)');
+    const lines: string[] = [];
+    const recovered = scripted([rotation('Verifying'), blip, new ApiRequestError(503, 'unavailable', 'Temporal is unavailable'), rotation('Completed')]);
+    assert.equal(await watch(recovered, { cluster: 7 }, { intervalMs: 1, mode: 'lines', write: (l) => lines.push(l) }), 0);
+    assert.equal(lines.filter((l) => l.endsWith('reading again')).length, 2);
+    await assert.rejects(watch(scripted([blip]), { cluster: 7 }, { intervalMs: 1, mode: 'lines', write: () => {} }), /cannot reach/);
+    const refused = scripted([rotation('Verifying'), new ApiRequestError(403, 'forbidden', 'no')]);
+    await assert.rejects(watch(refused, { cluster: 7 }, { intervalMs: 1, mode: 'lines', write: () => {} }), ApiRequestError);
+    assert.equal(refused.reads, 2, 'a refusal is not read again');
+    const gone = scripted([rotation('Verifying'), blip]);
+    await assert.rejects(watch(gone, { cluster: 7 }, { intervalMs: 1, mode: 'lines', write: () => {} }), /cannot reach/);
+    assert.equal(gone.reads, 6, 'five failed reads in a row end the watch');
+  });
+
+  test('errors: the API\'s code and message, a non-JSON answer named, the token never repeated', async () => {
+    const token = 'echoed-token-0123456789';
+    const server = createServer((req, res) => {
+      if (req.url === '/html') {
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html>bad gateway</html>');
+        return;
+      }
+      // a careless server (or proxy) that quotes the request back
+      res.writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'invalid_request', message: `bad header ${req.headers.authorization}` } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const api = new ApiClient({ url, token });
+      const echoed = await api.get('/echo').catch((err: unknown) => err);
+      assert.ok(echoed instanceof ApiRequestError);
+      assert.equal(echoed.status, 400);
+      assert.equal(echoed.message, 'invalid_request: bad header Bearer [token]');
+      const html = await api.get('/html').catch((err: unknown) => err);
+      assert.ok(html instanceof CliError);
+      assert.equal(html.message, `the API at ${url} answered 502 with something that is not JSON`);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -23,6 +23,11 @@ export const Comment = Type.String({ minLength: 1, maxLength: 1000 });
 export const PageSize = Type.Integer({ minimum: 1, maximum: 1000, default: 50 });
 export const PageToken = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' });
 
+/** A fleet's selector entries and its concurrency (the fleet routes and the CLI check the same bounds). */
+export const SelectorTag = Type.String({ minLength: 1, maxLength: 50 });
+export const RegionId = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9-]+$' });
+export const FleetConcurrency = Type.Integer({ minimum: 1, maximum: 1000, default: 5 });
+
 const NamespaceName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
 
 /** The per-cluster options of ClusterRotationInput, as a single rotation and a fleet take them. */

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startRotation } from '../client/index.js';
 import { getFleetStatus, startFleetRotation } from '../client/index.js';
-import type { FleetClusterOptions, FleetStatus, RotationReport } from '../common/types.js';
+import { FLEET_END_PHASES, type FleetClusterOptions, type FleetStatus, type RotationReport } from '../common/types.js';
 import { startDevServer } from '../dev/devServer.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 
@@ -72,7 +72,7 @@ async function oneFleet(concurrency: number): Promise<Record<string, number>> {
     let status: FleetStatus | null = null;
     for (;;) {
       status = await getFleetStatus(stack.client, workflowId);
-      if (status && ['Completed', 'CompletedWithFailures', 'Failed', 'Aborted', 'Rejected'].includes(status.phase)) break;
+      if (status && FLEET_END_PHASES.includes(status.phase)) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     const wallMs = performance.now() - t0;

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { getFleetStatus, startFleetRotation } from '../client/index.js';
-import type { FleetClusterOptions } from '../common/types.js';
+import { FLEET_END_PHASES, type FleetClusterOptions } from '../common/types.js';
 import { startDevServer } from '../dev/devServer.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 
@@ -114,7 +114,7 @@ export async function runStatusBench(): Promise<Record<string, number>> {
       api.child.kill('SIGTERM');
     }
     const after = await getFleetStatus(stack.client, workflowId);
-    figures.fleetStillRunningAtEnd = after && !['Completed', 'CompletedWithFailures', 'Failed', 'Aborted'].includes(after.phase) ? 1 : 0;
+    figures.fleetStillRunningAtEnd = after && !FLEET_END_PHASES.includes(after.phase) ? 1 : 0;
     return figures;
   } finally {
     for (const child of apis) if (child.exitCode === null) child.kill('SIGKILL');

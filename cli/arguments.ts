@@ -3,7 +3,7 @@
 // (api/schemas.ts) and label-pattern compiler (common/labelPattern.ts), so the two cannot drift.
 import { InvalidArgumentError } from 'commander';
 import { labelPatternProblem } from '../common/labelPattern.js';
-import { ClusterId, Comment, FleetName, FleetRef, PageSize, PageToken } from '../api/schemas.js';
+import { ClusterId, Comment, FleetConcurrency, FleetName, FleetRef, PageSize, PageToken, RegionId, SelectorTag } from '../api/schemas.js';
 
 /** A bound the API's schema declares; a schema that stops declaring it fails loudly here, not silently. */
 function declared<T>(schema: object, key: string): T {
@@ -14,14 +14,17 @@ function declared<T>(schema: object, key: string): T {
 
 const MAX_CLUSTER_ID = declared<number>(ClusterId, 'maximum');
 const FLEET_NAME = new RegExp(declared<string>(FleetName, 'pattern'));
+const MAX_FLEET_NAME = declared<number>(FleetName, 'maxLength');
 const FLEET_REF = new RegExp(declared<string>(FleetRef, 'pattern'));
+const MAX_FLEET_REF = declared<number>(FleetRef, 'maxLength');
 const MAX_COMMENT = declared<number>(Comment, 'maxLength');
 const MAX_PAGE_SIZE = declared<number>(PageSize, 'maximum');
 const PAGE_TOKEN = new RegExp(declared<string>(PageToken, 'pattern'));
-/** The API's bounds on a fleet's concurrency and selector entries (api/routes/fleets.ts). */
-const MAX_CONCURRENCY = 1000;
-const MAX_SELECTOR_TEXT = 50;
-const REGION = /^[a-z0-9-]+$/;
+const MAX_PAGE_TOKEN = declared<number>(PageToken, 'maxLength');
+const MAX_CONCURRENCY = declared<number>(FleetConcurrency, 'maximum');
+const MAX_SELECTOR_TEXT = declared<number>(SelectorTag, 'maxLength');
+const MAX_REGION = declared<number>(RegionId, 'maxLength');
+const REGION = new RegExp(declared<string>(RegionId, 'pattern'));
 
 export function clusterId(value: string): number {
   if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > MAX_CLUSTER_ID) {
@@ -48,7 +51,7 @@ export function pageSize(value: string): number {
 }
 
 export function pageToken(value: string): string {
-  if (value.length > 4096 || !PAGE_TOKEN.test(value)) throw new InvalidArgumentError('not a page token from a previous page.');
+  if (value.length > MAX_PAGE_TOKEN || !PAGE_TOKEN.test(value)) throw new InvalidArgumentError('not a page token from a previous page.');
   return value;
 }
 
@@ -60,15 +63,15 @@ export function errorBudget(value: string): { count: number } | { percent: numbe
 }
 
 export function fleetName(value: string): string {
-  if (value.length > 63 || !FLEET_NAME.test(value)) {
-    throw new InvalidArgumentError('lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit.');
+  if (value.length > MAX_FLEET_NAME || !FLEET_NAME.test(value)) {
+    throw new InvalidArgumentError(`lowercase letters, digits and "-", at most ${MAX_FLEET_NAME}, starting and ending with a letter or digit.`);
   }
   return value;
 }
 
 /** A fleet by name or by a scheduled run's workflow id (which carries a time suffix). */
 export function fleetRef(value: string): string {
-  if (value.length > 200 || !FLEET_REF.test(value)) throw new InvalidArgumentError('not a fleet name or fleet workflow id.');
+  if (value.length > MAX_FLEET_REF || !FLEET_REF.test(value)) throw new InvalidArgumentError('not a fleet name or fleet workflow id.');
   return value;
 }
 
@@ -95,6 +98,6 @@ export function tag(value: string): string {
 }
 
 export function region(value: string): string {
-  if (value.length > MAX_SELECTOR_TEXT || !REGION.test(value)) throw new InvalidArgumentError('a region id such as us-iad.');
+  if (value.length > MAX_REGION || !REGION.test(value)) throw new InvalidArgumentError('a region id such as us-iad.');
   return value;
 }

@@ -5,10 +5,11 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { FleetView, RotationView } from '../client/views.js';
 import { TERMINAL_PHASES } from '../common/names.js';
+import { FLEET_END_PHASES } from '../common/types.js';
 import { ApiRequestError, CliError, type ApiClient } from './http.js';
 
 const ROTATION_ENDED = new Set<string>(TERMINAL_PHASES);
-const FLEET_ENDED = new Set(['Completed', 'CompletedWithFailures', 'Rejected', 'Aborted', 'Failed']);
+const FLEET_ENDED = new Set<string>(FLEET_END_PHASES);
 /** A watch outlives a restart of the API or a network blip; this many failed reads in a row end it. */
 const MAX_FAILED_READS = 5;
 

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { FleetCarriedState, FleetRotationInput, FleetStatus } from '../common/types.js';
 import { fleetStatusQuery } from '../workflows/definitions.js';
 import { fleetWorkflowIdOf, startFleetRotation } from './fleets.js';
-import { payloadDecoder } from './resume.js';
+import { startInputOf } from './resume.js';
 import { answerInTime } from './runs.js';
 import type { StartedRun } from './views.js';
 
@@ -54,9 +54,7 @@ export async function resumeFleetRotation(
   // a closed run answers a Query through a worker that replays it
   const status = await answerInTime(client, () => handle.query(fleetStatusQuery));
   if (!status) throw new FleetNotResumableError(`fleet rotation ${workflowId}: no worker answered for its last state; try again`);
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const input = await payloadDecoder(client)<FleetRotationInput>(started?.input?.payloads);
+  const input = await startInputOf<FleetRotationInput>(client, await handle.fetchHistory(), `run ${runId} of ${workflowId}`);
   return startFleetRotation(client, { ...input, carried: carriedFromStatus(status, opts.resumedBy, new Date().toISOString()) }, {
     workflowId, ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
   });

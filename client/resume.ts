@@ -2,6 +2,7 @@
 // destructive the old run finished. What the old run got done is read from its history.
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { MEMO_KEYS, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
 import type {
   Approval, AwaitKubeconfigResult, ClusterRotationWorkflowInput, ClusterSnapshot, DeleteTokensResult, RecycleResult,
@@ -55,10 +56,7 @@ export async function readProgress(
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const decode = payloadDecoder(client);
-
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  if (!started) throw new RotationNotResumableError(`run ${runId} of ${workflowId} has no start event`);
-  const input = await decode<ClusterRotationWorkflowInput>(started.input?.payloads);
+  const input = await startInputOf<ClusterRotationWorkflowInput>(client, history, `run ${runId} of ${workflowId}`);
   const previous = input.resume;
   const resume: ResumeState = {
     previousRunId: runId,
@@ -144,8 +142,15 @@ export async function readProgress(
   }
 }
 
+/** The input a run was started with, from its history's first event. */
+export async function startInputOf<T>(client: Client, history: temporal.api.history.v1.IHistory, run: string): Promise<T> {
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new RotationNotResumableError(`${run} has no start event`);
+  return payloadDecoder(client)<T>(started.input?.payloads);
+}
+
 /** Decodes the first payload with the client's own converter and codecs. */
-export function payloadDecoder(client: Client): <T>(payloads: Payload[] | null | undefined) => Promise<T> {
+function payloadDecoder(client: Client): <T>(payloads: Payload[] | null | undefined) => Promise<T> {
   const { payloadConverter, payloadCodecs } = client.workflow.options.loadedDataConverter;
   return async <T>(payloads: Payload[] | null | undefined): Promise<T> => {
     let decoded = payloads ?? [];

@@ -19,7 +19,7 @@ import { startApiServer, type RunningApi } from '../api/server.js';
 import type { ApiToken } from '../api/auth.js';
 import { createApiLogger } from '../api/logging.js';
 import type { FleetStatusView } from '../client/index.js';
-import type { ApproveInput, FleetStatus, RotationStatus } from '../common/types.js';
+import { FLEET_END_PHASES, type ApproveInput, type FleetStatus, type RotationStatus } from '../common/types.js';
 import { approveSignal } from '../workflows/definitions.js';
 import { APPROVE_INPUT_EXAMPLE, signalCommand } from '../workflows/signalHelp.js';
 import { loadConfig } from '../config/config.js';
@@ -226,7 +226,7 @@ async function follow(asRequester: ApiClient, asApprover: ApiClient, temporal: C
       await approveCanaryBySignal(temporal, status.fleetRotationId, log);
       approved = true;
     }
-    if (['Completed', 'CompletedWithFailures', 'Rejected', 'Aborted', 'Failed'].includes(status.phase)) {
+    if (FLEET_END_PHASES.includes(status.phase)) {
       bars.stop();
       return status;
     }

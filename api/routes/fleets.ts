@@ -8,7 +8,7 @@ import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
 import { fleetWithGatePolicy } from '../gatePolicy.js';
 import { FleetListResponse, FleetViewResponse, StartedRunResponse } from '../responses.js';
-import { ClusterId, FleetName, FleetRef, PageSize, PageToken, RotationOptions } from '../schemas.js';
+import { ClusterId, FleetConcurrency, FleetName, FleetRef, PageSize, PageToken, RegionId, RotationOptions, SelectorTag } from '../schemas.js';
 import { CONTROL_ROUTES, controlRequest } from './controls.js';
 import { assertValidLabelPattern } from '../labelPattern.js';
 import { errorResponses } from './errorResponses.js';
@@ -25,8 +25,8 @@ export const StartFleetBody = Type.Object({
   selector: Type.Object({
     all: Type.Optional(Type.Boolean({ description: 'true: select every cluster of the account (required when no criterion is given)' })),
     clusterIds: Type.Optional(Type.Array(ClusterId, { minItems: 1, maxItems: 10_000, uniqueItems: true })),
-    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { minItems: 1, maxItems: 50 })),
-    regions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9-]+$' }), { minItems: 1, maxItems: 50 })),
+    tags: Type.Optional(Type.Array(SelectorTag, { minItems: 1, maxItems: 50 })),
+    regions: Type.Optional(Type.Array(RegionId, { minItems: 1, maxItems: 50 })),
     labelPattern: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a glob over the whole label (*, ?, [a-c], {a,b}) or /regex/flags (RE2 syntax: no backreferences or lookaround)' })),
   }, { additionalProperties: false, description: 'all given criteria must match; no criteria (with all: true) selects every cluster' }),
   rotation: Type.Optional(RotationOptions),
@@ -34,7 +34,7 @@ export const StartFleetBody = Type.Object({
     canary: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1 })),
     canaryApproval: Type.Optional(Type.Boolean({ default: true })),
   }, { additionalProperties: false })),
-  concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 5 })),
+  concurrency: Type.Optional(FleetConcurrency),
   errorBudget: Type.Optional(Type.Union([
     Type.Object({ count: Type.Integer({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false }),
     Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }) }, { additionalProperties: false }),

@@ -64,6 +64,9 @@ export const FLEET_PHASES = [
 ] as const;
 export type FleetPhase = (typeof FLEET_PHASES)[number];
 
+/** The phases a fleet rotation ends in (its report's phase). */
+export const FLEET_END_PHASES: readonly FleetPhase[] = ['Completed', 'CompletedWithFailures', 'Rejected', 'Aborted', 'Failed'];
+
 export const FLEET_CLUSTER_PHASES = [
   'Pending', 'Running', 'Completed', 'Rejected', 'Cancelled', 'Failed', 'Skipped', 'NotStarted',
 ] as const;

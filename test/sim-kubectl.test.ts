@@ -3,31 +3,15 @@
 // and after the token Secrets are deleted the old kubeconfig is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_ACCOUNT_TOKEN_TYPE } from '../common/names.js';
 import { lkeTokenServiceAccounts } from '../sim/kube/index.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
+import { kubectl, kubectlMissing as missing, type KubectlRun } from './support/kubectl.js';
 import { startTestKube, type TestKube } from './support/simKube.js';
 import { fetchKubeconfig } from './support/simLinode.js';
-
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
-const probe = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
-const missing = probe.error || probe.status !== 0
-  ? `kubectl is not available here (${probe.error?.message ?? probe.stderr.trim()}): the kubectl compatibility tests cannot run`
-  : undefined;
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function kubectl(kubeconfig: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('the guide\'s kubectl commands against the simulator', { skip: missing }, () => {
   let kube: TestKube;
@@ -113,7 +97,7 @@ describe('the guide\'s kubectl commands against the simulator', { skip: missing 
 
     // the apiserver caches token checks, so the old token dies within the cache period (docs/design.md, 'Facts about the real APIs': retry 15 s+)
     const deadline = Date.now() + 15_000;
-    let nodes: Run;
+    let nodes: KubectlRun;
     do {
       nodes = await kubectl(kubeconfig, ['get', 'nodes']);
     } while (nodes.code === 0 && Date.now() < deadline);

@@ -20,6 +20,12 @@ export interface FleetOptions {
   regions?: readonly string[];
   /** user-owned legacy token Secrets each cluster holds in kube-system (sim/kube/userTokens.ts); default 0 */
   userTokenSecrets?: number;
+  /** PodDisruptionBudgets for the app workloads (sim/kube/seed.ts); default true */
+  pdbs?: boolean;
+  /** nodes per cluster, spread over its pools; default 1-3 per pool, chosen by the seed */
+  nodesPerCluster?: number;
+  /** app Deployments per cluster (2 replicas and a budget each); default one per app namespace */
+  workloadsPerCluster?: number;
 }
 
 export const REGIONS = ['us-east', 'us-iad', 'us-ord', 'us-sea', 'eu-west', 'eu-central', 'ap-south', 'ap-northeast', 'ca-central'];
@@ -39,6 +45,10 @@ export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, o
   const regions = options.regions?.length ? options.regions : REGIONS;
   let nextPoolId = 200_000;
   let nextInstanceId = 50_000_000;
+  const { nodesPerCluster } = options;
+  if (nodesPerCluster !== undefined && !(Number.isInteger(nodesPerCluster) && nodesPerCluster >= 1)) {
+    throw new Error(`nodesPerCluster must be a whole number of at least 1, not ${nodesPerCluster}`);
+  }
 
   for (let i = 0; i < options.clusters; i++) {
     const id = firstClusterId + i;
@@ -59,12 +69,17 @@ export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, o
       updated: linodeTimestamp(created),
     };
 
-    const poolCount = 1 + Math.floor(random() * 2);
+    const drawnPools = 1 + Math.floor(random() * 2);
+    // a pool holds at least one node
+    const poolCount = nodesPerCluster === undefined ? drawnPools : Math.min(drawnPools, nodesPerCluster);
     const pools: { pool: LkePool; instanceLabels: string[] }[] = [];
     const kubeNodes: { name: string; providerID: string }[] = [];
     for (let p = 0; p < poolCount; p++) {
       const poolId = nextPoolId++;
-      const count = 1 + Math.floor(random() * 3);
+      const drawnCount = 1 + Math.floor(random() * 3);
+      const count = nodesPerCluster === undefined
+        ? drawnCount
+        : Math.floor(nodesPerCluster / poolCount) + (p < nodesPerCluster % poolCount ? 1 : 0);
       const pool: LkePool = {
         id: poolId,
         type: pick(NODE_TYPES),
@@ -96,6 +111,8 @@ export function generateFleet<K extends KubeClusterHandle>(state: SimState<K>, o
       rolloutStepMs: state.delays.rolloutStepMs,
       tokenControllerMs: state.delays.tokenControllerMs,
       userTokenSecrets: options.userTokenSecrets,
+      pdbs: options.pdbs,
+      workloadsPerCluster: options.workloadsPerCluster,
     };
     state.add({ cluster, pools, seedKube: () => seedKube(kubeSeed) });
   }

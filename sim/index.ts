@@ -48,6 +48,12 @@ export interface SimulatorOptions {
    * them; default 0, so the demo and the tests see only what LKE creates unless they ask
    */
   userTokenSecrets?: number;
+  /** a PodDisruptionBudget (maxUnavailable 1) per app StatefulSet and per app Deployment of 2+ replicas; default true */
+  pdbs?: boolean;
+  /** nodes per cluster, spread over its pools (benches); default 1-3 per pool, chosen by the seed */
+  nodesPerCluster?: number;
+  /** app Deployments per cluster, 2 replicas and a budget each, over the app namespaces (benches); default one per namespace */
+  workloadsPerCluster?: number;
 }
 
 export interface Simulator {
@@ -73,7 +79,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const state = new SimState<KubeCluster>(clock, { ...DEFAULT_DELAYS, ...options.delays }, seededRandom(seed ^ 0x5eed));
   generateFleet(state, {
     clusters: options.clusters ?? 10, seed, appNamespaces: options.appNamespaces, regions: options.regions,
-    userTokenSecrets: options.userTokenSecrets,
+    userTokenSecrets: options.userTokenSecrets, pdbs: options.pdbs, nodesPerCluster: options.nodesPerCluster,
+    workloadsPerCluster: options.workloadsPerCluster,
   },
     (kubeSeed) => KubeCluster.seed(kubeSeed, clock));
 

@@ -5,6 +5,7 @@ import type { KubeCluster } from './cluster.js';
 import { applyPatch } from './patch.js';
 import { nameSuffix } from './random.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
+import { validatePdb } from './disruption.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeApiError, alreadyExists, badRequest, notFound, successStatus, type KubeStatus } from './status.js';
 import { timestamp, type KubeObject, type NewObject } from './store.js';
@@ -82,18 +83,20 @@ export function createObject(cluster: KubeCluster, type: ResourceType, namespace
   object.kind = type.kind;
   const { uid: _uid, resourceVersion: _rv, creationTimestamp: _created, generation: _generation, ...rest } = object.metadata;
   object.metadata = { ...rest, name, ...(namespace !== undefined ? { namespace } : {}) };
-  if (isWorkloadResource(type.name)) {
+  if (type.hasGeneration) {
     object.metadata.generation = 1;
     delete object.status;
   }
   if (type.name === 'secrets') prepareSecret(object as KubeObject);
+  if (type.name === 'poddisruptionbudgets') validatePdb(object as KubeObject);
   if (dryRun) return { ...object, metadata: { ...object.metadata, uid: cluster.store.newUid(), resourceVersion: '', creationTimestamp: timestamp() } } as KubeObject;
 
   const stored = cluster.store.create(type.name, object);
   if (isWorkloadResource(type.name)) cluster.controller.schedule(type.name, namespace!, name);
   if (type.name === 'nodes') cluster.controller.scheduleAll(undefined, 'daemonsets');
   if (type.name === 'pods') cluster.controller.scheduleAll(namespace);
-  return stored;
+  // the disruption controller has filled a new budget's status in meanwhile
+  return cluster.store.get(type.name, namespace, name) ?? stored;
 }
 
 function prepareSecret(secret: KubeObject): void {
@@ -162,17 +165,19 @@ function writeUpdate(cluster: KubeCluster, type: ResourceType, current: KubeObje
     name, ...(namespace !== undefined ? { namespace } : {}),
     uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, resourceVersion: current.metadata.resourceVersion,
   } as KubeObject['metadata'];
-  const workload = isWorkloadResource(type.name);
-  if (workload) {
+  if (type.hasGeneration) {
     const specChanged = JSON.stringify(updated.spec) !== JSON.stringify(current.spec);
     updated.metadata.generation = (current.metadata.generation ?? 1) + (specChanged ? 1 : 0);
   }
   if (type.name === 'secrets') prepareSecret(updated);
+  if (type.name === 'poddisruptionbudgets') validatePdb(updated);
   if (dryRun) return updated;
   const stored = cluster.store.update(type.name, updated);
   if (isWorkloadResource(type.name) && updated.metadata.generation !== current.metadata.generation) {
     cluster.controller.schedule(type.name, namespace!, name);
   }
+  // a cordon or uncordon (spec.unschedulable) changes where pending pods may go
+  if (type.name === 'nodes' && JSON.stringify(updated.spec) !== JSON.stringify(current.spec)) cluster.controller.scheduleAll();
   return cluster.store.get(type.name, namespace, name) ?? stored;
 }
 
@@ -201,7 +206,7 @@ function removeWithCascade(cluster: KubeCluster, type: ResourceType, object: Kub
   const { namespace, name } = object.metadata;
   cluster.store.delete(type.name, namespace, name);
   if (type.name === 'namespaces') {
-    for (const resource of ['pods', 'deployments', 'statefulsets', 'daemonsets', 'secrets', 'serviceaccounts'] as const) {
+    for (const resource of ['pods', 'deployments', 'statefulsets', 'daemonsets', 'secrets', 'serviceaccounts', 'poddisruptionbudgets'] as const) {
       for (const item of cluster.store.list(resource, name)) cluster.store.delete(resource, name, item.metadata.name);
     }
   } else if (type.name === 'nodes') {

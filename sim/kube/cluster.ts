@@ -7,6 +7,7 @@ import { CLUSTER_CA_CRT } from '../tls.js';
 import { RESTARTED_AT_ANNOTATION, SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE } from '../../common/names.js';
 import { ADMIN_SERVICE_ACCOUNT, KUBE_SYSTEM, lkeTokenServiceAccounts } from '../../common/lke.js';
 import type { WorkloadKind } from '../../common/types.js';
+import { DisruptionController } from './disruption.js';
 import { nameSuffix, serviceAccountToken } from './random.js';
 import { patchLevel } from './resources.js';
 import { seedObjects, type KubeSeed } from './seed.js';
@@ -23,6 +24,8 @@ export class KubeCluster {
   readonly store: ObjectStore;
   readonly controller: WorkloadController;
   readonly tokenController: TokenController;
+  /** subscribed to the store: keeps PodDisruptionBudget statuses current for as long as the cluster lives */
+  readonly disruption: DisruptionController;
   /** the admin token last issued, still what the old kubeconfig carries after its Secret is deleted */
   private lastAdminToken = '';
 
@@ -35,6 +38,7 @@ export class KubeCluster {
   ) {
     this.store = new ObjectStore(random);
     this.controller = new WorkloadController({ store: this.store, random, clock, stepMs: delays.rolloutStepMs });
+    this.disruption = new DisruptionController(this.store);
     this.tokenController = new TokenController({
       store: this.store, clock, delayMs: delays.tokenControllerMs, newTokenData: (namespace) => this.tokenData(namespace),
     });

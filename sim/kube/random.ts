@@ -43,3 +43,12 @@ function hashOf(template: unknown): string {
   for (let i = 0; i < 10; i++) out += NAME_ALPHABET[digest[i] % NAME_ALPHABET.length];
   return out;
 }
+
+/**
+ * a uid derived from a key rather than drawn: for objects seeded after the drawn ones (PodDisruptionBudgets),
+ * so adding them leaves every later draw, and so every name and token a seed gave before, as it was
+ */
+export function stableUid(key: string): string {
+  const h = createHash('sha1').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16], 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,10 +1,14 @@
 // What a fresh LKE cluster holds: the system namespaces, kube-system's service accounts with their
 // legacy token Secrets, LKE's kube-system components, the Nodes, and a few app namespaces with a
-// Deployment, a StatefulSet and a DaemonSet each. All chosen by the seed's random().
+// Deployment, a StatefulSet and a DaemonSet each, the replicated ones guarded by PodDisruptionBudgets.
+// All chosen by the seed's random(); what was added later is drawn (or derived) after the rest, so a
+// seed keeps giving the objects it gave before.
 // It knows the cluster only through SeedTarget, so cluster.ts can call it without an import cycle.
-import { lkeTokenServiceAccounts } from '../../common/lke.js';
+import { KUBE_SYSTEM, lkeTokenServiceAccounts } from '../../common/lke.js';
+import { SERVICE_ACCOUNT_NAME_ANNOTATION } from '../../common/names.js';
+import { stableUid } from './random.js';
 import type { KubeObject, ObjectStore } from './store.js';
-import { seedUserTokenSecrets, type UserTokenTarget } from './userTokens.js';
+import { SECRET_REFERENCES, seedUserTokenSecrets, tokenClientPodSpec, type UserTokenTarget } from './userTokens.js';
 import type { WorkloadController, WorkloadResource } from './workloads.js';
 
 export interface KubeSeed {
@@ -19,8 +23,15 @@ export interface KubeSeed {
   rolloutStepMs?: number;
   /** simulated time until the token controller fills a new token Secret; default DEFAULT_DELAYS' (sim/state.ts) */
   tokenControllerMs?: number;
-  /** user-owned legacy token Secrets in kube-system (userTokens.ts); default 0 */
+  /**
+   * user-owned legacy token Secrets in kube-system (userTokens.ts), each with a `<serviceaccount>-client`
+   * Deployment whose pods reference it; default 0
+   */
   userTokenSecrets?: number;
+  /** a PodDisruptionBudget (maxUnavailable 1) per app StatefulSet and per app Deployment of 2+ replicas; default true */
+  pdbs?: boolean;
+  /** app Deployments in total (2 replicas each, spread over the app namespaces, each with a budget); default one per namespace */
+  workloadsPerCluster?: number;
 }
 
 /** What seeding needs from a KubeCluster. */
@@ -38,7 +49,15 @@ const DEPLOYMENT_NAMES = ['frontend', 'api', 'worker', 'gateway', 'checkout', 'r
 const STATEFULSET_NAMES = ['postgres', 'redis', 'kafka', 'elasticsearch', 'rabbitmq', 'mongodb'];
 const DAEMONSET_NAMES = ['fluent-bit', 'node-exporter', 'log-agent', 'falco'];
 
-interface WorkloadPlan { resource: WorkloadResource; name: string; replicas: number; image: string; labelKey?: string }
+interface WorkloadPlan {
+  resource: WorkloadResource; name: string; replicas: number; image: string; labelKey?: string;
+  /** the pod template's spec, when more than the one container */
+  podSpec?: Record<string, unknown>;
+  serviceAccountName?: string;
+}
+
+/** LKE's components that run as the 1.26+ token service accounts, when the cluster has them */
+const COMPONENT_ACCOUNTS: Record<string, string> = { 'csi-linode-controller': 'csi-controller-user', 'konnectivity-agent': 'konnectivity-agent-user' };
 
 /** LKE's kube-system components (control-plane pieces run outside the cluster) */
 const KUBE_SYSTEM_WORKLOADS: WorkloadPlan[] = [
@@ -74,20 +93,55 @@ export function seedObjects(cluster: SeedTarget, seed: KubeSeed): void {
   }
   for (const node of seed.nodes) cluster.addNode(node, true);
 
+  const accounts = new Set(lkeTokenServiceAccounts(seed.k8sVersion));
   for (const plan of KUBE_SYSTEM_WORKLOADS) {
     const image = plan.name === 'kube-proxy' ? `${plan.image}:${cluster.kubeletVersion}` : plan.image;
-    createWorkload(cluster, 'kube-system', { ...plan, image });
+    const account = COMPONENT_ACCOUNTS[plan.name];
+    createWorkload(cluster, KUBE_SYSTEM, { ...plan, image, ...(account && accounts.has(account) ? { serviceAccountName: account } : {}) });
   }
+  const guarded: KubeObject[] = [];
   for (const namespace of apps) {
     const replicas = () => 1 + Math.floor(random() * 3);
-    createWorkload(cluster, namespace, { resource: 'deployments', name: pick(DEPLOYMENT_NAMES), replicas: replicas(), image: 'nginx:1.27' });
-    createWorkload(cluster, namespace, { resource: 'statefulsets', name: pick(STATEFULSET_NAMES), replicas: replicas(), image: 'postgres:16' });
+    const name = pick(DEPLOYMENT_NAMES);
+    const deploymentReplicas = replicas();
+    if (seed.workloadsPerCluster === undefined) {
+      const deployment = createWorkload(cluster, namespace, { resource: 'deployments', name, replicas: deploymentReplicas, image: 'nginx:1.27' });
+      if (deploymentReplicas >= 2) guarded.push(deployment);
+    }
+    guarded.push(createWorkload(cluster, namespace, { resource: 'statefulsets', name: pick(STATEFULSET_NAMES), replicas: replicas(), image: 'postgres:16' }));
     createWorkload(cluster, namespace, { resource: 'daemonsets', name: pick(DAEMONSET_NAMES), replicas: 1, image: 'fluent/fluent-bit:3.1' });
   }
+  // a bench's many small Deployments, round-robin over the app namespaces
+  for (let i = 0; i < (seed.workloadsPerCluster ?? 0) && apps.length > 0; i++) {
+    const name = `svc-${String(i + 1).padStart(3, '0')}`;
+    guarded.push(createWorkload(cluster, apps[i % apps.length], { resource: 'deployments', name, replicas: 2, image: 'nginx:1.27' }));
+  }
   // drawn last, so a seed gives the same LKE objects with or without them
-  if (seed.userTokenSecrets) seedUserTokenSecrets(cluster, seed.userTokenSecrets, random);
+  if (seed.userTokenSecrets) {
+    const secrets = seedUserTokenSecrets(cluster, seed.userTokenSecrets, random);
+    secrets.forEach((secret, i) => {
+      const account = secret.metadata.annotations![SERVICE_ACCOUNT_NAME_ANNOTATION];
+      const name = `${account}-client`;
+      createWorkload(cluster, KUBE_SYSTEM, {
+        resource: 'deployments', name, replicas: 1, image: 'bitnami/kubectl:1.31',
+        podSpec: tokenClientPodSpec({ name, image: 'bitnami/kubectl:1.31' }, secret.metadata.name, SECRET_REFERENCES[i % SECRET_REFERENCES.length]),
+      });
+    });
+  }
+  // uids derived, not drawn: budgets take nothing from random()
+  if (seed.pdbs ?? true) for (const workload of guarded) createBudget(cluster, seed.clusterId, workload);
   // addNode scheduled DaemonSet reconciliation; everything was settled directly instead
   cluster.controller.stop();
+}
+
+function createBudget(cluster: SeedTarget, clusterId: number, workload: KubeObject): void {
+  const { name, namespace, labels } = workload.metadata;
+  cluster.store.create('poddisruptionbudgets', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: `${name}-pdb`, namespace, uid: stableUid(`${clusterId}/${namespace}/${name}-pdb`), generation: 1, labels: { ...labels } },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { ...labels } } },
+  });
 }
 
 function createServiceAccount(cluster: SeedTarget, namespace: string, name: string): void {
@@ -98,7 +152,11 @@ function createWorkload(cluster: SeedTarget, namespace: string, plan: WorkloadPl
   const labels = { [plan.labelKey ?? 'app.kubernetes.io/name']: plan.name };
   const template = {
     metadata: { labels },
-    spec: { containers: [{ name: plan.name, image: plan.image, resources: {} }], restartPolicy: 'Always', terminationGracePeriodSeconds: 30 },
+    spec: {
+      ...(plan.podSpec ?? { containers: [{ name: plan.name, image: plan.image, resources: {} }] }),
+      ...(plan.serviceAccountName ? { serviceAccountName: plan.serviceAccountName } : {}),
+      restartPolicy: 'Always', terminationGracePeriodSeconds: 30,
+    },
   };
   const strategy = plan.resource === 'deployments'
     ? { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 }

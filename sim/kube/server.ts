@@ -17,10 +17,8 @@ import {
 } from './api.js';
 import { SELF_SUBJECT_REVIEW_PATH, TokenAuthenticator, selfSubjectReview } from './authn.js';
 import type { KubeCluster } from './cluster.js';
-import {
-  API_GROUP_LIST, API_VERSIONS, APPS_GROUP_DOC, APPS_V1_RESOURCES, CORE_V1_RESOURCES, apiVersionOf, resourceType,
-  versionInfo, type ResourceType,
-} from './resources.js';
+import { evictPod } from './eviction.js';
+import { apiVersionOf, discoveryDocument, resourceType, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeApiError, failureStatus } from './status.js';
 import type { ChangeListener, KubeObject } from './store.js';
@@ -244,9 +242,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 interface ResourcePath { type: ResourceType; namespace?: string; name?: string; subresource?: string }
 
-/** /api/v1/..., /apis/apps/v1/... onto a resource, namespace, name and subresource */
+/** /api/v1/..., /apis/apps/v1/..., /apis/policy/v1/... onto a resource, namespace, name and subresource */
 function parseResourcePath(path: string): ResourcePath | undefined {
-  const match = /^\/(?:api\/v1|apis\/(apps)\/v1)\/(.+)$/.exec(path);
+  const match = /^\/(?:api\/v1|apis\/(apps|policy)\/v1)\/(.+)$/.exec(path);
   if (!match) return undefined;
   const group = match[1] ?? '';
   const segments = match[2].split('/').filter(Boolean).map(decodeURIComponent);
@@ -272,7 +270,7 @@ function parseJson(text: string, kind: string): unknown {
 
 function route(cluster: KubeCluster, method: string, path: string, query: URLSearchParams, body: string,
   headers: IncomingMessage['headers']): Reply | 'watch' {
-  const discovery = discoveryDocument(cluster, path);
+  const discovery = discoveryDocument(cluster.k8sVersion, path);
   if (discovery !== undefined) {
     if (method !== 'GET') throw new KubeApiError(405, `the server does not allow this method on the requested resource`, 'MethodNotAllowed');
     return { status: 200, body: discovery };
@@ -280,11 +278,16 @@ function route(cluster: KubeCluster, method: string, path: string, query: URLSea
   const target = parseResourcePath(path);
   if (!target) throw new KubeApiError(404, 'the server could not find the requested resource', 'NotFound');
   const { type, namespace, name, subresource } = target;
-  if (subresource !== undefined && subresource !== 'status') {
+  const eviction = type.name === 'pods' && subresource === 'eviction' && name !== undefined;
+  if (subresource !== undefined && subresource !== 'status' && !eviction) {
     throw new KubeApiError(404, 'the server could not find the requested resource', 'NotFound');
   }
   const dryRun = query.get('dryRun') === 'All';
   if (query.get('dryRun') !== null && !dryRun) throw new KubeApiError(400, `unsupported dry run option: ${query.get('dryRun')}`, 'BadRequest');
+  if (eviction) {
+    if (method !== 'POST') throw new KubeApiError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+    return evictPod(cluster, namespace!, name, parseJson(body, 'Eviction'), dryRun);
+  }
   const wantsTable = /as=Table/.test(headers.accept ?? '');
   const listQuery = (): ListQuery => ({
     namespace,
@@ -373,16 +376,4 @@ function listBody(type: ResourceType, list: ListResult) {
     },
     items: list.items,
   };
-}
-
-function discoveryDocument(cluster: KubeCluster, path: string): unknown {
-  switch (path.replace(/\/+$/, '') || '/') {
-    case '/version': return versionInfo(cluster.k8sVersion);
-    case '/api': return API_VERSIONS;
-    case '/apis': return API_GROUP_LIST;
-    case '/api/v1': return CORE_V1_RESOURCES;
-    case '/apis/apps': return APPS_GROUP_DOC;
-    case '/apis/apps/v1': return APPS_V1_RESOURCES;
-    default: return undefined;
-  }
 }

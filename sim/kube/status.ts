@@ -6,7 +6,8 @@ export type StatusReason =
   | 'Invalid' | 'MethodNotAllowed' | 'NotAcceptable' | 'UnsupportedMediaType' | 'TooManyRequests'
   | 'InternalError' | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge' | 'Unknown';
 
-export interface StatusDetails { name?: string; group?: string; kind?: string; uid?: string }
+export interface StatusCause { reason?: string; message?: string; field?: string }
+export interface StatusDetails { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number }
 
 export interface KubeStatus {
   kind: 'Status';

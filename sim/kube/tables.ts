@@ -20,7 +20,8 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: Cells }> = {
     columns: [nameColumn, column('Status'), column('Roles'), ageColumn, column('Version')],
     cells: (o) => [
       o.metadata.name,
-      statusOf(o).conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Ready' : 'NotReady',
+      (statusOf(o).conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 'Ready' : 'NotReady')
+        + ((o.spec as { unschedulable?: boolean } | undefined)?.unschedulable ? ',SchedulingDisabled' : ''),
       '<none>', age(o), String((statusOf(o).nodeInfo as { kubeletVersion?: string } | undefined)?.kubeletVersion ?? ''),
     ],
   },
@@ -57,6 +58,13 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: Cells }> = {
   namespaces: {
     columns: [nameColumn, column('Status'), ageColumn],
     cells: (o) => [o.metadata.name, String(statusOf(o).phase ?? 'Active'), age(o)],
+  },
+  poddisruptionbudgets: {
+    columns: [nameColumn, column('Min Available'), column('Max Unavailable'), column('Allowed Disruptions', 'integer'), ageColumn],
+    cells: (o) => {
+      const spec = (o.spec ?? {}) as { minAvailable?: number | string; maxUnavailable?: number | string };
+      return [o.metadata.name, String(spec.minAvailable ?? 'N/A'), String(spec.maxUnavailable ?? 'N/A'), num(statusOf(o).disruptionsAllowed), age(o)];
+    },
   },
   serviceaccounts: {
     columns: [nameColumn, column('Secrets', 'integer'), ageColumn],

@@ -38,3 +38,25 @@ export function seedUserTokenSecrets(target: UserTokenTarget, count: number, ran
     });
   });
 }
+
+/** the four ways a pod references a Secret by name; a rotation that recreates the Secret must find each */
+export type SecretReference = 'secretVolume' | 'projectedVolume' | 'envSecretKeyRef' | 'envFromSecretRef';
+export const SECRET_REFERENCES: readonly SecretReference[] = ['secretVolume', 'projectedVolume', 'envSecretKeyRef', 'envFromSecretRef'];
+
+/**
+ * The pod spec of `<serviceaccount>-client`, a Deployment that uses a user's token Secret the way CI
+ * runners and agents do: mounted as a volume (plain or projected) or read into the environment.
+ */
+export function tokenClientPodSpec(container: { name: string; image: string }, secretName: string, way: SecretReference): Record<string, unknown> {
+  const mount = { volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/token', readOnly: true }] };
+  switch (way) {
+    case 'secretVolume':
+      return { containers: [{ ...container, ...mount }], volumes: [{ name: 'token', secret: { secretName } }] };
+    case 'projectedVolume':
+      return { containers: [{ ...container, ...mount }], volumes: [{ name: 'token', projected: { sources: [{ secret: { name: secretName } }] } }] };
+    case 'envSecretKeyRef':
+      return { containers: [{ ...container, env: [{ name: 'KUBE_TOKEN', valueFrom: { secretKeyRef: { name: secretName, key: 'token' } } }] }] };
+    case 'envFromSecretRef':
+      return { containers: [{ ...container, envFrom: [{ secretRef: { name: secretName } }] }] };
+  }
+}

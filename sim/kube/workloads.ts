@@ -179,9 +179,10 @@ export class WorkloadController {
       // RollingUpdate goes from the highest ordinal down, deleting and recreating under the same name
       const old = byOrdinal.find((pod) => !isCurrent(pod));
       if (!old) return false;
+      // the scheduler may put it back where it was, unless that node has been cordoned since
       const nodeName = (old.spec as { nodeName?: string }).nodeName;
       remove(old);
-      create(old.metadata.name, nodeName);
+      create(old.metadata.name, nodeName !== undefined && this.schedulableNodeNames().has(nodeName) ? nodeName : undefined);
       return true;
     }
 
@@ -201,10 +202,21 @@ export class WorkloadController {
     return true;
   }
 
-  /** the scheduler places pods on Ready nodes only (NotReady nodes carry the not-ready taint) */
+  /**
+   * the scheduler places pods on Ready nodes only (NotReady nodes carry the not-ready taint), and not on
+   * cordoned ones (spec.unschedulable); DaemonSet pods tolerate both and never come through here
+   */
   private pickNode(): string | undefined {
-    const nodes = [...this.readyNodeNames()].sort();
+    const nodes = [...this.schedulableNodeNames()].sort();
     return nodes.length ? nodes[Math.floor(this.ctx.random() * nodes.length)] : undefined;
+  }
+
+  private schedulableNodeNames(): Set<string> {
+    const names = new Set<string>();
+    for (const node of this.ctx.store.inNamespace('nodes', undefined)) {
+      if (isReady(node) && (node.spec as { unschedulable?: boolean } | undefined)?.unschedulable !== true) names.add(node.metadata.name);
+    }
+    return names;
   }
 
   private readyNodeNames(): Set<string> {

@@ -33,6 +33,9 @@ export interface TestKubeOptions {
   tokenCacheMs?: number;
   rolloutStepMs?: number;
   appNamespaces?: number;
+  userTokenSecrets?: number;
+  pdbs?: boolean;
+  workloadsPerCluster?: number;
 }
 
 export async function startTestKube(options: TestKubeOptions = {}): Promise<TestKube> {
@@ -50,6 +53,7 @@ export async function startTestKube(options: TestKubeOptions = {}): Promise<Test
       k8sVersion: typeof options.k8sVersion === 'function' ? options.k8sVersion(clusterId) : options.k8sVersion ?? '1.31',
       nodes, random: seededRandom(clusterId),
       appNamespaces: options.appNamespaces ?? 2, rolloutStepMs: options.rolloutStepMs,
+      userTokenSecrets: options.userTokenSecrets, pdbs: options.pdbs, workloadsPerCluster: options.workloadsPerCluster,
     }, clock));
   }
   const server = await startKubeServer({

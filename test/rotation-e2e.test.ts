@@ -178,7 +178,8 @@ describe('clusterRotation against the simulator', () => {
     assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1, 'one regenerate');
     assert.equal(mutations(clusterId, 'DELETE', /\/secrets\//), oldSecrets.length, 'one delete per token Secret');
     assert.equal(mutations(clusterId, 'POST', /\/recycle$/), oldInstances.length, 'one recycle per node');
-    assert.equal(mutations(clusterId, 'PATCH', /./), workloads.length, 'one restart patch per workload');
+    assert.equal(mutations(clusterId, 'PATCH', /\/apis\/apps\/v1\//), workloads.length, 'one restart patch per workload');
+    assert.equal(mutations(clusterId, 'PATCH', /\/api\/v1\/nodes\//), oldInstances.length, 'each node cordoned once, before its recycle');
   });
 
   test('reject at the gate: nothing changes', async () => {

@@ -177,6 +177,15 @@ function kubeStatus(body: unknown): KubeStatusLike | null {
   return null;
 }
 
+/** The message of a client-node ApiException's Status body and its causes' messages (bounded), for a human. */
+export function kubeStatusMessage(err: unknown): string | null {
+  const body = kubeStatus((err as { body?: unknown } | null)?.body) as (KubeStatusLike & { details?: { causes?: { message?: unknown }[] } }) | null;
+  if (!body) return null;
+  const causes = (body.details?.causes ?? []).map((c) => shortReason(c.message)).filter((m): m is string => !!m);
+  const message = shortReason(body.message);
+  return [message, ...causes].filter(Boolean).join(': ') || null;
+}
+
 /** The HTTP status of a client-node ApiException, or null for anything else. */
 export function kubeStatusCode(err: unknown): number | null {
   const code = (err as { code?: unknown } | null)?.code;

@@ -103,6 +103,14 @@ export interface StatefulSetState extends WorkloadStateBase {
   kind: 'StatefulSet';
   updateStrategy: 'RollingUpdate' | 'OnDelete';
   partition: number;
+  /**
+   * spec.updateStrategy.rollingUpdate is set: kubectl then judges by updatedReplicas against the
+   * partition; without it, by currentRevision == updateRevision (absent: judged by updatedReplicas)
+   */
+  partitioned?: boolean;
+  /** status.currentRevision and status.updateRevision: a rollout without a partition is done when they agree */
+  currentRevision?: string | null;
+  updateRevision?: string | null;
   specReplicas: number;
   readyReplicas: number;
   updatedReplicas: number;
@@ -118,6 +126,44 @@ export interface DaemonSetState extends WorkloadStateBase {
 
 export type WorkloadState = DeploymentState | StatefulSetState | DaemonSetState;
 
+/** A pod as `kubectl drain` sorts it. */
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  /** kind of the controller ownerReference (ReplicaSet, StatefulSet, DaemonSet, Job...), null when none */
+  controllerKind: string | null;
+  /** a static pod's mirror (annotation kubernetes.io/config.mirror): the kubelet owns it, eviction cannot move it */
+  mirror: boolean;
+  /** Succeeded or Failed: nothing runs, so its eviction disrupts nothing */
+  finished: boolean;
+  /** has a deletionTimestamp: already going, not evicted again */
+  terminating: boolean;
+}
+
+/** A PodDisruptionBudget as the drain needs it (policy/v1). */
+export interface DisruptionBudgetInfo {
+  namespace: string;
+  name: string;
+  /** spec.selector.matchLabels; null when the selector has none (or uses expressions: matched conservatively) */
+  matchLabels: Record<string, string> | null;
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+}
+
+/** An eviction's answer: 'blocked' is the apiserver's 429 TooManyRequests (a budget allows no disruption now). */
+export type EvictOutcome = { outcome: 'evicted' } | { outcome: 'gone' } | { outcome: 'blocked'; message: string };
+
+/** How a workload's pod template may use a Secret: what restart scope 'affected' reads. */
+export interface PodTemplateUse {
+  ref: WorkloadRef;
+  serviceAccountName: string | null;
+  /** every Secret the template names, and how: "secret volume", "projected volume", "env", "envFrom" */
+  secretRefs: { name: string; via: string }[];
+}
+
 export interface KubePort {
   /** Secrets of type kubernetes.io/service-account-token in the namespace */
   listTokenSecrets(namespace: string): Promise<TokenSecretInfo[]>;
@@ -132,6 +178,15 @@ export interface KubePort {
   /** strategic merge patch of spec.template.metadata.annotations[kubectl.kubernetes.io/restartedAt] */
   patchRestartedAt(ref: WorkloadRef, restartedAt: string): Promise<void>;
   checkAccess(): Promise<AccessCheck>;
+  /** the workloads of a namespace with the Secrets and service account their pod templates use */
+  listPodTemplates(namespace: string): Promise<PodTemplateUse[]>;
+  /** sets spec.unschedulable (kubectl cordon); cordoning twice is fine */
+  cordonNode(name: string): Promise<void>;
+  /** every pod bound to the node (field selector spec.nodeName) */
+  listPodsOnNode(name: string): Promise<PodInfo[]>;
+  /** POST pods/<name>/eviction (policy/v1); 404 -> gone, 429 -> blocked */
+  evictPod(namespace: string, name: string): Promise<EvictOutcome>;
+  listDisruptionBudgets(): Promise<DisruptionBudgetInfo[]>;
 }
 
 export type KubePortFactory = (kubeconfigYaml: string) => KubePort;

@@ -31,6 +31,13 @@ export function rolloutStatus(w: WorkloadState): RolloutStatus {
       if (w.readyReplicas < w.specReplicas) {
         return { state: 'progressing', message: `${id}: ${w.readyReplicas} of ${w.specReplicas} ready` };
       }
+      if (w.partitioned === false) {
+        // no rollingUpdate block: kubectl waits until every pod is at the update revision
+        if (w.currentRevision !== w.updateRevision) {
+          return { state: 'progressing', message: `${id}: waiting for the rolling update to complete (revision ${w.currentRevision ?? 'none'} -> ${w.updateRevision ?? 'none'})` };
+        }
+        return { state: 'done' };
+      }
       if (w.updatedReplicas < w.specReplicas - w.partition) {
         return { state: 'progressing', message: `${id}: ${w.updatedReplicas} of ${w.specReplicas - w.partition} updated` };
       }

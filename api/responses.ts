@@ -48,6 +48,11 @@ const TokenSecretRef = Type.Object({
 });
 const WorkloadRef = Type.Object({
   kind: Type.Enum(['Deployment', 'StatefulSet', 'DaemonSet']), namespace: Type.String(), name: Type.String(),
+  uses: Type.Optional(Type.Array(Type.String(), { description: "restart scope 'affected': how the pod template uses a deleted token Secret" })),
+});
+const NodeDrainPreview = Type.Object({
+  nodeId: Type.String(), nodeName: Nullable(Type.String()), evict: Type.Array(Type.String()), unmanaged: Type.Array(Type.String()),
+  blockingBudgets: Type.Array(Type.String(), { description: 'PodDisruptionBudgets over these pods that allow no disruption now' }),
 });
 const PoolNodeRef = Type.Object({
   poolId: Type.Integer(), nodeId: Type.String(), instanceId: Nullable(Type.Integer()),
@@ -76,6 +81,7 @@ export const RotationStatusSchema = Type.Object({
     recreateSecrets: Type.Optional(Type.Array(TokenSecretRef)),
     restartWorkloads: Type.Array(WorkloadRef),
     recycleNodes: Type.Array(PoolNodeRef),
+    drain: Type.Optional(Type.Array(NodeDrainPreview, { description: 'per node, what its drain will evict and what holds it (before the recycle gate)' })),
     gates: Type.Object({ beforeDelete: Type.Boolean(), beforeRecycle: Type.Boolean() }),
     rollForward: Type.Optional(Type.String()),
   })),
@@ -88,6 +94,7 @@ export const RotationStatusSchema = Type.Object({
   lastError: Nullable(Type.Object({
     step: Step, message: Type.String(), type: Type.String(), at: Type.String(),
     tokenSecrets: Type.Optional(Type.Array(Type.Object({ name: Type.String(), owner: TokenSecretOwner }))),
+    item: Type.Optional(Type.String({ description: 'the workload or node a batched step is Blocked on: skip leaves out that one' })),
   })),
   approvals: Type.Array(Type.Object({
     gate: Gate, by: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(),

@@ -38,12 +38,22 @@ export const RotationOptions = Type.Object({
   }, { additionalProperties: false })),
   restart: Type.Optional(Type.Object({
     scope: Type.Union([
-      Type.Enum(['none', 'kube-system', 'all']),
+      Type.Enum(['none', 'affected', 'kube-system', 'all'], {
+        description: "'affected' (the default when restart is absent): the workloads whose pod templates use a deleted token Secret",
+      }),
       Type.Object({ namespaces: Type.Array(NamespaceName, { minItems: 1, maxItems: 100, uniqueItems: true }) },
         { additionalProperties: false }),
     ]),
+    maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'workloads restarting at once; default 1' })),
+    pauseBetweenMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'a pause after each workload; default 0' })),
   }, { additionalProperties: false })),
-  recycle: Type.Optional(Type.Object({ mode: Type.Enum(['none', 'rolling']) }, { additionalProperties: false })),
+  recycle: Type.Optional(Type.Object({
+    mode: Type.Enum(['none', 'rolling']),
+    drainTimeoutMs: Type.Optional(Type.Integer({
+      minimum: 10_000, maximum: 24 * 3_600_000, description: "how long a node's drain may take before the rotation is Blocked on it; default 10 min",
+    })),
+    evictUnmanagedPods: Type.Optional(Type.Boolean({ description: 'evict pods no controller recreates (kubectl drain --force); default false' })),
+  }, { additionalProperties: false })),
   dryRun: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 

@@ -32,12 +32,18 @@ const VERB_HELP: Record<Verb, string> = {
 };
 const NEEDS_REASON = new Set<Verb>(['reject', 'abort']);
 
-function rotationOptions(opts: { restart?: string; recycle?: boolean; dryRun?: boolean }) {
-  return {
-    ...(opts.restart ? { restart: { scope: opts.restart } } : {}),
-    ...(opts.recycle ? { recycle: { mode: 'rolling' } } : {}),
-    ...(opts.dryRun ? { dryRun: true } : {}),
-  };
+interface RotationFlags {
+  restart?: string; restartConcurrency?: number; recycle?: boolean; drainTimeout?: number; evictUnmanaged?: boolean; dryRun?: boolean;
+}
+
+function rotationOptions(opts: RotationFlags) {
+  const restart = opts.restart || opts.restartConcurrency
+    ? { restart: { scope: opts.restart ?? 'affected', ...(opts.restartConcurrency ? { maxConcurrent: opts.restartConcurrency } : {}) } }
+    : {};
+  const recycle = opts.recycle
+    ? { recycle: { mode: 'rolling', ...(opts.drainTimeout ? { drainTimeoutMs: opts.drainTimeout * 1000 } : {}), ...(opts.evictUnmanaged ? { evictUnmanagedPods: true } : {}) } }
+    : {};
+  return { ...restart, ...recycle, ...(opts.dryRun ? { dryRun: true } : {}) };
 }
 
 function controlBody(verb: Verb, opts: { reason?: string; comment?: string; clusters?: number[] }): object {
@@ -102,9 +108,14 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
     const mode = format() === 'json' ? 'json' : io.tty ? 'bar' : 'lines';
     setExitCode(await watch(api(), target, { intervalMs: intervalSeconds * 1000, mode, write: io.out }));
   };
-  const restartOption = (what: string) => new Option('--restart <scope>', what).choices(['none', 'kube-system', 'all']);
+  const restartOption = (what: string) => new Option('--restart <scope>', `${what} (default: affected, those using a rotated token Secret)`)
+    .choices(['none', 'affected', 'kube-system', 'all']);
+  const nodeWorkOptions = (command: Command) => command
+    .option('--restart-concurrency <n>', 'workloads restarting at once (default 1)', positive)
+    .option('--drain-timeout <seconds>', 'how long a node drain may take before the rotation is Blocked (default 600)', positive)
+    .option('--evict-unmanaged', 'let a drain evict pods no controller recreates (kubectl drain --force)');
 
-  program.command('rotate').argument('<clusterId>', 'LKE cluster id', clusterId)
+  nodeWorkOptions(program.command('rotate').argument('<clusterId>', 'LKE cluster id', clusterId))
     .description('start rotating one cluster')
     .addOption(restartOption('restart workloads after the rotation'))
     .option('--recycle', 'recycle the nodes, one at a time')
@@ -162,7 +173,7 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
     });
 
   const fleet = program.command('fleet').description('fleet rotations: many clusters in waves');
-  fleet.command('start')
+  nodeWorkOptions(fleet.command('start'))
     .description('start a fleet rotation over the clusters a selector picks')
     .requiredOption('--name <name>', 'the fleet rotation\'s name (lowercase letters, digits, -)', fleetName)
     .option('--tag <tag>', 'clusters with this tag (repeatable)', repeatable(tag))

@@ -5,7 +5,7 @@ import type { Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { MEMO_KEYS, clusterRotationWorkflowId, type RotationPhase } from '../common/names.js';
 import type {
-  Approval, AwaitKubeconfigResult, ClusterRotationWorkflowInput, ClusterSnapshot, DeleteTokensResult, RecycleResult,
+  Approval, AwaitKubeconfigResult, ClusterRotationWorkflowInput, ClusterSnapshot, DeleteTokensResult, RecycleBatchResult, RecycleResult, RestartBatchResult,
   RestartResult, ResumeState, RotationControlResult, RotationReport, RotationStep, VerifyResult,
 } from '../common/types.js';
 import { startRotation, type StartedRotation } from './rotations.js';
@@ -124,22 +124,31 @@ export async function readProgress(
         return done('verify');
       case 'deliverKubeconfig':
         return done('deliverKubeconfig');
-      case 'restartWorkload': {
-        const r = (await result()) as RestartResult;
-        const same = (x: RestartResult): boolean =>
-          x.workload.kind === r.workload.kind && x.workload.namespace === r.workload.namespace && x.workload.name === r.workload.name;
-        if (!resume.restarted.some(same)) resume.restarted.push(r);
-        return;
-      }
-      case 'recycleNode': {
-        const r = (await result()) as RecycleResult;
-        if (!resume.recycled.some((x) => x.nodeId === r.nodeId)) resume.recycled.push(r);
-        return;
-      }
+      case 'restartWorkload':
+        return addRestarts(resume, [(await result()) as RestartResult]);
+      case 'recycleNode':
+        return addRecycles(resume, [(await result()) as RecycleResult]);
+      // the batches (runs since BATCHED_NODE_WORK): what each finished batch, or interrupted one, did
+      case 'restartWorkloads':
+        return addRestarts(resume, ((await result()) as RestartBatchResult).restarted);
+      case 'recycleNodes':
+        return addRecycles(resume, ((await result()) as RecycleBatchResult).recycled);
       default:
         return;
     }
   }
+}
+
+function addRestarts(resume: ResumeState, results: RestartResult[]): void {
+  for (const r of results) {
+    const same = (x: RestartResult): boolean =>
+      x.workload.kind === r.workload.kind && x.workload.namespace === r.workload.namespace && x.workload.name === r.workload.name;
+    if (!resume.restarted.some(same)) resume.restarted.push(r);
+  }
+}
+
+function addRecycles(resume: ResumeState, results: RecycleResult[]): void {
+  for (const r of results) if (!resume.recycled.some((x) => x.nodeId === r.nodeId)) resume.recycled.push(r);
 }
 
 /** The input a run was started with, from its history's first event. */

@@ -3,7 +3,8 @@
 // token or a kubeconfig: everything here lands in workflow history.
 import type {
   AwaitKubeconfigResult, ClusterSnapshot, DeleteTokensResult, DeliverResult, KubeNodeRef, PoolNodeRef,
-  RecreateTokensResult, RecycleResult, RegenerateResult, RestartResult, RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
+  NodeDrainPreview, RecreateTokensResult, RecycleBatchResult, RecycleResult, RegenerateResult, RestartBatchResult, RestartResult,
+  RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
 } from './types.js';
 
 export interface SnapshotInput { clusterId: number; restartScope: RestartScope }
@@ -69,6 +70,30 @@ export interface RestartWorkloadInput {
 
 export interface RecycleNodeInput { clusterId: number; node: PoolNodeRef }
 
+/** The batched restart: one heartbeating activity for all of a rotation's workloads (history constant in their number). */
+export interface RestartWorkloadsInput {
+  clusterId: number;
+  /** the workloads still to restart (the workflow leaves out those done or skipped) */
+  workloads: WorkloadRef[];
+  restartedAt: string;
+  /** default 1 */
+  maxConcurrent?: number;
+  /** default 0 */
+  pauseBetweenMs?: number;
+}
+
+/** The batched recycle: each node cordoned, drained, recycled and replaced, one at a time, in one activity. */
+export interface RecycleNodesInput {
+  clusterId: number;
+  /** the nodes still to recycle (the workflow leaves out those done or skipped) */
+  nodes: PoolNodeRef[];
+  /** default 10 min */
+  drainTimeoutMs?: number;
+  evictUnmanagedPods?: boolean;
+}
+
+export interface PreviewDrainInput { clusterId: number; nodes: PoolNodeRef[] }
+
 export interface ReleaseKubeconfigsInput { clusterId: number }
 
 export interface ReleaseKubeconfigsResult {
@@ -101,6 +126,20 @@ export interface RotationActivities {
   restartWorkload(input: RestartWorkloadInput): Promise<RestartResult>;
   /** heartbeating: recycles one node and waits for its replacement, skipping one already replaced */
   recycleNode(input: RecycleNodeInput): Promise<RecycleResult>;
+  /**
+   * heartbeating, batched: restarts the workloads up to maxConcurrent at a time, each to rollout done
+   * (a paused Deployment reported and skipped); progress in heartbeat details, so a retry after a
+   * crash restarts nothing twice; a cancel stops it between workloads with what it did
+   */
+  restartWorkloads(input: RestartWorkloadsInput): Promise<RestartBatchResult>;
+  /**
+   * heartbeating, batched: per node, cordon, evict its pods through the Eviction API (honouring
+   * PodDisruptionBudgets), recycle, wait for the replacement Ready; a drain past its timeout fails
+   * DrainTimedOut naming the pods and budgets that hold it (details: {nodeId}); a cancel stops it between nodes
+   */
+  recycleNodes(input: RecycleNodesInput): Promise<RecycleBatchResult>;
+  /** read-only: per node, the pods its drain would evict and the PodDisruptionBudgets that allow no disruption now */
+  previewDrain(input: PreviewDrainInput): Promise<NodeDrainPreview[]>;
   /** the rotation ended: the worker forgets its cached kubeconfigs of the cluster; safe to run twice */
   releaseKubeconfigs(input: ReleaseKubeconfigsInput): Promise<ReleaseKubeconfigsResult>;
 }

@@ -39,6 +39,10 @@ export const FailureType = {
   rolloutNotDone: 'RolloutNotDone',
   recycleNotDone: 'RecycleNotDone',
   deploymentPaused: 'DeploymentPaused',
+  /** a node's drain did not finish in its timeout; the message names the pods and budgets holding it, details [{nodeId}] */
+  drainTimedOut: 'DrainTimedOut',
+  /** a node holds pods no controller would recreate and the plan does not allow evicting them; details [{nodeId}] */
+  unmanagedPods: 'UnmanagedPods',
   rolloutFailed: 'RolloutFailed',
   sinkWriteFailed: 'SinkWriteFailed',
 } as const;
@@ -54,4 +58,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.linodeNotFound, FailureType.linodeUnprocessable,
   FailureType.kubeBadRequest, FailureType.kubeUnauthorized, FailureType.kubeForbidden,
   FailureType.badKubeconfig, FailureType.unsafeKubeconfig, FailureType.deploymentPaused,
+  FailureType.drainTimedOut, FailureType.unmanagedPods,
 ];

@@ -24,7 +24,7 @@ const program = new Command('sim')
   .option('--kube-port <port>', 'Kubernetes API port (default: any free port)', positiveInteger)
   .option('--token <token>', 'Linode API token to accept (default: random)')
   .option('--time-scale <x>', 'real time per simulated time: 0.01 makes a 2-minute wait take 1.2 s', positiveNumber, 1)
-  .option('--rate-limit <perMinute>', 'requests per minute per token (default: off)', positiveInteger)
+  .option('--no-rate-limit', 'do not enforce Linode\'s documented rate limits (1,600 requests per 2 min, 800 per min per endpoint, 100 per min and 10 per s for lists; on by default)')
   .option('--token-cache-ms <ms>', 'simulated ms the Kubernetes API caches a token check (default: 10000, as the apiserver; 0: off)', positiveInteger)
   .option('--user-token-secrets <n>', 'user-owned legacy token Secrets per cluster in kube-system', positiveInteger, 0)
   .option('--stale-kubeconfig-ms <ms>', 'simulated ms GET /kubeconfig keeps serving the old kubeconfig after a regenerate', positiveInteger, 0)
@@ -32,7 +32,7 @@ const program = new Command('sim')
 
 const opts = program.opts<{
   clusters: number; seed: number; port?: number; kubePort?: number; token?: string; timeScale: number;
-  rateLimit?: number; tokenCacheMs?: number; userTokenSecrets: number; staleKubeconfigMs: number;
+  rateLimit: boolean; tokenCacheMs?: number; userTokenSecrets: number; staleKubeconfigMs: number;
 }>();
 
 const sim = await startSimulator({
@@ -42,7 +42,7 @@ const sim = await startSimulator({
   kubePort: opts.kubePort,
   token: opts.token,
   timeScale: opts.timeScale,
-  rateLimit: opts.rateLimit === undefined ? false : { perMinute: opts.rateLimit },
+  rateLimit: opts.rateLimit ? undefined : false,
   tokenCacheMs: opts.tokenCacheMs,
   userTokenSecrets: opts.userTokenSecrets,
   delays: { staleKubeconfigMs: opts.staleKubeconfigMs },
@@ -50,7 +50,7 @@ const sim = await startSimulator({
 
 const first = sim.state.list()[0]?.cluster;
 process.stdout.write([
-  `LKE simulator: ${sim.state.size} clusters (seed ${opts.seed}, time scale ${opts.timeScale})`,
+  `LKE simulator: ${sim.state.size} clusters (seed ${opts.seed}, time scale ${opts.timeScale}, Linode rate limits ${opts.rateLimit ? 'on' : 'off'})`,
   `LINODE_API_URL=${sim.linodeApiUrl}`,
   `LINODE_TOKEN=${sim.linodeToken}`,
   `read-only token: ${sim.readOnlyToken}`,

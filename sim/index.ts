@@ -6,6 +6,7 @@ import { SimClock } from './clock.js';
 import { FaultInjector, seededRandom } from './faults.js';
 import { generateFleet } from './fleet.js';
 import { KubeCluster, startKubeServer } from './kube/index.js';
+import type { RateLimitOverrides } from './linode/rateLimit.js';
 import { startLinodeServer } from './linode/server.js';
 import { DEFAULT_DELAYS, SimState, type SimDelays } from './state.js';
 
@@ -23,8 +24,13 @@ export interface SimulatorOptions {
   token?: string;
   /** a token with read-only scopes; default a random one */
   readOnlyToken?: string;
-  /** off unless configured, so tests and benches are never throttled by surprise */
-  rateLimit?: { perMinute: number } | false;
+  /**
+   * Linode's documented rate limits per token (LINODE_RATE_LIMITS: 1,600 requests per 2 minutes, 800 per
+   * minute per endpoint, 100 per minute and 10 per second for collection GETs), counted in real time;
+   * ON by default, as on the real API. `false` turns them off: a time-scaled world polls at a pace the
+   * real one never does, so such tests and benches say so. An object overrides some of the numbers.
+   */
+  rateLimit?: RateLimitOverrides | false;
   /** simulated durations; see DEFAULT_DELAYS */
   delays?: Partial<SimDelays>;
   /**
@@ -88,7 +94,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   try {
     linode = await startLinodeServer({
       state, faults, audit, kube: { baseUrl: kube.baseUrl, caPem: kube.caPem },
-      token: linodeToken, readOnlyToken, rateLimit: options.rateLimit ?? false, port: options.port,
+      token: linodeToken, readOnlyToken, rateLimit: options.rateLimit, port: options.port,
     });
   } catch (error) {
     state.stop();
@@ -115,3 +121,4 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
 export type { SimDelays } from './state.js';
 export { DEFAULT_DELAYS } from './state.js';
+export { LINODE_RATE_LIMITS, type LinodeRateLimits, type RateLimitOverrides } from './linode/rateLimit.js';

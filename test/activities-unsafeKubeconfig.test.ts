@@ -66,7 +66,7 @@ describe('unsafe kubeconfigs are refused', () => {
   });
 
   test('live activities: snapshot refuses the kubeconfig the simulator serves, and caches nothing', async () => {
-    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 3 }, async (sim) => {
+    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 3, rateLimit: false }, async (sim) => {
       const dir = await mkdtemp(join(tmpdir(), 'unsafe-kubeconfig-'));
       try {
         const deps = compose({ linode: { apiUrl: sim.linodeApiUrl, token: new Secret(sim.linodeToken) }, kubeconfigDir: dir })

@@ -9,7 +9,7 @@ import { rejection } from './support/failures.js';
 import { linodeFor, kubeconfigOf } from './support/liveAdapters.js';
 
 describe('Kubernetes adapter on @kubernetes/client-node', () => {
-  const sim = useSimulator({ clusters: 3, timeScale: 0.001, seed: 5 });
+  const sim = useSimulator({ clusters: 3, timeScale: 0.001, seed: 5, rateLimit: false });
 
   test('delete with a uid precondition: conflict, deleted, then notFound', async () => {
     const linode = linodeFor(sim());

@@ -13,7 +13,7 @@ import { rejection } from './support/failures.js';
 import { RETRY_AFTER_SCALE, linodeFor, kubeconfigOf, issuedTokens, assertNoToken } from './support/liveAdapters.js';
 
 describe('Linode adapter on @linode/api-v4', () => {
-  const sim = useSimulator({ clusters: 30, timeScale: 0.001, seed: 4 });
+  const sim = useSimulator({ clusters: 30, timeScale: 0.001, seed: 4, rateLimit: false });
 
   test('the library\'s calls and ours go to the port\'s origin (/v4beta and /v4) with its token', async () => {
     const linode = linodeFor(sim());
@@ -116,8 +116,8 @@ describe('Linode adapter on @linode/api-v4', () => {
 });
 
 describe('Linode ports are instances: two in one process do not interfere', () => {
-  const simA = useSimulator({ clusters: 4, timeScale: 0.001, seed: 21 });
-  const simB = useSimulator({ clusters: 4, timeScale: 0.001, seed: 22 });
+  const simA = useSimulator({ clusters: 4, timeScale: 0.001, seed: 21, rateLimit: false });
+  const simB = useSimulator({ clusters: 4, timeScale: 0.001, seed: 22, rateLimit: false });
 
   test('calls of two ports on two simulators, interleaved, each reach their own origin with their own token', async () => {
     const a = linodeFor(simA());

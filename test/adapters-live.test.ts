@@ -26,7 +26,7 @@ function composeOn(sim: Simulator, kubeconfigDir: string, activities: ActivityTu
 }
 
 describe('cancellation reaches requests in flight', () => {
-  const sim = useSimulator({ clusters: 2, timeScale: 0.001, seed: 7 });
+  const sim = useSimulator({ clusters: 2, timeScale: 0.001, seed: 7, rateLimit: false });
 
   for (const api of ['linode', 'kube'] as const) {
     test(`a cancelled activity abandons a slow ${api} request and ends as cancelled`, async () => {
@@ -68,7 +68,7 @@ describe('the whole activity sequence through the real adapters', () => {
   }
 
   test('snapshot, delete, regenerate, await, verify, deliver, restart, recycle with faults on the way', async () => {
-    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 6 }, async (sim) => {
+    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 6, rateLimit: false }, async (sim) => {
       const dir = await mkdtemp(join(tmpdir(), 'adapters-sequence-'));
       const logs: LogEntry[] = [];
       const logger = new DefaultLogger('TRACE', (entry) => { logs.push(entry); });
@@ -155,7 +155,7 @@ describe('a regenerate after an earlier one of the same rotation', () => {
   // timed out went Blocked; the human's retry scheduled a new activity, whose attempt 1 POSTed
   // without looking, a third regenerate for one rotation.
   test('with lookFirst, even attempt 1 finds the earlier POST took and does not POST; without it, it does', async () => {
-    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 8 }, async (sim) => {
+    await withSimulator({ clusters: 1, timeScale: 0.001, seed: 8, rateLimit: false }, async (sim) => {
       const dir = await mkdtemp(join(tmpdir(), 'adapters-regenerate-'));
       try {
         const deps = composeOn(sim, dir, { pollIntervalMs: 10, regenerateSettleMs: 2_000 }).activityDeps();

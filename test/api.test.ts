@@ -25,7 +25,7 @@ describe('API driving a real rotation (dev server, worker with real activities, 
   const temporal = useTemporal();
   // 0.002: LKE's two-minute kubeconfig wait takes a quarter of a second
   // tokenCacheMs 0: this tests the API, not the token cache (verify's 50 ms window is near its 20 ms here)
-  const sim = useSimulator({ clusters: 3, timeScale: 0.002, tokenCacheMs: 0 });
+  const sim = useSimulator({ clusters: 3, timeScale: 0.002, tokenCacheMs: 0, rateLimit: false });
   let app: FastifyInstance;
   let kubeconfigDir: string;
 

@@ -37,7 +37,7 @@ describe('lke-rotator CLI against the real stack', { timeout: 240_000 }, () => {
     }
     // 0.002: LKE's minutes-long kubeconfig wait takes well under a second
     stack = await startLocalStack({
-      simulator: { clusters: 2, seed: 11, timeScale: 0.002, tokenCacheMs: 0 },
+      simulator: { clusters: 2, seed: 11, timeScale: 0.002, tokenCacheMs: 0, rateLimit: false },
       activities: { pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002 },
     });
     api = await startApiServer({

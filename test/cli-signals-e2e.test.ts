@@ -21,7 +21,7 @@ let cli: string;
 before(async () => {
   cli = await resolveTemporalCli();
   stack = await startLocalStack({
-    simulator: { clusters: 2, seed: 5, timeScale: 0.002 },
+    simulator: { clusters: 2, seed: 5, timeScale: 0.002, rateLimit: false },
     activities: { pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01 },
   });
 });

@@ -24,7 +24,7 @@ describe('encrypted payloads on a real server', () => {
   before(async () => {
     const codecKeysFile = await writeKeysFile({ activeKeyId: 'k2', keys: { k1: newKey(), k2: newKey() } });
     stack = await startLocalStack({
-      simulator: { clusters: 1, seed: 21, timeScale: 0.002, tokenCacheMs: 0 },
+      simulator: { clusters: 1, seed: 21, timeScale: 0.002, tokenCacheMs: 0, rateLimit: false },
       activities: { pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002 },
       codecKeysFile,
     });

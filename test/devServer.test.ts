@@ -76,7 +76,19 @@ function fakeCluster(clusterId: number) {
       calls.push(`recycleNode:${node.nodeId}`);
       return { nodeId: node.nodeId, oldInstanceId: node.instanceId, newInstanceId: 200, skipped: false };
     },
-    // housekeeping, not a step of the runbook: not among the calls these tests compare
+    // the batches (what runs now) record each item as the one-item activities did
+    async restartWorkloads({ workloads }) {
+      for (const w of workloads) calls.push(`restartWorkload:${w.name}`);
+      return { restarted: workloads.map((workload) => ({ workload, patched: true })), interrupted: false };
+    },
+    async recycleNodes({ nodes }) {
+      for (const n of nodes) calls.push(`recycleNode:${n.nodeId}`);
+      return { recycled: nodes.map((n) => ({ nodeId: n.nodeId, oldInstanceId: n.instanceId, newInstanceId: 200, skipped: false, evicted: 0 })), interrupted: false };
+    },
+    // housekeeping, not steps of the runbook: not among the calls these tests compare
+    async previewDrain({ nodes }) {
+      return nodes.map((n) => ({ nodeId: n.nodeId, nodeName: null, evict: [], unmanaged: [], blockingBudgets: [] }));
+    },
     async releaseKubeconfigs() {
       return { released: 0 };
     },

@@ -19,7 +19,7 @@ const kubeconfigFor = (clusterId: number, generation: string) =>
   `apiVersion: v1\nkind: Config\n# cluster ${clusterId}, generation ${generation}\nusers:\n- name: u\n  user:\n    token: secret-${clusterId}-${generation}\n`;
 
 describe('Secret kubeconfig sink on @kubernetes/client-node', () => {
-  const sim = useSimulator({ clusters: 1, timeScale: 0.001, seed: 14 });
+  const sim = useSimulator({ clusters: 1, timeScale: 0.001, seed: 14, rateLimit: false });
   let management: string;
   let core: CoreV1Api;
   const sink = (): KubeconfigSink => createSecretSink({ namespace: NAMESPACE, cluster: { kubeconfigYaml: management } });

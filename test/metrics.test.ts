@@ -36,7 +36,7 @@ describe('metrics', { timeout: 240_000 }, () => {
     workerUrl = served.url;
     closeWorkerMetrics = () => served.server.close();
     stack = await startLocalStack({
-      simulator: { clusters: 1, seed: 3, timeScale: 0.002, tokenCacheMs: 0 },
+      simulator: { clusters: 1, seed: 3, timeScale: 0.002, tokenCacheMs: 0, rateLimit: false },
       activities: { pollIntervalMs: 20, tokenCacheWindowMs: 50, retryAfterScale: 0.002 },
       metrics,
     });

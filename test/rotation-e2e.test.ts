@@ -36,7 +36,7 @@ const issuedTokens = new Set<string>();
 
 before(async () => {
   stack = await startLocalStack({
-    simulator: { clusters: 8, seed: 11, timeScale: 0.002 },
+    simulator: { clusters: 8, seed: 11, timeScale: 0.002, rateLimit: false },
     activities: { pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01 },
   });
   client = stack.client;
@@ -178,7 +178,8 @@ describe('clusterRotation against the simulator', () => {
     assert.equal(mutations(clusterId, 'POST', /\/regenerate$/), 1, 'one regenerate');
     assert.equal(mutations(clusterId, 'DELETE', /\/secrets\//), oldSecrets.length, 'one delete per token Secret');
     assert.equal(mutations(clusterId, 'POST', /\/recycle$/), oldInstances.length, 'one recycle per node');
-    assert.equal(mutations(clusterId, 'PATCH', /./), workloads.length, 'one restart patch per workload');
+    assert.equal(mutations(clusterId, 'PATCH', /\/apis\/apps\/v1\//), workloads.length, 'one restart patch per workload');
+    assert.equal(mutations(clusterId, 'PATCH', /\/api\/v1\/nodes\//), oldInstances.length, 'each node cordoned once, before its recycle');
   });
 
   test('reject at the gate: nothing changes', async () => {

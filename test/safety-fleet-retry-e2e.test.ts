@@ -27,7 +27,7 @@ let client: Client;
 before(async () => {
   stack = await startLocalStack({
     // LKE serves the old kubeconfig for 1 s real after a regenerate, then 503 until the new one is ready
-    simulator: { clusters: 3, seed: 41, timeScale: 0.002, delays: { staleKubeconfigMs: 500_000 } },
+    simulator: { clusters: 3, seed: 41, timeScale: 0.002, delays: { staleKubeconfigMs: 500_000 }, rateLimit: false },
     activities: {
       pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01, regenerateSettleMs: 3_000,
     },

@@ -24,7 +24,7 @@ let client: Client;
 
 before(async () => {
   stack = await startLocalStack({
-    simulator: { clusters: 6, seed: 23, timeScale: 0.002 },
+    simulator: { clusters: 6, seed: 23, timeScale: 0.002, rateLimit: false },
     activities: { pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01 },
   });
   client = stack.client;

@@ -33,7 +33,7 @@ before(async () => {
   // LKE keeps serving the old kubeconfig for a while after a regenerate (docs/simulator.md)
   const delays = { staleKubeconfigMs: STALE_KUBECONFIG_MS };
   stack = await startLocalStack({
-    simulator: { clusters: 7, seed: 23, timeScale: TIME_SCALE, delays },
+    simulator: { clusters: 7, seed: 23, timeScale: TIME_SCALE, delays, rateLimit: false },
     activities: {
       pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01,
       // longer than the stale window above (1 s real): a retried regenerate waits out LKE's delay

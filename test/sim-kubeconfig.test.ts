@@ -12,7 +12,7 @@ import { waitFor } from './support/waitFor.js';
 const TIME_SCALE = 0.005;
 
 async function withSim(options: SimulatorOptions, fn: (sim: Simulator, id: number) => Promise<void>): Promise<void> {
-  const sim = await startSimulator({ clusters: 1, seed: 31, timeScale: TIME_SCALE, ...options });
+  const sim = await startSimulator({ clusters: 1, seed: 31, timeScale: TIME_SCALE, rateLimit: false, ...options });
   try {
     await fn(sim, sim.state.list()[0].cluster.id);
   } finally {

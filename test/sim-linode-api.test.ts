@@ -13,7 +13,7 @@ import {
 describe('Linode API through @linode/api-v4', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ clusters: 60 });
+    h = await startHarness({ clusters: 60, rateLimit: false });
     useSimulator(h.server.url);
     useToken(TOKEN);
   });

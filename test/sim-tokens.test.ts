@@ -38,7 +38,7 @@ async function guideDelete(sim: Simulator, clusterId: number, token: string): Pr
 describe('token cache: on by default (10 s of simulated time), as the apiserver caches token reviews', () => {
   test('the guide\'s delete finishes with the default cache; the old kubeconfig is refused once the cache period passes', async () => {
     // time scale 0.1: the default 10 s cache lasts 1 s here, which shows it is simulated time
-    const sim = await startSimulator({ clusters: 1, seed: 21, timeScale: 0.1 });
+    const sim = await startSimulator({ clusters: 1, seed: 21, timeScale: 0.1, rateLimit: false });
     try {
       const id = sim.state.list()[0].cluster.id;
       const token = await adminToken(sim, id);
@@ -60,7 +60,7 @@ describe('token cache: on by default (10 s of simulated time), as the apiserver 
   });
 
   test('tokenCacheMs: 0 turns it off: the same delete then fails on its follow-up read, as it did before', async () => {
-    const sim = await startSimulator({ clusters: 1, seed: 21, timeScale: 0.1, tokenCacheMs: 0 });
+    const sim = await startSimulator({ clusters: 1, seed: 21, timeScale: 0.1, tokenCacheMs: 0, rateLimit: false });
     try {
       const id = sim.state.list()[0].cluster.id;
       const run = await guideDelete(sim, id, await adminToken(sim, id));
@@ -77,7 +77,7 @@ describe('token controller: a new token Secret for an existing service account i
   let admin: ReturnType<typeof clientsWithToken>;
   // 5 s of simulated time for the controller, 50 ms here; no token cache, so refusals show at once
   before(async () => {
-    sim = await startSimulator({ clusters: 1, seed: 22, timeScale: 0.01, tokenCacheMs: 0, delays: { tokenControllerMs: 5_000 } });
+    sim = await startSimulator({ clusters: 1, seed: 22, timeScale: 0.01, tokenCacheMs: 0, delays: { tokenControllerMs: 5_000 }, rateLimit: false });
     id = sim.state.list()[0].cluster.id;
     admin = clientsWithToken(sim, id, await adminToken(sim, id));
   });
@@ -157,7 +157,7 @@ describe('user-owned token Secrets from the fleet generator (userTokenSecrets)',
   });
 
   test('seeded with their own names, labels and annotations; they authenticate; LKE\'s regenerate does not bring them back', async () => {
-    const sim = await startSimulator({ clusters: 2, seed: 9, timeScale: 0.001, tokenCacheMs: 0, userTokenSecrets: 2 });
+    const sim = await startSimulator({ clusters: 2, seed: 9, timeScale: 0.001, tokenCacheMs: 0, userTokenSecrets: 2, rateLimit: false });
     try {
       const id = sim.state.list()[0].cluster.id;
       const admin = clientsWithToken(sim, id, await adminToken(sim, id));

@@ -1,20 +1,19 @@
 // The whole simulator end to end: the kubeconfig its Linode API serves works with @kubernetes/client-node,
 // and `npm run sim` runs it standalone.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import {
   baseRequest, getKubeConfig, getNodePools, httpError, recycleNode, TIME_SCALE, TOKEN, useSimulator, useToken, v4, v4beta, waitFor,
 } from './support/simLinodeHarness.js';
+import { startSimCli } from './support/simCli.js';
 
 describe('whole simulator: the served kubeconfig works with @kubernetes/client-node', () => {
   let sim: Simulator;
   before(async () => {
     // a 5-minute boot (300 ms here) leaves time to see a replacement Node NotReady before it turns Ready
-    sim = await startSimulator({ clusters: 4, seed: 11, timeScale: TIME_SCALE, delays: { nodeReadyMs: 300_000 } });
+    sim = await startSimulator({ clusters: 4, seed: 11, timeScale: TIME_SCALE, delays: { nodeReadyMs: 300_000 }, rateLimit: false });
     useSimulator(sim.linodeApiUrl);
     useToken(sim.linodeToken);
   });
@@ -106,26 +105,15 @@ describe('whole simulator: the served kubeconfig works with @kubernetes/client-n
 
 describe('npm run sim (standalone)', () => {
   it('prints the API URL and token, serves the fleet, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--clusters', '3', '--seed', '7', '--time-scale', '0.01'], {
-      cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const sim = await startSimCli(['--clusters', '3', '--seed', '7', '--time-scale', '0.01']);
+    let code: number | null | undefined;
     try {
-      let output = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => { output += chunk; });
-      await waitFor('the banner', () => output.includes('Ctrl-C'), 30_000);
-      const url = /LINODE_API_URL=(\S+)/.exec(output)?.[1] ?? assert.fail(output);
-      const token = /LINODE_TOKEN=([0-9a-f]{64})/.exec(output)?.[1] ?? assert.fail(output);
-      const reply = await fetch(`${url}/v4/lke/clusters`, { headers: { Authorization: `Bearer ${token}` } });
+      const reply = await fetch(`${sim.url}/v4/lke/clusters`, { headers: { Authorization: `Bearer ${sim.token}` } });
       assert.equal(reply.status, 200);
       assert.equal(((await reply.json()) as { results: number }).results, 3);
-
-      const exited = once(child, 'exit');
-      child.kill('SIGINT');
-      const [code] = (await exited) as [number | null];
-      assert.equal(code, 0);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      code = await sim.stop();
     }
+    assert.equal(code, 0);
   });
 });

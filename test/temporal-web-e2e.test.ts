@@ -37,7 +37,7 @@ before(async () => {
   const [started, launched] = await Promise.all([
     startLocalStack({
       server: { ui: true, uiPort: await freePort() },
-      simulator: { clusters: 2, seed: 31, timeScale: 0.002 },
+      simulator: { clusters: 2, seed: 31, timeScale: 0.002, rateLimit: false },
       activities: { pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01 },
     }),
     // No sandbox: CI runs as root, where Chromium's sandbox refuses to start (playwright's default too).

@@ -79,7 +79,7 @@ describe('clusterRotation: gates and whole runs', { concurrency: false }, () => 
       assert.ok(events < 150, `history has ${events} events`);
       const text = historyText(history);
       assertNoSecrets(text, cluster);
-      for (const summary of ['Delete 4 token Secrets in kube-system', 'Restart DaemonSet apps/w2', 'Recycle node 7-a1']) {
+      for (const summary of ['Delete 4 token Secrets in kube-system', 'Restart 3 workloads', 'Drain and recycle 2 nodes']) {
         assert.ok(text.includes(summary), `activity summary "${summary}" in history`);
       }
       const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');

@@ -46,6 +46,9 @@ export const UNCOUNTED: InjectedSinks<RotationMetricsSinks> = { rotationMetrics:
 export async function createRotationWorker(opts: RotationWorkerOptions): Promise<Worker> {
   return Worker.create({
     sinks: UNCOUNTED,
+    // a pause or a stop reaches a running batch (restarts, recycles) as a cancel in a heartbeat's
+    // answer: heartbeats go out at least this often, so it arrives within seconds, not a minute
+    maxHeartbeatThrottleInterval: '2 seconds',
     ...opts.workerOptions,
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

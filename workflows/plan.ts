@@ -4,7 +4,7 @@ import { isUserOwned } from '../common/lke.js';
 import { clusterRotationWorkflowId } from '../common/names.js';
 import { gateSignalHelp, lastRefusalLine } from './signalHelp.js';
 import type {
-  ClusterRotationInput, ClusterSnapshot, PoolNodeRef, RotationPlan, RotationStatus, TokenSecretRef, WorkloadRef,
+  ClusterRotationInput, ClusterSnapshot, NodeDrainPreview, PoolNodeRef, RotationPlan, RotationStatus, TokenSecretRef, WorkloadRef,
 } from '../common/types.js';
 
 /**
@@ -53,6 +53,15 @@ export const workloadLabel = (w: WorkloadRef): string => `${w.kind} ${w.namespac
 export const nodeLabel = (n: PoolNodeRef): string => `node ${n.nodeId} (pool ${n.poolId}, instance ${n.instanceId ?? 'none'})`;
 export const sameWorkload = (a: WorkloadRef, b: WorkloadRef): boolean =>
   a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+
+/** A node's drain preview in one line: what it evicts and what would hold it. */
+function drainLine(drain: NodeDrainPreview[] | undefined, nodeId: string): string {
+  const d = drain?.find((x) => x.nodeId === nodeId);
+  if (!d) return '';
+  const held = [...d.blockingBudgets.map((b) => `**budget allows no disruption:** ${b}`), ...d.unmanaged.map((p) => `**unmanaged pod:** ${p}`)];
+  const evicts = d.evict.length ? `evicts ${d.evict.length}: ${d.evict.slice(0, 8).join(', ')}${d.evict.length > 8 ? ', …' : ''}` : 'evicts nothing';
+  return ` — ${d.nodeName ?? 'no Kubernetes Node'}: ${evicts}${held.length ? `; ${held.join('; ')}` : ''}`;
+}
 
 export function rotationSummary(clusterId: number, region?: string | null): string {
   return `Rotate LKE cluster ${clusterId}${region ? ` (${region})` : ''}`;
@@ -111,8 +120,11 @@ export function currentDetailsMarkdown(s: RotationStatus, workflowId = clusterRo
       lines.push('**Delete and recreate user-owned token Secrets (kube-system)** — same name, labels and annotations, new token',
         bulletList(userOwned.map(tokenSecretLabel)));
     }
-    lines.push('**Restart workloads**', bulletList(s.plan.restartWorkloads.map(workloadLabel)),
-      '**Recycle nodes**', bulletList(s.plan.recycleNodes.map(nodeLabel)));
+    lines.push('**Restart workloads**', bulletList(s.plan.restartWorkloads.map((w) => workloadLabel(w) + (w.uses?.length ? ` — uses ${w.uses.join(', ')}` : ''))),
+      '**Recycle nodes** (each cordoned and drained first)', bulletList(s.plan.recycleNodes.map((n) => nodeLabel(n) + drainLine(s.plan?.drain, n.nodeId))));
+  }
+  if (s.phase === 'RestartingWorkloads' || s.phase === 'RecyclingNodes') {
+    lines.push('', '_Live per-item progress: the running batch activity\'s heartbeat details (Pending Activities)._');
   }
   return lines.join('\n');
 }

@@ -20,6 +20,7 @@ import type {
   TokenSecretInfo, WorkloadState,
 } from '../ports.js';
 import { carriedAnnotations } from './tokenSecrets.js';
+import { drainCalls } from './drainCalls.js';
 
 export interface KubeClientOptions extends ClassifyOptions {
   /** per-request timeout; default 30 s */
@@ -75,6 +76,9 @@ function statefulSetState(s: V1StatefulSet): StatefulSetState {
     ...baseState(s),
     updateStrategy: s.spec?.updateStrategy?.type === 'OnDelete' ? 'OnDelete' : 'RollingUpdate',
     partition: s.spec?.updateStrategy?.rollingUpdate?.partition ?? 0,
+    partitioned: s.spec?.updateStrategy?.rollingUpdate !== undefined,
+    currentRevision: s.status?.currentRevision ?? null,
+    updateRevision: s.status?.updateRevision ?? null,
     specReplicas: s.spec?.replicas ?? 1,
     readyReplicas: s.status?.readyReplicas ?? 0,
     updatedReplicas: s.status?.updatedReplicas ?? 0,
@@ -137,6 +141,7 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
   };
 
   return {
+    ...drainCalls(config, perRequest, guard, options),
     listTokenSecrets: (namespace) =>
       guard(`list token Secrets in ${namespace}`, async () => {
         const list = await core.listNamespacedSecret(
@@ -210,6 +215,8 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
       guard('list workloads', async () => {
         if (scope === 'none') return [];
         if (scope === 'all') return workloadsIn(null);
+        // 'affected' reads pod templates instead (listPodTemplates)
+        if (scope === 'affected') return [];
         const namespaces = scope === 'kube-system' ? ['kube-system'] : scope.namespaces;
         return (await Promise.all(namespaces.map(workloadsIn))).flat();
       }),

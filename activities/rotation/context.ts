@@ -39,7 +39,7 @@ export function resumed<T extends object>(fallback: T): T {
 }
 
 /** giveUp: the failure to end the wait with, if it ends on this poll's reason (default: the wait's timeoutType) */
-export type GiveUp = (waited: string) => Error;
+export type GiveUp = (waited: string) => Error | Promise<Error>;
 export type Poll<T> = { done: true; value: T } | { done: false; why: string; giveUp?: GiveUp };
 export const done = <T>(value: T): Poll<T> => ({ done: true, value });
 export const notYet = (why: string, giveUp?: GiveUp): Poll<never> => ({ done: false, why, ...(giveUp ? { giveUp } : {}) });
@@ -71,11 +71,13 @@ export function createActivityContext(deps: ActivityDeps) {
    */
   async function waitFor<T>(
     what: string, timeoutType: FailureTypeName, progress: { attempts: number }, check: () => Promise<Poll<T>>,
+    /** an earlier end than the attempt's budget (epoch ms): one item's limit inside a batch */
+    until = Number.POSITIVE_INFINITY,
   ): Promise<T> {
     const ctx = Context.current();
     const startedAt = Date.now();
     const budgetMs = ctx.info.startToCloseTimeoutMs;
-    const giveUpAt = budgetMs > 0 ? startedAt + budgetMs - Math.min(10_000, budgetMs / 10) : Number.POSITIVE_INFINITY;
+    const giveUpAt = Math.min(until, budgetMs > 0 ? startedAt + budgetMs - Math.min(10_000, budgetMs / 10) : Number.POSITIVE_INFINITY);
     let transientInARow = 0;
     let why: string;
     let giveUp: GiveUp | undefined;
@@ -99,7 +101,7 @@ export function createActivityContext(deps: ActivityDeps) {
         if (typeof retryDelay === 'number') delay = Math.max(delay, retryDelay);
       }
       if (Date.now() + delay >= giveUpAt) {
-        if (giveUp) throw giveUp(`after ${Date.now() - startedAt} ms (${progress.attempts} polls)`);
+        if (giveUp) throw await giveUp(`after ${Date.now() - startedAt} ms (${progress.attempts} polls)`);
         throw retryable(timeoutType, `${what}: still waiting after ${Date.now() - startedAt} ms (${progress.attempts} polls): ${why}`);
       }
       await ctx.sleep(delay);

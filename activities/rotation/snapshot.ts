@@ -6,6 +6,7 @@ import { KUBE_SYSTEM, isUserOwned, lkeTokenServiceAccounts } from '../../common/
 import { kubeconfigFingerprint } from '../kubeconfig/parse.js';
 import { snapshotRef } from '../kube/tokenSecrets.js';
 import type { ActivityContext } from './context.js';
+import { affectedWorkloads } from '../affected.js';
 
 /** Every node of every pool, as the Linode API lists them. */
 function poolsOf(pools: LkePool[]): PoolNodeRef[] {
@@ -58,11 +59,14 @@ export function createSnapshotActivity(shared: ActivityContext): Pick<RotationAc
         };
       }
       const lkeAccounts = lkeTokenServiceAccounts(cluster.k8s_version);
-      const [secrets, nodes, workloads] = await Promise.all([
+      const [secrets, nodes, inScope, templates] = await Promise.all([
         kube.listTokenSecrets(KUBE_SYSTEM), kube.listNodes(), kube.listWorkloads(restartScope),
+        // token Secrets live in kube-system, and a pod can only name Secrets of its own namespace
+        restartScope === 'affected' ? kube.listPodTemplates(KUBE_SYSTEM) : Promise.resolve([]),
       ]);
       const poolNodes = poolsOf(pools);
       const tokenSecrets = secrets.map((s) => snapshotRef(s, lkeAccounts));
+      const workloads = restartScope === 'affected' ? affectedWorkloads(templates, tokenSecrets) : inScope;
       log.info('snapshot taken', {
         clusterId, fingerprint, tokenSecrets: secrets.length, userOwnedTokenSecrets: tokenSecrets.filter(isUserOwned).length, nodes: nodes.length, poolNodes: poolNodes.length,
         workloads: workloads.length,

@@ -5,7 +5,30 @@ import type { ClusterSnapshot, DeleteTokensResult, DeliverResult, OldCredentials
 // ---------------------------------------------------------------------------------------------
 // Rotation input (docs/design.md, 'Fixed names').
 
-export type RestartScope = 'none' | 'kube-system' | 'all' | { namespaces: string[] };
+/**
+ * Which workloads are restarted after the rotation. 'affected' (the default for runs started since
+ * the patch 'affected-restart-default'): exactly those whose pod templates use a token Secret the
+ * rotation deletes (activities/affected.ts).
+ */
+export type RestartScope = 'none' | 'affected' | 'kube-system' | 'all' | { namespaces: string[] };
+
+/** How workloads are restarted; the pacing applies to the batched restarts (docs/design.md, "Restarts and drains"). */
+export interface RestartOptions {
+  scope: RestartScope;
+  /** workloads restarting at the same time; default 1 */
+  maxConcurrent?: number;
+  /** a pause after each workload's rollout is done, before the next starts; default 0 */
+  pauseBetweenMs?: number;
+}
+
+/** How nodes are recycled: each is cordoned and drained first, as `kubectl drain` does. */
+export interface RecycleOptions {
+  mode: 'none' | 'rolling';
+  /** how long a node's drain may take before the rotation is Blocked on it; default 10 min */
+  drainTimeoutMs?: number;
+  /** evict pods that no controller will recreate (kubectl drain --force); default false: such a node is Blocked */
+  evictUnmanagedPods?: boolean;
+}
 
 /**
  * The approval gates (both on by default). Switching one off is a privilege: `disabledBy` names who
@@ -19,8 +42,8 @@ export interface ClusterRotationInput {
   /** who asked for the rotation; a resumed run keeps the original requester (four-eyes) */
   requestedBy: string;
   approvals?: GateSettings;
-  restart?: { scope: RestartScope };
-  recycle?: { mode: 'none' | 'rolling' };
+  restart?: RestartOptions;
+  recycle?: RecycleOptions;
   dryRun?: boolean;
   /** How long a gate waits for a human before the rotation ends as Rejected. Default 24 h. */
   gateTimeoutMs?: number;
@@ -91,6 +114,8 @@ export interface RotationError {
   at: string;
   /** TokenSecretMissing: the Secrets it names, so `skip` can tell user-owned ones from LKE's */
   tokenSecrets?: MissingTokenSecret[];
+  /** a batched step Blocked on one item (a workload label or a node id): `skip` leaves out that item alone */
+  item?: string;
 }
 
 /** A token Secret verify found missing or unfilled (the details of a TokenSecretMissing failure). */

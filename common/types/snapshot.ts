@@ -43,6 +43,8 @@ export interface WorkloadRef {
   kind: WorkloadKind;
   namespace: string;
   name: string;
+  /** restart scope 'affected': how its pod template uses a deleted token Secret, e.g. "secret volume ci-token" */
+  uses?: string[];
 }
 
 export interface ClusterSnapshot {
@@ -77,6 +79,8 @@ export interface RotationPlan {
   recreateSecrets?: TokenSecretRef[];
   restartWorkloads: WorkloadRef[];
   recycleNodes: PoolNodeRef[];
+  /** per node, what its drain will evict and what holds it (set before the recycle gate; absent in older runs) */
+  drain?: NodeDrainPreview[];
   gates: { beforeDelete: boolean; beforeRecycle: boolean };
   /** set when the plan is a roll-forward (the cluster already has no working credentials): why */
   rollForward?: string;
@@ -139,6 +143,33 @@ export interface RestartResult {
   workload: WorkloadRef;
   /** false when the annotation already had this rotation's value */
   patched: boolean;
+  /** a paused Deployment: reported and left alone (never unpaused, never restarted) */
+  paused?: true;
+}
+
+/** What the batched restart did; `interrupted`: it stopped between workloads for a pause or a stop. */
+export interface RestartBatchResult {
+  restarted: RestartResult[];
+  interrupted: boolean;
+}
+
+/** What the batched recycle did; `interrupted`: it stopped between nodes for a pause or a stop. */
+export interface RecycleBatchResult {
+  recycled: RecycleResult[];
+  interrupted: boolean;
+}
+
+/** One node's drain, as the recycle gate shows it before anything is evicted. */
+export interface NodeDrainPreview {
+  nodeId: string;
+  /** the Kubernetes Node (null when none has the node's providerID) */
+  nodeName: string | null;
+  /** namespace/name of each pod the drain evicts (DaemonSet and mirror pods stay) */
+  evict: string[];
+  /** pods no controller would recreate: a drain refuses them unless recycle.evictUnmanagedPods */
+  unmanaged: string[];
+  /** namespace/name of each PodDisruptionBudget over these pods that allows no disruption right now */
+  blockingBudgets: string[];
 }
 
 export interface RecycleResult {
@@ -147,4 +178,6 @@ export interface RecycleResult {
   newInstanceId: number | null;
   /** true when the node was already on a new instance (an earlier attempt recycled it) */
   skipped: boolean;
+  /** pods evicted by the drain before the recycle (absent in older runs, which did not drain) */
+  evicted?: number;
 }

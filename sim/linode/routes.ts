@@ -21,25 +21,33 @@ export interface RouteContext {
 export type Handler = (ctx: RouteContext) => unknown;
 
 export interface Route {
+  /** the path with its parameters named, e.g. `/lke/clusters/:id/kubeconfig`: with the method, the endpoint Linode rate-limits */
+  template: string;
   pattern: RegExp;
   methods: Partial<Record<Method, Handler>>;
+  /** its GET answers a paged `data` collection, which Linode rate-limits more tightly */
+  collection: boolean;
 }
 
-const CLUSTER = String.raw`/lke/clusters/([^/]+)`;
-const route = (path: string, methods: Route['methods']): Route => ({ pattern: new RegExp(`^${path}/?$`), methods });
+const route = (template: string, methods: Route['methods'], options: { collection?: boolean } = {}): Route => ({
+  template,
+  pattern: new RegExp(`^${template.replace(/:[A-Za-z]+/g, '([^/]+)')}/?$`),
+  methods,
+  collection: options.collection ?? false,
+});
 
 export const ROUTES: Route[] = [
-  route('/lke/clusters', { GET: listClusters }),
-  route(CLUSTER, { GET: (ctx) => findCluster(ctx).cluster }),
-  route(`${CLUSTER}/pools`, { GET: listPools }),
-  route(`${CLUSTER}/pools/([^/]+)`, { GET: (ctx) => poolView(findPool(ctx)) }),
-  route(`${CLUSTER}/pools/([^/]+)/recycle`, { POST: recyclePool }),
-  route(`${CLUSTER}/nodes/([^/]+)`, { GET: getNode }),
-  route(`${CLUSTER}/nodes/([^/]+)/recycle`, { POST: recycleNode }),
-  route(`${CLUSTER}/recycle`, { POST: recycleCluster }),
-  route(`${CLUSTER}/regenerate`, { POST: regenerate }),
-  route(`${CLUSTER}/servicetoken`, { DELETE: deleteServiceToken }),
-  route(`${CLUSTER}/kubeconfig`, { GET: getKubeconfig, DELETE: deleteKubeconfig }),
+  route('/lke/clusters', { GET: listClusters }, { collection: true }),
+  route('/lke/clusters/:id', { GET: (ctx) => findCluster(ctx).cluster }),
+  route('/lke/clusters/:id/pools', { GET: listPools }, { collection: true }),
+  route('/lke/clusters/:id/pools/:poolId', { GET: (ctx) => poolView(findPool(ctx)) }),
+  route('/lke/clusters/:id/pools/:poolId/recycle', { POST: recyclePool }),
+  route('/lke/clusters/:id/nodes/:nodeId', { GET: getNode }),
+  route('/lke/clusters/:id/nodes/:nodeId/recycle', { POST: recycleNode }),
+  route('/lke/clusters/:id/recycle', { POST: recycleCluster }),
+  route('/lke/clusters/:id/regenerate', { POST: regenerate }),
+  route('/lke/clusters/:id/servicetoken', { DELETE: deleteServiceToken }),
+  route('/lke/clusters/:id/kubeconfig', { GET: getKubeconfig, DELETE: deleteKubeconfig }),
 ];
 
 export function matchRoute(path: string): { route: Route; params: string[] } | undefined {

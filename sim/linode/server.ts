@@ -9,7 +9,7 @@ import type { FaultDecision, FaultInjector } from '../faults.js';
 import type { SimState } from '../state.js';
 import { INSUFFICIENT_SCOPE, LinodeApiError, reasonFor } from './errors.js';
 import type { KubeEndpoint } from './kubeconfig.js';
-import { TokenRateLimiter } from './rateLimit.js';
+import { LinodeRateLimiter, rateLimitsWith, type RateLimitOverrides } from './rateLimit.js';
 import { matchRoute, type Method } from './routes.js';
 
 export interface LinodeServerOptions {
@@ -21,7 +21,11 @@ export interface LinodeServerOptions {
   token: string;
   /** a token with read-only scopes: refused on writes */
   readOnlyToken?: string;
-  rateLimit?: { perMinute: number } | false;
+  /**
+   * Linode's documented rate limits (sim/linode/rateLimit.ts), on unless `false`; an object overrides
+   * some of the numbers
+   */
+  rateLimit?: RateLimitOverrides | false;
   host?: string;
   port?: number;
 }
@@ -38,7 +42,7 @@ const CLUSTER_IN_PATH = /^\/lke\/clusters\/([0-9]{1,10})(?:\/|$)/;
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function startLinodeServer(opts: LinodeServerOptions): Promise<LinodeServer> {
-  const limiter = opts.rateLimit ? new TokenRateLimiter(opts.rateLimit.perMinute) : undefined;
+  const limiter = opts.rateLimit === false ? undefined : new LinodeRateLimiter(rateLimitsWith(opts.rateLimit));
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       // Unreachable by design (handle answers every error); kept so a bug answers 500, not a crash.
@@ -90,7 +94,11 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       return;
     }
 
-    const rate = limiter?.take(token);
+    const rate = limiter?.take({
+      token,
+      endpoint: `${method} ${matched.route.template}`,
+      collection: method === 'GET' && matched.route.collection,
+    });
     // Linode reports the token's scopes and the ones the endpoint accepts on every authenticated reply.
     const replyHeaders = {
       ...rate?.headers,

@@ -44,7 +44,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('./workerChild.ts', import.meta.url))
 
 export async function startSafetyStack(): Promise<SafetyStack> {
   const server = await startDevServer();
-  const sim = await startSimulator({ clusters: 0, seed: 7, timeScale: SIM_TIME_SCALE, tokenCacheMs: SIM_TOKEN_CACHE_MS });
+  const sim = await startSimulator({ clusters: 0, seed: 7, timeScale: SIM_TIME_SCALE, tokenCacheMs: SIM_TOKEN_CACHE_MS, rateLimit: false });
   const kubeconfigDir = await mkdtemp(join(tmpdir(), 'lke-safety-kubeconfigs-'));
   const issuedTokens = new Set<string>([sim.linodeToken, sim.readOnlyToken]);
   const workerOutput: string[] = [];

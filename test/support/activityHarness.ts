@@ -17,7 +17,10 @@ import { createKubeconfigCache } from '../../activities/kubeconfig/cache.js';
 import { FailureType } from '../../common/failures.js';
 import { nonRetryable } from '../../activities/errors.js';
 import { tokenFingerprint } from '../../activities/kubeconfig/parse.js';
-import type { DeploymentState, KubePort, KubeconfigFetch, LinodePort, TokenSecretInfo, WorkloadState } from '../../activities/ports.js';
+import type {
+  DeploymentState, DisruptionBudgetInfo, KubePort, KubeconfigFetch, LinodePort, PodInfo, PodTemplateUse, TokenSecretInfo, WorkloadState,
+} from '../../activities/ports.js';
+import { budgetCovers } from '../../activities/drain.js';
 import type { KubeNodeRef, LkeCluster, LkePool, LkePoolNode, WorkloadRef } from '../../common/types.js';
 import { LKE_TOKEN_SERVICE_ACCOUNTS } from '../../common/lke.js';
 
@@ -71,6 +74,12 @@ export class FakeLke {
   /** created token Secrets get their token after this many more lists (the token controller) */
   tokenControllerLists = 0;
   private uidCounter = 0;
+  /** restart scope 'affected' reads these */
+  podTemplates: PodTemplateUse[] = [];
+  /** pods by node name, for drains */
+  pods: (PodInfo & { node: string })[] = [];
+  budgets: DisruptionBudgetInfo[] = [];
+  readonly cordoned = new Set<string>();
 
   constructor() {
     for (const sa of SERVICE_ACCOUNTS) this.addSecret(sa);
@@ -250,9 +259,36 @@ export class FakeLke {
         authorize('list nodes');
         return this.nodes.map(({ name, providerID, ready }) => ({ name, providerID, ready }));
       },
+      listPodTemplates: async (namespace) => {
+        authorize('list workloads');
+        return this.podTemplates.filter((t) => t.ref.namespace === namespace);
+      },
+      cordonNode: async (name) => {
+        authorize(`cordon ${name}`);
+        this.calls.push(`cordon ${name}`);
+        this.cordoned.add(name);
+      },
+      listPodsOnNode: async (name) => {
+        authorize('list pods');
+        return this.pods.filter((p) => p.node === name).map(({ node: _node, ...pod }) => ({ ...pod, labels: { ...pod.labels } }));
+      },
+      evictPod: async (namespace, name) => {
+        authorize(`evict ${name}`);
+        const pod = this.pods.find((p) => p.namespace === namespace && p.name === name);
+        if (!pod) return { outcome: 'gone' };
+        const budget = this.budgets.find((b) => b.disruptionsAllowed <= 0 && budgetCovers(b, pod));
+        if (budget) return { outcome: 'blocked', message: `Cannot evict pod as it would violate the pod's disruption budget ${budget.name}` };
+        this.calls.push(`evict ${namespace}/${name}`);
+        this.pods = this.pods.filter((p) => p !== pod);
+        return { outcome: 'evicted' };
+      },
+      listDisruptionBudgets: async () => {
+        authorize('list pdbs');
+        return this.budgets.map((b) => ({ ...b }));
+      },
       listWorkloads: async (scope) => {
         authorize('list workloads');
-        if (scope === 'none') return [];
+        if (scope === 'none' || scope === 'affected') return [];
         return [...this.workloads.values()]
           .filter((w) => scope === 'all' || (scope === 'kube-system' ? w.namespace === 'kube-system' : scope.namespaces.includes(w.namespace)))
           .map(({ kind, namespace, name }) => ({ kind, namespace, name }));

@@ -3,7 +3,7 @@
 // annotations, node instances), records every call, and fails or holds calls on demand. Tokens it
 // issues are fake but unique, so a test can assert none of them reaches workflow history.
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RotationActivities } from '../../common/activities.js';
 import type {
   ClusterSnapshot, KubeNodeRef, PoolNodeRef, RestartScope, TokenSecretRef, WorkloadRef,
@@ -45,6 +45,8 @@ export class FakeCluster {
   private readonly faults = new Map<ActivityName, FaultSpec>();
   private readonly holds = new Map<ActivityName, { entered: () => void; released: Promise<void> }>();
   private serial = 0;
+  /** names of workloads whose pod templates use a token Secret (restart scope 'affected') */
+  readonly affected = new Set<string>();
   private nextInstance = 9000;
 
   constructor(
@@ -207,22 +209,23 @@ export class FakeCluster {
         this.deliveredFingerprint = input.fingerprint;
         return { location: `/fake/kubeconfigs/${input.label}.yaml`, fingerprint: input.fingerprint };
       },
-      restartWorkload: async (input) => {
-        await this.enter('restartWorkload', input);
-        const key = `${input.workload.kind}/${input.workload.namespace}/${input.workload.name}`;
-        const patched = this.restartedAt.get(key) !== input.restartedAt;
-        this.restartedAt.set(key, input.restartedAt);
-        return { workload: input.workload, patched };
+      restartWorkload: (input) => this.restartOne(input),
+      recycleNode: (input) => this.recycleOne(input),
+      // The batches go through the per-item fakes, so holds, faults and counts stay per workload and
+      // node; a failing item is named in the details, as the real batch does, so skip can leave it out.
+      restartWorkloads: async (input) => {
+        const { restarted, interrupted } = await this.batch(input.workloads, (workload) =>
+          this.restartOne({ clusterId: input.clusterId, workload, restartedAt: input.restartedAt }), (w) => `${w.kind} ${w.namespace}/${w.name}`);
+        return { restarted, interrupted };
       },
-      recycleNode: async (input) => {
-        await this.enter('recycleNode', input);
-        const current = this.poolNodes.find((n) => n.nodeId === input.node.nodeId);
-        if (!current) throw ApplicationFailure.create({ type: 'LinodeNotFound', message: `node ${input.node.nodeId} not found`, nonRetryable: true });
-        if (current.instanceId !== input.node.instanceId) {
-          return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: true };
-        }
-        current.instanceId = this.nextInstance++;
-        return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: false };
+      recycleNodes: async (input) => {
+        const { restarted: recycled, interrupted } = await this.batch(input.nodes, (node) =>
+          this.recycleOne({ clusterId: input.clusterId, node }), (n) => n.nodeId);
+        return { recycled: recycled.map((r) => ({ ...r, evicted: 0 })), interrupted };
+      },
+      previewDrain: async (input) => {
+        await this.enter('previewDrain', input);
+        return input.nodes.map((n) => ({ nodeId: n.nodeId, nodeName: `lke${this.clusterId}-7-${n.nodeId}`, evict: [], unmanaged: [], blockingBudgets: [] }));
       },
       releaseKubeconfigs: async (input) => {
         await this.enter('releaseKubeconfigs', input);
@@ -231,8 +234,48 @@ export class FakeCluster {
     };
   }
 
+  private async restartOne(input: { clusterId: number; workload: WorkloadRef; restartedAt: string }) {
+    await this.enter('restartWorkload', input);
+    const key = `${input.workload.kind}/${input.workload.namespace}/${input.workload.name}`;
+    const patched = this.restartedAt.get(key) !== input.restartedAt;
+    this.restartedAt.set(key, input.restartedAt);
+    return { workload: input.workload, patched };
+  }
+
+  private async recycleOne(input: { clusterId: number; node: PoolNodeRef }) {
+    await this.enter('recycleNode', input);
+    const current = this.poolNodes.find((n) => n.nodeId === input.node.nodeId);
+    if (!current) throw ApplicationFailure.create({ type: 'LinodeNotFound', message: `node ${input.node.nodeId} not found`, nonRetryable: true });
+    if (current.instanceId !== input.node.instanceId) {
+      return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: true };
+    }
+    current.instanceId = this.nextInstance++;
+    return { nodeId: current.nodeId, oldInstanceId: input.node.instanceId, newInstanceId: current.instanceId, skipped: false };
+  }
+
+  /** Items one at a time; after each, a heartbeat and a moment for a cancel (the workflow's pause or stop) to arrive. */
+  private async batch<I, R>(items: I[], one: (item: I) => Promise<R>, nameOf: (item: I) => string): Promise<{ restarted: R[]; interrupted: boolean }> {
+    const ctx = Context.current();
+    let interrupted = false;
+    ctx.cancelled.catch(() => { interrupted = true; });
+    const done: R[] = [];
+    for (const item of items) {
+      if (interrupted) break;
+      try {
+        done.push(await one(item));
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure)) throw err;
+        throw ApplicationFailure.create({ type: err.type ?? 'FakeFailure', message: err.message, nonRetryable: err.nonRetryable ?? false, details: [{ item: nameOf(item) }] });
+      }
+      ctx.heartbeat({ done: done.length });
+      await Promise.race([ctx.cancelled.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
+    }
+    return { restarted: done, interrupted };
+  }
+
   private snapshot(scope: RestartScope): ClusterSnapshot {
-    const workloads = scope === 'none' ? []
+    // 'affected': none of the fake's workloads use a token Secret unless a test says so
+    const workloads = scope === 'none' ? [] : scope === 'affected' ? this.workloads.filter((w) => this.affected.has(w.name))
       : scope === 'all' ? this.workloads
       : scope === 'kube-system' ? this.workloads.filter((w) => w.namespace === 'kube-system')
       : this.workloads.filter((w) => scope.namespaces.includes(w.namespace));

@@ -13,6 +13,7 @@ import { AuditLog } from '../../sim/audit.js';
 import { SimClock } from '../../sim/clock.js';
 import { FaultInjector, seededRandom } from '../../sim/faults.js';
 import { generateFleet, type KubeSeedInput } from '../../sim/fleet.js';
+import type { RateLimitOverrides } from '../../sim/linode/rateLimit.js';
 import { startLinodeServer, type LinodeServer } from '../../sim/linode/server.js';
 import { DEFAULT_DELAYS, SimState, type KubeClusterHandle } from '../../sim/state.js';
 
@@ -50,14 +51,15 @@ export interface Harness {
   kube(id: number): StandInKube;
 }
 
-export async function startHarness(options: { clusters: number; seed?: number; rateLimit?: { perMinute: number } } ): Promise<Harness> {
+/** `rateLimit` as the simulator's: Linode's documented limits unless `false`, some numbers overridden by an object */
+export async function startHarness(options: { clusters: number; seed?: number; rateLimit?: RateLimitOverrides | false }): Promise<Harness> {
   const clock = new SimClock(TIME_SCALE);
   const state = new SimState<StandInKube>(clock, DEFAULT_DELAYS, seededRandom(99));
   generateFleet(state, { clusters: options.clusters, seed: options.seed ?? 7 }, (seed) => new StandInKube(seed));
   const faults = new FaultInjector(3);
   const audit = new AuditLog();
   const server = await startLinodeServer({
-    state, faults, audit, kube: KUBE, token: TOKEN, readOnlyToken: READ_ONLY_TOKEN, rateLimit: options.rateLimit ?? false,
+    state, faults, audit, kube: KUBE, token: TOKEN, readOnlyToken: READ_ONLY_TOKEN, rateLimit: options.rateLimit,
   });
   const originalStop = server.stop;
   return {

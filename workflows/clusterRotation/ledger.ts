@@ -221,9 +221,10 @@ export class RotationLedger {
   }
 
   /** An activity gave up: Blocked on `step` until a human decides. */
-  block(step: RotationStep, error: { type: string; message: string; tokenSecrets?: MissingTokenSecret[] }): void {
+  block(step: RotationStep, error: { type: string; message: string; tokenSecrets?: MissingTokenSecret[]; item?: string }): void {
     this.status.lastError = {
       step, message: error.message, type: error.type, at: this.now(), ...(error.tokenSecrets ? { tokenSecrets: error.tokenSecrets } : {}),
+      ...(error.item ? { item: error.item } : {}),
     };
     this.setPhase('Blocked', step, `${error.type}: ${error.message}`);
   }
@@ -278,9 +279,9 @@ export class RotationLedger {
     for (const name of this.skippedTokenSecrets) out.push(`verify: user-owned token Secret ${name} not renewed (skipped)`);
     for (const w of plan.restartWorkloads) {
       const label = workloadLabel(w);
-      if (!this.restarted.some((r) => sameWorkload(r.workload, w))) {
-        out.push(`restartWorkloads: ${label}${this.skippedItems.includes(label) ? ' (skipped)' : ''}`);
-      }
+      const restarted = this.restarted.find((r) => sameWorkload(r.workload, w));
+      if (!restarted) out.push(`restartWorkloads: ${label}${this.skippedItems.includes(label) ? ' (skipped)' : ''}`);
+      else if (restarted.paused) out.push(`restartWorkloads: ${label} (a paused Deployment: left alone)`);
     }
     for (const n of plan.recycleNodes) {
       const label = nodeLabel(n);

@@ -25,3 +25,11 @@ export const CLUSTER_MEMO = 'cluster-memo';
 export const CHILD_STATIC_DETAILS = 'fleet-child-static-details';
 /** Each approval is written to the memo, so a resume finds approvals sent as Signals too. */
 export const APPROVALS_IN_MEMO = 'approvals-in-memo';
+/**
+ * Restarts and recycles run as two heartbeating batch activities (restartWorkloads, recycleNodes)
+ * instead of one activity per workload or node, so history stays constant in cluster size; nodes are
+ * cordoned and drained before their recycle, and the recycle gate shows a drain preview.
+ */
+export const BATCHED_NODE_WORK = 'batched-restarts-and-drained-recycles';
+/** A rotation started without a restart option restarts the workloads that use its token Secrets ('affected'). */
+export const AFFECTED_RESTART_DEFAULT = 'affected-restart-default';

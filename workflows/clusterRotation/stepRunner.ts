@@ -89,12 +89,15 @@ const SUPERSEDES: Partial<Record<RotationStep, readonly string[]>> = {
   deliverKubeconfig: [FailureType.kubeconfigRevoked, FailureType.kubeconfigChanged],
 };
 
-function failureOf(err: ActivityFailure): { type: string; message: string; tokenSecrets?: MissingTokenSecret[] } {
+function failureOf(err: ActivityFailure): { type: string; message: string; tokenSecrets?: MissingTokenSecret[]; item?: string } {
   const cause = err.cause;
   const type = cause instanceof ApplicationFailure ? cause.type ?? 'ApplicationFailure' : cause?.name ?? err.name;
   const tokenSecrets = type === FailureType.tokenSecretMissing && cause instanceof ApplicationFailure
     ? missingTokenSecrets(cause.details?.[0]) : undefined;
-  return { type, message: cause?.message || err.message, ...(tokenSecrets ? { tokenSecrets } : {}) };
+  // a batch names the one workload or node it is Blocked on, so skip can leave out that one alone
+  const named = cause instanceof ApplicationFailure ? (cause.details?.[0] as { item?: unknown } | undefined)?.item : undefined;
+  const item = typeof named === 'string' && named.length <= 300 ? named : undefined;
+  return { type, message: cause?.message || err.message, ...(tokenSecrets ? { tokenSecrets } : {}), ...(item ? { item } : {}) };
 }
 
 const NO_CREDENTIALS = 'the cluster has no working credentials until this step succeeds';

@@ -6,7 +6,8 @@ import type { ClusterSnapshot, RotationPlan } from '../../common/types.js';
 import { patched, upsertMemo } from '@temporalio/workflow';
 import { MEMO_KEYS } from '../../common/names.js';
 import { nodeLabel, workloadLabel } from '../plan.js';
-import { APPROVALS_IN_MEMO, CLUSTER_MEMO, ROLL_FORWARD_FROM_SNAPSHOT } from './patches.js';
+import { APPROVALS_IN_MEMO, BATCHED_NODE_WORK, CLUSTER_MEMO, ROLL_FORWARD_FROM_SNAPSHOT } from './patches.js';
+import { previewDrain, recycleNodesBatched, restartWorkloadsBatched } from './batches.js';
 import type { Gate } from './ledger.js';
 import { StopRequested, type RotationRun } from './run.js';
 import { SKIPPED, call, mustRun, runStep } from './stepRunner.js';
@@ -24,6 +25,7 @@ export function snapshotOf(run: RotationRun): ClusterSnapshot {
 export async function takeSnapshot(run: RotationRun): Promise<void> {
   const { clusterId } = run.input;
   const restartScope = run.input.restart?.scope ?? 'none';
+  // (the workflow gives runs without a restart option the 'affected' default at start: workflow.ts)
   const snapshot = await mustRun(run, 'snapshot', 'Snapshotting', () =>
     call(run, 'snapshotCluster', `Snapshot cluster ${clusterId}: tokens, nodes, workloads`, { clusterId, restartScope }));
   run.ledger.snapshot = snapshot;
@@ -207,6 +209,7 @@ export async function deliver(run: RotationRun): Promise<void> {
 
 export async function restartWorkloads(run: RotationRun, planned: RotationPlan): Promise<void> {
   if (!planned.restartWorkloads.length) return;
+  if (patched(BATCHED_NODE_WORK)) return restartWorkloadsBatched(run, planned);
   const { clusterId, takenAt } = snapshotOf(run);
   // Derived from the snapshot, which a resumed run carries over: a retry or a resume re-sends the
   // same value, so the activity sees the annotation already set and does not restart twice.
@@ -228,8 +231,16 @@ export function declineRecycling(run: RotationRun): void {
   run.ledger.markSkipped('recycleNodes');
 }
 
+/** Before the recycle gate, on the batched path: the drain preview the gate shows. */
+export async function prepareRecycle(run: RotationRun, planned: RotationPlan): Promise<void> {
+  // only for a human at the gate: a run without the gate does not spend history on it
+  if (!planned.recycleNodes.length || !planned.gates.beforeRecycle || run.ledger.done('recycleNodes')) return;
+  if (patched(BATCHED_NODE_WORK)) await previewDrain(run, planned);
+}
+
 export async function recycleNodes(run: RotationRun, planned: RotationPlan): Promise<void> {
   if (!planned.recycleNodes.length) return;
+  if (patched(BATCHED_NODE_WORK)) return recycleNodesBatched(run, planned);
   for (const node of planned.recycleNodes) {
     if (run.ledger.nodeSettled(node)) continue;
     const label = nodeLabel(node);

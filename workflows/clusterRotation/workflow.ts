@@ -3,7 +3,7 @@
 // leaves the cluster without working admin credentials: from the token deletes until delivery, any
 // stop rolls forward (regenerate, await, verify, deliver) instead of ending (docs/design.md, "The
 // credential window").
-import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { ClusterRotationWorkflowInput, RotationReport } from '../../common/types.js';
 import { FLEET_ROTATION_ID, LKE_CLUSTER_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
 import { releaseKubeconfigs } from './releaseKubeconfigs.js';
@@ -12,13 +12,14 @@ import { cancel, installControls } from './controls.js';
 import { applyGatePolicy } from './gatePolicy.js';
 import { RotationRun, StopRequested } from './run.js';
 import {
-  declineRecycling, deleteTokens, gate, plan, recycleNodes, regenerate, restartWorkloads, rollsForwardFromSnapshot, takeSnapshot,
+  declineRecycling, deleteTokens, gate, plan, prepareRecycle, recycleNodes, regenerate, restartWorkloads, rollsForwardFromSnapshot, takeSnapshot,
 } from './steps.js';
 import { step } from './stepRunner.js';
+import { AFFECTED_RESTART_DEFAULT } from './patches.js';
 import { closeCredentialWindow, deliverFreshCredentials, openCredentialWindow } from './window.js';
 
 export async function clusterRotation(input: ClusterRotationWorkflowInput): Promise<RotationReport> {
-  const run = new RotationRun(input);
+  const run = new RotationRun(withRestartDefault(input));
   installControls(run);
   // Cancellation is handled like an abort, at the next safe point: the body runs non-cancellable
   // so an activity in flight settles (a half-done restart or recycle is never abandoned) and the
@@ -64,6 +65,7 @@ async function runbook(run: RotationRun): Promise<void> {
   closeCredentialWindow(run);
 
   await step(run, 'restartWorkloads', () => restartWorkloads(run, planned));
+  await prepareRecycle(run, planned);
   const recycleGate = planned.recycleNodes.length > 0 && planned.gates.beforeRecycle;
   if (recycleGate && (await step(run, 'recycleApproval', () => gate(run, 'beforeRecycle'))) === 'declined') {
     declineRecycling(run);
@@ -71,6 +73,12 @@ async function runbook(run: RotationRun): Promise<void> {
     await step(run, 'recycleNodes', () => recycleNodes(run, planned));
   }
   run.ledger.finish('Completed');
+}
+
+/** Without a restart option, the workloads that use the rotated token Secrets are restarted (runs since the patch). */
+function withRestartDefault(input: ClusterRotationWorkflowInput): ClusterRotationWorkflowInput {
+  if (input.restart || !patched(AFFECTED_RESTART_DEFAULT)) return input;
+  return { ...input, restart: { scope: 'affected' } };
 }
 
 function begin(run: RotationRun): void {

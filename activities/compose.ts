@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { RotationActivities } from '../common/activities.js';
 import type { FleetActivities } from '../common/fleetActivities.js';
-import { requireLinodeToken, type KubeconfigSinkConfig, type LinodeConfig, type Secret } from '../config/config.js';
+import type { NotifyActivities } from '../common/notifications.js';
+import {
+  requireLinodeToken, type KubeconfigSinkConfig, type LinodeConfig, type NotificationsConfig, type Secret,
+} from '../config/config.js';
 import { createFleetActivities } from './fleet.js';
 import { createActivities, type ActivityDeps } from './index.js';
 import { kubePortFactory } from './kube/adapter.js';
@@ -17,6 +20,7 @@ import { createKubeconfigCache } from './kubeconfig/cache.js';
 import { createSecretSink, type ManagementCluster } from './kubeconfig/secretSink.js';
 import { createDirectorySink } from './kubeconfig/sink.js';
 import { createLinodePort } from './linode/adapter.js';
+import { createNotifyActivities } from './notify/webhook.js';
 import type { KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { instrumentKubeFactory, instrumentLinodePort, type CallRecorder } from './callMetrics.js';
 
@@ -40,10 +44,14 @@ export interface CompositionConfig {
   /** KUBECONFIG_SINK: default the directory sink on kubeconfigDir */
   kubeconfigSink?: KubeconfigSinkConfig | { kind: 'secret'; namespace: string; cluster: ManagementCluster };
   activities?: ActivityTuning;
+  /** the notification webhook and the API's URL for links; default off */
+  notifications?: NotificationsConfig;
+  /** Temporal Web's URL and the namespace, for links in notifications */
+  temporal?: { webUrl: string | undefined; namespace: string };
 }
 
-/** Every activity a worker registers on the task queue: the rotation's steps and the fleet's. */
-export type WorkerActivities = RotationActivities & FleetActivities;
+/** Every activity a worker registers on the task queue: the rotation's steps, the fleet's, and notify. */
+export type WorkerActivities = RotationActivities & FleetActivities & NotifyActivities;
 
 export interface Composition {
   /** null without a Linode token: the API then answers 503 on GET /v1/clusters and starts skip the cluster check */
@@ -112,8 +120,13 @@ export function compose(config: CompositionConfig, options: ComposeOptions = {})
     recycleResendAfterMs: tuning.recycleResendAfterMs,
     regenerateSettleMs: tuning.regenerateSettleMs,
   };
+  const notify = createNotifyActivities({
+    webhook: config.notifications?.webhook,
+    links: { temporalWebUrl: config.temporal?.webUrl, namespace: config.temporal?.namespace ?? 'default', apiUrl: config.notifications?.apiUrl },
+    requestTimeoutMs: tuning.requestTimeoutMs,
+  });
   const activities: WorkerActivities | null = deps && {
-    ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }),
+    ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }), ...notify,
   };
   const required = <T>(built: T | null): T => {
     if (built === null) requireLinodeToken(config); // null only without a token: this throws its ConfigError

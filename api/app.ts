@@ -17,16 +17,9 @@ import { fleetRoutes } from './routes/fleets.js';
 import { rotationRoutes } from './routes/rotations.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { strictValidatorCompiler } from './validation.js';
+import { temporalWebLink } from '../common/links.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
-
-export function temporalWebLink(webUrl: string | undefined, namespace: string) {
-  const base = webUrl?.replace(/\/+$/, '');
-  return (workflowId: string, runId: string): string | null =>
-    base
-      ? `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}`
-      : null;
-}
 
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const apiError = toApiError(err);

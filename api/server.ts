@@ -50,10 +50,12 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
   if (!linode) logger.warn(`no Linode token: GET /v1/clusters answers 503 and starts skip the cluster check`);
 
   const deadlineMs = config.api.temporalDeadlineMs;
+  // runs started here notify when this process has the webhook configured (the worker delivers)
+  const notify = config.notifications.webhook !== undefined;
   const app = await buildApp({
-    rotations: createRotationService(client, { linode, deadlineMs }),
-    fleets: createFleetService(client, { deadlineMs }),
-    schedules: createScheduleService(client, { deadlineMs }),
+    rotations: createRotationService(client, { linode, deadlineMs, notify }),
+    fleets: createFleetService(client, { deadlineMs, notify }),
+    schedules: createScheduleService(client, { deadlineMs, notify }),
     clusters: linode ? createClusterService(linode) : noLinodeToken,
     temporalHealth: temporalHealthCheck(client),
     tokens,

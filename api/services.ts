@@ -32,7 +32,13 @@ export interface RotationServiceOptions {
   taskQueue?: string;
   /** each request's Temporal calls; default DEFAULT_TEMPORAL_DEADLINE_MS */
   deadlineMs?: number;
+  /** the webhook is configured: runs started here send notifications (their input says `notify: true`) */
+  notify?: boolean;
 }
+
+/** The input a start sends: `notify` comes from the configuration, never from a request body. */
+const notifying = <T extends { notify?: boolean }>(input: T, notify: boolean | undefined): T =>
+  notify ? { ...input, notify: true } : input;
 
 /** The cluster as Linode knows it; null when Linode cannot answer now (the workflow retries later). */
 async function lookupCluster(linode: LinodePort, clusterId: number) {
@@ -55,7 +61,7 @@ export function createRotationService(client: Client, options: RotationServiceOp
   return {
     async start(input) {
       const cluster = options.linode ? await lookupCluster(options.linode, input.clusterId) : null;
-      return runOf(await bounded(() => startRotation(client, input, {
+      return runOf(await bounded(() => startRotation(client, notifying(input, options.notify), {
         ...taskQueue, ...(cluster ? { region: cluster.region, label: cluster.label } : {}),
       })));
     },
@@ -106,11 +112,13 @@ export function temporalHealthCheck(client: Client): () => Promise<boolean> {
   };
 }
 
-export function createFleetService(client: Client, options: { taskQueue?: string; deadlineMs?: number } = {}): FleetService {
+type StartServiceOptions = Omit<RotationServiceOptions, 'linode'>;
+
+export function createFleetService(client: Client, options: StartServiceOptions = {}): FleetService {
   const startOptions = options.taskQueue ? { taskQueue: options.taskQueue } : {};
   const bounded = withDeadline(client, options.deadlineMs);
   return {
-    start: (input) => bounded(() => startFleetRotation(client, input, startOptions)),
+    start: (input) => bounded(() => startFleetRotation(client, notifying(input, options.notify), startOptions)),
     get: (nameOrId) => bounded(() => getFleetView(client, nameOrId)),
     list: (page) => bounded(() => listFleets(client, page)),
     control: (nameOrId, control) => bounded(() => sendFleetControl(client, nameOrId, control)),
@@ -118,14 +126,15 @@ export function createFleetService(client: Client, options: { taskQueue?: string
   };
 }
 
-export function createScheduleService(client: Client, options: { taskQueue?: string; deadlineMs?: number } = {}): ScheduleService {
+export function createScheduleService(client: Client, options: StartServiceOptions = {}): ScheduleService {
   const bounded = withDeadline(client, options.deadlineMs);
   return {
     async create({ scheduleId, fleet, timing, paused, note }) {
       try {
         return await bounded(() => createFleetSchedule(client, {
           scheduleId,
-          input: fleet,
+          // the schedule keeps this input: its runs notify as configured when it was created
+          input: notifying(fleet, options.notify),
           spec: 'every' in timing ? { intervals: [{ every: timing.every as Duration }] } : { cronExpressions: [timing.cron] },
           ...(paused !== undefined ? { paused } : {}),
           ...(note ? { note } : {}),

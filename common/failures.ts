@@ -45,6 +45,10 @@ export const FailureType = {
   unmanagedPods: 'UnmanagedPods',
   rolloutFailed: 'RolloutFailed',
   sinkWriteFailed: 'SinkWriteFailed',
+  /** the notification webhook could not be reached, or answered 408, 429 or 5xx: retried */
+  webhookUnavailable: 'WebhookUnavailable',
+  /** the notification webhook refused the event (another 4xx, or a redirect): not retried */
+  webhookRejected: 'WebhookRejected',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 

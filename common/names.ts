@@ -82,6 +82,13 @@ export const ENV = {
   apiStatusMaxAgeMs: 'API_STATUS_MAX_AGE_MS',
   /** how long one request may wait on Temporal before a 504; default 10000 ms */
   apiTemporalDeadlineMs: 'API_TEMPORAL_DEADLINE_MS',
+  /** the notification webhook (README.md, "Notifications"); unset: notifications off. URL and secret, each direct or from a file */
+  webhookUrl: 'LKE_ROTATOR_WEBHOOK_URL',
+  webhookUrlFile: 'LKE_ROTATOR_WEBHOOK_URL_FILE',
+  webhookSecret: 'LKE_ROTATOR_WEBHOOK_SECRET',
+  webhookSecretFile: 'LKE_ROTATOR_WEBHOOK_SECRET_FILE',
+  /** the API's base URL as people reach it, for links in notifications; unset: no API link */
+  apiUrl: 'LKE_ROTATOR_API_URL',
 } as const;
 
 export const DEFAULT_LINODE_API_URL = 'https://api.linode.com';

@@ -59,6 +59,20 @@ export interface Config {
   api: ApiConfig;
   /** the worker's Prometheus endpoints; undefined: off */
   metrics: { port: number | undefined; sdkPort: number | undefined };
+  notifications: NotificationsConfig;
+}
+
+/** LKE_ROTATOR_WEBHOOK_URL(_FILE) and LKE_ROTATOR_WEBHOOK_SECRET(_FILE): the URL too is a Secret (Slack's carry a token in the path). */
+export interface WebhookConfig {
+  url: Secret;
+  secret: Secret;
+}
+
+export interface NotificationsConfig {
+  /** undefined: notifications are off (runs schedule no notify activity) */
+  webhook: WebhookConfig | undefined;
+  /** LKE_ROTATOR_API_URL: the API's base URL for links in the events */
+  apiUrl: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -80,12 +94,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     linode: {
       apiUrl: httpsUnlessLoopback(ENV.linodeApiUrl, optionalUrl(env, ENV.linodeApiUrl)) ?? DEFAULT_LINODE_API_URL,
-      token: linodeToken(env, ENV.linodeToken, ENV.linodeTokenFile),
-      readToken: linodeToken(env, ENV.linodeReadToken, ENV.linodeReadTokenFile),
+      token: secretFromEnv(env, ENV.linodeToken, ENV.linodeTokenFile),
+      readToken: secretFromEnv(env, ENV.linodeReadToken, ENV.linodeReadTokenFile),
     },
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
     kubeconfigSink: kubeconfigSink(env),
     codecKeysFile: optionalPath(env, ENV.codecKeysFile),
+    notifications: { webhook: webhook(env), apiUrl: optionalUrl(env, ENV.apiUrl) },
     metrics: {
       port: port(ENV.metricsPort, value(env, ENV.metricsPort)),
       sdkPort: port(ENV.sdkMetricsPort, value(env, ENV.sdkMetricsPort)),
@@ -196,7 +211,8 @@ function kubeconfigSink(env: NodeJS.ProcessEnv): KubeconfigSinkConfig {
   return { kind, namespace, kubeconfigFile: optionalPath(env, ENV.kubeconfigSinkKubeconfig) };
 }
 
-function linodeToken(env: NodeJS.ProcessEnv, directName: string, fileName: string): Secret | undefined {
+/** A credential set directly or in a file (`<NAME>_FILE`, preferred: it stays out of the process's environment). */
+function secretFromEnv(env: NodeJS.ProcessEnv, directName: string, fileName: string, what = 'the token'): Secret | undefined {
   const direct = value(env, directName);
   const file = value(env, fileName);
   if (direct && file) {
@@ -211,6 +227,30 @@ function linodeToken(env: NodeJS.ProcessEnv, directName: string, fileName: strin
     throw new ConfigError(`${fileName} (${file}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   if (!content) throw new ConfigError(`${fileName} (${file}) is empty`);
-  if (/\s/.test(content)) throw new ConfigError(`${fileName} (${file}) must hold only the token`);
+  if (/\s/.test(content)) throw new ConfigError(`${fileName} (${file}) must hold only ${what}`);
   return new Secret(content);
+}
+
+/**
+ * Both or neither. The URL is checked without ever being echoed: https, or plain http on loopback
+ * only (the events are signed, not encrypted).
+ */
+function webhook(env: NodeJS.ProcessEnv): WebhookConfig | undefined {
+  const url = secretFromEnv(env, ENV.webhookUrl, ENV.webhookUrlFile, 'the URL');
+  const secret = secretFromEnv(env, ENV.webhookSecret, ENV.webhookSecretFile, 'the secret');
+  if (!url && !secret) return undefined;
+  if (!url || !secret) {
+    throw new ConfigError(`Set both ${ENV.webhookUrl} (or ${ENV.webhookUrlFile}) and ${ENV.webhookSecret} (or ${ENV.webhookSecretFile}), or neither`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url.reveal());
+  } catch {
+    throw new ConfigError(`${ENV.webhookUrl} is not a URL (its value is not shown: it may hold a token)`);
+  }
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopback(parsed.hostname))) {
+    throw new ConfigError(`${ENV.webhookUrl} must be an https URL (plain http only on loopback: 127.0.0.0/8, ::1, localhost)`);
+  }
+  if (secret.reveal().length < 16) throw new ConfigError(`${ENV.webhookSecret} must be at least 16 characters`);
+  return { url, secret };
 }

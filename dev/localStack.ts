@@ -13,7 +13,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/in
 import { createRotationWorker, type RotationWorkerOptions } from '../worker/worker.js';
 import type { WorkerMetrics } from '../worker/metrics.js';
 import { startDevServer, type DevServer, type DevServerOptions } from './devServer.js';
-import { Secret } from '../config/config.js';
+import { Secret, type NotificationsConfig } from '../config/config.js';
 import { payloadDataConverter } from '../config/payloadCodec.js';
 
 export interface LocalStackOptions {
@@ -33,6 +33,10 @@ export interface LocalStackOptions {
   codecKeysFile?: string;
   /** the worker's product metrics (worker/metrics.ts): its recorder counts the adapters' calls, its sinks the phases */
   metrics?: WorkerMetrics;
+  /** the notification webhook the worker's notify activity posts to (and the API URL for links); default off */
+  notifications?: NotificationsConfig;
+  /** TEMPORAL_WEB_URL for the links in notifications */
+  temporalWebUrl?: string;
 }
 
 export interface LocalStack {
@@ -75,6 +79,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       linode: { apiUrl: sim.linodeApiUrl, token: new Secret(sim.linodeToken) },
       kubeconfigDir,
       activities: options.activities,
+      ...(options.notifications ? { notifications: options.notifications } : {}),
+      temporal: { webUrl: options.temporalWebUrl, namespace: server.namespace },
     }, { recordCall: options.metrics?.recordCall });
     const activities = composition.workerActivities();
     const taskQueue = options.taskQueue ?? TASK_QUEUE;

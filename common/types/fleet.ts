@@ -54,6 +54,8 @@ export interface FleetRotationInput {
    * approved the fleet's canary gate (docs/design.md, "The controls")
    */
   gatesDisabledBy?: string;
+  /** send webhook notifications (canary gate, waves, halt, end), and so do its rotations; set by the API when the webhook is configured */
+  notify?: boolean;
   /** set by the workflow itself when it continues as new */
   carried?: FleetCarriedState;
 }

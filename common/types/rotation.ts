@@ -53,6 +53,11 @@ export interface ClusterRotationInput {
   resume?: ResumeState;
   /** Set by resumeRotation(): who asked for this run to continue the old one. */
   resumedBy?: string;
+  /**
+   * Send webhook notifications (gate waiting, Blocked, ended). Set by the API when the webhook is
+   * configured, and by a fleet for its children; absent: the run schedules no notification.
+   */
+  notify?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

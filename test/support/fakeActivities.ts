@@ -5,12 +5,15 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RotationActivities } from '../../common/activities.js';
+import type { NotifyActivities, NotifyInput } from '../../common/notifications.js';
 import type {
   ClusterSnapshot, KubeNodeRef, PoolNodeRef, RestartScope, TokenSecretRef, WorkloadRef,
 } from '../../common/types.js';
 import { LKE_TOKEN_SERVICE_ACCOUNTS } from '../../common/lke.js';
 
-export type ActivityName = keyof RotationActivities;
+/** The rotation's activities and notify, which a rotation started with `notify: true` calls. */
+export type FakeActivities = RotationActivities & NotifyActivities;
+export type ActivityName = keyof FakeActivities;
 
 export interface FakeCall { name: ActivityName; input: unknown }
 
@@ -28,6 +31,8 @@ export const fingerprintOf = (token: string): string => createHash('sha256').upd
 
 export class FakeCluster {
   readonly calls: FakeCall[] = [];
+  /** every notify attempt, in order (a failed attempt too: see fail('notify', ...)) */
+  readonly notifications: NotifyInput[] = [];
   /** every token this cluster ever issued: none may appear in history */
   readonly issuedTokens: string[] = [];
   secrets: (TokenSecretRef & { token: string })[] = [];
@@ -139,7 +144,7 @@ export class FakeCluster {
     }
   }
 
-  activities(): RotationActivities {
+  activities(): FakeActivities {
     return {
       snapshotCluster: async (input) => {
         await this.enter('snapshotCluster', input);
@@ -230,6 +235,11 @@ export class FakeCluster {
       releaseKubeconfigs: async (input) => {
         await this.enter('releaseKubeconfigs', input);
         return { released: 0 };
+      },
+      notify: async (input) => {
+        this.notifications.push(input);
+        await this.enter('notify', input);
+        return { delivered: true, status: 200 };
       },
     };
   }

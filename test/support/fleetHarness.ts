@@ -9,6 +9,7 @@ import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourc
 import { createFleetActivities } from '../../activities/fleet.js';
 import { getFleetStatus } from '../../client/index.js';
 import type { RotationRef } from '../../common/fleetActivities.js';
+import type { NotifyInput } from '../../common/notifications.js';
 import { TASK_QUEUE, fleetRotationWorkflowId } from '../../common/names.js';
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../../common/types.js';
 import { startDevServer, type DevServer } from '../../dev/devServer.js';
@@ -25,6 +26,8 @@ export interface FleetHarness {
   readonly stubBundle: WorkflowBundleWithSourceMap;
   /** how many rotations checkRotations looked at (followed rotations) */
   checkedRotations: number;
+  /** every event a fleet started with `notify: true` sent (the notify activity's fake) */
+  readonly notifications: NotifyInput[];
   statusOf(name: string): Promise<FleetStatus>;
   waitForPhase(name: string, phase: FleetStatus['phase']): Promise<FleetStatus>;
   resultOf(name: string): Promise<FleetReport>;
@@ -48,6 +51,7 @@ export function useFleetStub(): FleetHarness {
     linode: new FakeLinode(),
     work: new FakeRotationWork(),
     checkedRotations: 0,
+    notifications: [],
     get server() {
       return ready(server);
     },
@@ -93,6 +97,10 @@ export function useFleetStub(): FleetHarness {
           return fleetActivities.checkRotations(refs);
         },
         snapshotCluster: harness.work.snapshotCluster,
+        notify: async (input: NotifyInput) => {
+          harness.notifications.push(input);
+          return { delivered: true, status: 200 };
+        },
       },
     });
     workerRun = worker.run();

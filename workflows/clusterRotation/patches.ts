@@ -33,3 +33,8 @@ export const APPROVALS_IN_MEMO = 'approvals-in-memo';
 export const BATCHED_NODE_WORK = 'batched-restarts-and-drained-recycles';
 /** A rotation started without a restart option restarts the workloads that use its token Secrets ('affected'). */
 export const AFFECTED_RESTART_DEFAULT = 'affected-restart-default';
+/**
+ * Webhook notifications (workflows/notifications.ts), both workflows: asked once at start and only
+ * by runs whose input says `notify: true`, so runs without a webhook carry no marker and no event.
+ */
+export const WEBHOOK_NOTIFICATIONS = 'webhook-notifications';

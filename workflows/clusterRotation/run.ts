@@ -9,6 +9,7 @@ import type { Approval, ClusterRotationWorkflowInput, RejectInput, RotationStep 
 import { ROTATION_PHASE } from '../../common/searchAttributes.js';
 import { currentDetailsMarkdown } from '../plan.js';
 import { reportPhaseChange } from '../metricsSink.js';
+import { Notifier } from '../notifications.js';
 import { RotationLedger } from './ledger.js';
 
 export type StopRequest = { kind: 'abort'; by: string; reason: string } | { kind: 'cancel' };
@@ -30,6 +31,8 @@ export class KubeconfigSuperseded extends Error {
 
 export class RotationRun {
   readonly ledger: RotationLedger;
+  /** webhook events of this run (off unless the input asks for them) */
+  readonly notifier: Notifier;
 
   stop: StopRequest | null = null;
   compensating = false;
@@ -52,6 +55,10 @@ export class RotationRun {
   private pendingSearchAttributes: SearchAttributeUpdatePair[] = [];
 
   constructor(readonly input: ClusterRotationWorkflowInput) {
+    this.notifier = new Notifier(input.notify, {
+      workflowType: 'clusterRotation', requestedBy: input.requestedBy, clusterId: input.clusterId,
+      ...(input.fleetRotationId ? { fleetRotationId: input.fleetRotationId } : {}),
+    }, input.tuning);
     this.ledger = new RotationLedger(input, {
       phaseSet: (phase) => this.publishPhase(phase),
       changed: (status) => setCurrentDetails(currentDetailsMarkdown(status, workflowInfo().workflowId)),

@@ -109,6 +109,10 @@ const NO_CREDENTIALS = 'the cluster has no working credentials until this step s
  */
 export async function blockedDecision(run: RotationRun, name: RotationStep): Promise<BlockedDecision> {
   const { ledger, status } = run;
+  const error = status.lastError;
+  run.notifier.emit('rotation.blocked', {
+    phase: status.phase, step: name, ...(error ? { error: { type: error.type, message: error.message } } : {}),
+  });
   const retryInMs = run.windowOpen && patched(AUTO_RETRY_IN_WINDOW)
     ? windowRetryDelayMs(run.windowRetries, run.input.tuning) : undefined;
   if (retryInMs !== undefined) {

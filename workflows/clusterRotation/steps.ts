@@ -62,6 +62,7 @@ export async function gate(run: RotationRun, which: Gate): Promise<GateOutcome> 
   run.gateDecision = null;
   ledger.setPhase(which === 'beforeDelete' ? 'AwaitingApproval' : 'AwaitingRecycleApproval',
     which === 'beforeDelete' ? 'approval' : 'recycleApproval', `waiting for approval (${which})`);
+  run.notifier.emit('rotation.gate.waiting', { phase: status.phase, gate: which, timeoutAt: status.pendingGate.timeoutAt });
   const answered = await run.waitForHuman(() => run.gateDecision !== null || run.stop !== null, timeoutMs);
   status.pendingGate = null;
   if (run.stop) throw new StopRequested();

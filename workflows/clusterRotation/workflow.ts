@@ -35,10 +35,16 @@ async function runToTheEnd(run: RotationRun): Promise<RotationReport> {
     if (!(err instanceof StopRequested)) throw err;
     await stopRotation(run);
   }
+  const { phase, lastError } = run.status;
+  const reason = phase === 'Completed' ? undefined : endReason(run);
+  // started beside the release, so the two usually complete into one workflow task (fewer history events)
+  run.notifier.emit('rotation.ended', { phase, ...(reason ? { reason } : {}) });
   await releaseKubeconfigs(run);
   // An Update answered in the last activation must finish before the run closes.
   await condition(allHandlersFinished);
-  await reportToFleet(run.input, run.status.phase, run.status.lastError?.message);
+  await reportToFleet(run.input, phase, lastError?.message);
+  // after the fleet heard: a slow webhook delays only the close of this run, never its fleet
+  await run.notifier.settled();
   return run.ledger.report();
 }
 
@@ -73,6 +79,12 @@ async function runbook(run: RotationRun): Promise<void> {
     await step(run, 'recycleNodes', () => recycleNodes(run, planned));
   }
   run.ledger.finish('Completed');
+}
+
+/** Why a run ended other than Completed: the timeline's latest entry that says why (a stop, a rejection, a timeout). */
+function endReason(run: RotationRun): string | undefined {
+  const why = [...run.status.timeline].reverse().find((entry) => entry.detail);
+  return why ? `${why.event}: ${why.detail}` : undefined;
 }
 
 /** Without a restart option, the workloads that use the rotated token Secrets are restarted (runs since the patch). */

@@ -64,6 +64,8 @@ export function childInput(fleet: FleetLedger, cluster: FleetCluster): ClusterRo
     clusterId: cluster.id,
     requestedBy: input.requestedBy,
     fleetRotationId: fleet.fleetId,
+    // a fleet that notifies has rotations that notify (their gates, Blocked, their ends)
+    ...(input.notify ? { notify: true } : {}),
     // The fleet's canary gate stands in for per-cluster gates (unless the fleet asks for them) once a
     // second person approved it, or an admin switched the fleet's gates off; until then each
     // cluster keeps its own gates, so the requester alone never reaches a token delete.

@@ -113,6 +113,8 @@ export class FleetLedger {
   starting = 0;
   /** Every state change bumps this; the scheduler sleeps until it moves. */
   changes = 0;
+  /** told when the fleet halts (the workflow sends a notification); the ledger itself stays free of Temporal */
+  onHalt: ((reason: string) => void) | null = null;
 
   constructor(readonly input: FleetRotationInput, readonly fleetId: string) {
     this.state = input.carried ?? initialState();
@@ -271,6 +273,7 @@ export class FleetLedger {
     this.state.halted = true;
     this.state.haltReason = reason;
     addTimeline(this.state, 'halted', reason);
+    this.onHalt?.(reason);
   }
 
   unhaltIfWithinBudget(): void {

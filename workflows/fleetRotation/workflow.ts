@@ -12,7 +12,8 @@ import type { FleetReport, FleetRotationInput } from '../../common/types.js';
 import { FLEET_ROTATION_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
 import { describeChildFailure, runCluster, watchFollowed } from './children.js';
 import { installControls } from './controls.js';
-import { DEFAULTS, FleetLedger, addTimeline, describeSelector } from './state.js';
+import { Notifier } from '../notifications.js';
+import { DEFAULTS, FleetLedger, addTimeline, countByPhase, describeSelector } from './state.js';
 
 const { selectClusters } = proxyActivities<FleetActivities>({
   startToCloseTimeout: '5 minutes',
@@ -25,10 +26,11 @@ export const EMPTY_SELECTOR_PATCH = 'fleet-empty-selector-needs-all';
 export async function fleetRotation(input: FleetRotationInput): Promise<FleetReport> {
   const fleet = new FleetLedger(input, workflowInfo().workflowId);
   const { state } = fleet;
+  const notifier = fleetNotifier(fleet);
   installControls(fleet);
 
   if (!state.selected) {
-    if (!(await select(fleet))) return fleet.status();
+    if (!(await select(fleet))) return await ended(fleet, notifier);
   } else {
     for (const cluster of state.clusters) if (cluster.phase === 'Running') fleet.follow(cluster);
   }
@@ -40,13 +42,14 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
 
   while (state.currentWave < state.waveCount && !state.aborted) {
     const wave = state.currentWave;
-    await rotateWave(fleet, wave);
+    await rotateWave(fleet, wave, notifier);
     if (state.aborted) break;
+    notifier.emit('fleet.wave.completed', { phase: fleet.phase(), wave: wave + 1, waveCount: state.waveCount, counts: countByPhase(state.clusters) });
     await condition(() => !state.halted || !!state.aborted);
     if (state.aborted) break;
     const isLastWave = wave + 1 >= state.waveCount;
     if (!isLastWave) await soak(fleet, wave);
-    if (!isLastWave && wave === 0) await canaryGate(fleet);
+    if (!isLastWave && wave === 0) await canaryGate(fleet, notifier);
     if (!state.aborted) state.currentWave++;
   }
 
@@ -58,7 +61,25 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
   }
   fleet.conclude();
   showDetails(fleet);
+  return await ended(fleet, notifier);
+}
+
+/** Webhook events of this run: off unless the input asks (workflows/notifications.ts); a halt is one. */
+function fleetNotifier(fleet: FleetLedger): Notifier {
+  const { input } = fleet;
+  const notifier = new Notifier(input.notify, {
+    workflowType: 'fleetRotation', requestedBy: input.requestedBy, fleetRotationId: fleet.fleetId,
+  }, input.rotation?.tuning);
+  fleet.onHalt = (reason) => notifier.emit('fleet.halted', { phase: 'Halted', reason, counts: countByPhase(fleet.state.clusters) });
+  return notifier;
+}
+
+/** The fleet's end: the last event sent (and waited for, boundedly: a closed run drops pending activities), then the report. */
+async function ended(fleet: FleetLedger, notifier: Notifier): Promise<FleetReport> {
+  const reason = fleet.error ?? fleet.state.aborted?.reason;
+  notifier.emit('fleet.ended', { phase: fleet.phase(), counts: countByPhase(fleet.state.clusters), ...(reason ? { reason } : {}) });
   await condition(allHandlersFinished);
+  await notifier.settled();
   return fleet.status();
 }
 
@@ -88,11 +109,13 @@ async function select(fleet: FleetLedger): Promise<boolean> {
 }
 
 /** Starts the wave's clusters as slots free up, until none is pending or running; continues as new when history is long. */
-async function rotateWave(fleet: FleetLedger, wave: number): Promise<void> {
+async function rotateWave(fleet: FleetLedger, wave: number, notifier: Notifier): Promise<void> {
   const { state } = fleet;
   for (;;) {
     if (state.aborted) return;
     if (shouldContinueAsNew(fleet)) {
+      // the next run numbers its events anew under its own run id; this run's deliveries finish first
+      await notifier.settled();
       await condition(() => fleet.starting === 0 && allHandlersFinished());
       addTimeline(state, 'continued as new', `after ${workflowInfo().historyLength} events`);
       await continueAsNew<typeof fleetRotation>({ ...fleet.input, carried: { ...state, runs: state.runs + 1 } });
@@ -127,7 +150,7 @@ async function soak(fleet: FleetLedger, wave: number): Promise<void> {
 }
 
 /** After the canary wave: a human approves the rest, or rejects; no answer in time rejects. */
-async function canaryGate(fleet: FleetLedger): Promise<void> {
+async function canaryGate(fleet: FleetLedger, notifier: Notifier): Promise<void> {
   const { input, state } = fleet;
   if (!(input.waves?.canaryApproval ?? DEFAULTS.canaryApproval) || state.canaryApproved || state.aborted) return;
   const timeoutMs = input.approvalTimeoutMs ?? DEFAULTS.approvalTimeoutMs;
@@ -135,6 +158,9 @@ async function canaryGate(fleet: FleetLedger): Promise<void> {
   fleet.gate = { gate: 'canary', since: new Date(since).toISOString(), timeoutAt: new Date(since + timeoutMs).toISOString() };
   addTimeline(state, 'awaiting canary approval');
   showDetails(fleet);
+  notifier.emit('fleet.gate.waiting', {
+    phase: 'AwaitingApproval', gate: 'canary', timeoutAt: fleet.gate.timeoutAt, counts: countByPhase(state.clusters),
+  });
   const decided = await condition(() => state.canaryApproved || !!state.aborted, timeoutMs);
   fleet.gate = null;
   if (!decided) {

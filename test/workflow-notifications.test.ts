@@ -12,6 +12,7 @@ import { rotationWorkflowBundle, UNCOUNTED } from '../worker/worker.js';
 import { WEBHOOK_NOTIFICATIONS } from '../workflows/clusterRotation/patches.js';
 import { NOTIFY_MAX_ATTEMPTS } from '../workflows/notifications.js';
 import { FakeCluster } from './support/fakeActivities.js';
+import { recordFixture } from './support/histories.js';
 import { rotationInput, useRotationHarness } from './support/rotationHarness.js';
 
 const rotation = useRotationHarness();
@@ -67,6 +68,8 @@ describe('clusterRotation: webhook notifications', { concurrency: false }, () =>
       assert.deepEqual(scheduledNotifications(history.events ?? []), cluster.notifications);
       assert.ok(hasPatchMarker(history.events ?? []), 'the run carries the patch marker');
       await Worker.runReplayHistory({ workflowBundle: await rotationWorkflowBundle(), sinks: UNCOUNTED }, history, handle.workflowId);
+      // the replay fixture of the notification path (RECORD_HISTORIES=1): test/workflow-replay.test.ts keeps it replaying
+      recordFixture('notifications', history);
     });
   });
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { sendFleetControl, startFleetRotation } from '../client/index.js';
 import { clusterRotationWorkflowId } from '../common/names.js';
 import type { ClusterRotationInput } from '../common/types.js';
-import { waitFor } from './support/fleetFakes.js';
+import { range, waitFor } from './support/fleetFakes.js';
 import { useFleetStub } from './support/fleetHarness.js';
 
 const fleetStub = useFleetStub();
@@ -52,6 +52,28 @@ describe('fleet rotation: webhook notifications', { timeout: 120_000 }, () => {
     const history = await fleetStub.client.workflow.getHandle(clusterRotationWorkflowId(703)).fetchHistory();
     const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     assert.equal((JSON.parse(Buffer.from(payload!.data!).toString()) as ClusterRotationInput).notify, true);
+  });
+
+  test('across continue-as-new each run numbers its own events under its own run id', async () => {
+    work.reset();
+    fleetStub.notifications.length = 0;
+    const ids = range(720, 14);
+    linode.add('long', ids);
+    const started = await startFleetRotation(fleetStub.client, fleet('long', 'long', { concurrency: 4, maxHistoryEvents: 100, notify: true }));
+    await waitForPhase('long', 'AwaitingApproval');
+    await sendFleetControl(fleetStub.client, 'long', { update: 'approve', input: { by: 'bob' } });
+    const report = await resultOf('long');
+    assert.equal(report.phase, 'Completed');
+    assert.ok(report.runs >= 2, `continued as new (${report.runs} runs)`);
+    const lastRunId = (await fleetStub.client.workflow.getHandle(started.workflowId).describe()).runId;
+    assert.notEqual(lastRunId, started.runId);
+    await waitFor('the end event', async () => fleetStub.notifications.some((n) => n.workflowId === started.workflowId && n.kind === 'fleet.ended'));
+    assert.deepEqual(fleetStub.notifications.filter((n) => n.workflowId === started.workflowId).map((n) => n.idempotencyKey), [
+      `${started.workflowId}/${started.runId}/fleet.wave.completed/1`,
+      `${started.workflowId}/${started.runId}/fleet.gate.waiting/2`,
+      `${started.workflowId}/${lastRunId}/fleet.wave.completed/1`,
+      `${started.workflowId}/${lastRunId}/fleet.ended/2`,
+    ]);
   });
 
   test('a fleet without notify sends nothing, nor do its children', async () => {

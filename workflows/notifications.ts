@@ -64,6 +64,11 @@ export class Notifier {
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
+  /** No delivery under way. */
+  get idle(): boolean {
+    return this.inFlight.size === 0;
+  }
+
   /**
    * Waits for the deliveries still under way: a run that closes (or continues as new) drops its
    * pending activities, so the last event and any before it would never arrive. Bounded by the

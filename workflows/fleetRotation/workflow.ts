@@ -115,8 +115,11 @@ async function rotateWave(fleet: FleetLedger, wave: number, notifier: Notifier):
     if (state.aborted) return;
     if (shouldContinueAsNew(fleet)) {
       // the next run numbers its events anew under its own run id; this run's deliveries finish first
-      await notifier.settled();
-      await condition(() => fleet.starting === 0 && allHandlersFinished());
+      // (a halt while waiting can start another, hence the loop)
+      do {
+        await condition(() => fleet.starting === 0 && allHandlersFinished());
+        await notifier.settled();
+      } while (!(fleet.starting === 0 && allHandlersFinished() && notifier.idle));
       addTimeline(state, 'continued as new', `after ${workflowInfo().historyLength} events`);
       await continueAsNew<typeof fleetRotation>({ ...fleet.input, carried: { ...state, runs: state.runs + 1 } });
     }

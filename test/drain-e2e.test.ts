@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { sendControl, startRotation } from '../client/index.js';
+import { getRotationView, sendControl, startRotation } from '../client/index.js';
 import { clusterRotationWorkflowId } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
@@ -176,6 +176,14 @@ describe('drains and batched restarts against the simulator', { concurrency: fal
       await startRotation(client, input(clusterId, { restart: { scope: 'all' }, recycle: { mode: 'none' } }));
       await waitForStatus(clusterId, (s) => s.phase === 'RestartingWorkloads', 'the restarts', 90_000);
       for (let i = 0; i < 600 && patches().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      // what the API and the CLI show meanwhile: the batch's live progress from its heartbeat details
+      let live = (await getRotationView(client, clusterId))?.status?.batch;
+      for (let i = 0; i < 100 && !(live && live.done.length + live.inFlight.length > 0); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        live = (await getRotationView(client, clusterId))?.status?.batch;
+      }
+      assert.equal(live?.activity, 'restartWorkloads');
+      assert.ok((live?.done.length ?? 0) + (live?.inFlight.length ?? 0) > 0, `live progress: ${JSON.stringify(live)}`);
       first.kill('SIGKILL');
     } finally {
       await stack.startWorker();

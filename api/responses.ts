@@ -64,6 +64,13 @@ const RefusedSignals = Type.Optional(Type.Array(Type.Object({
 }), { description: 'controls sent as Temporal Signals that were refused, with the reason (a Signal has no answer); the latest last' }));
 
 export const RotationStatusSchema = Type.Object({
+  batch: Type.Optional(Type.Object({
+    activity: Type.Enum(['restartWorkloads', 'recycleNodes']),
+    attempt: Type.Integer(),
+    lastHeartbeatAt: Nullable(Type.String()),
+    done: Type.Array(Type.String()),
+    inFlight: Type.Array(Type.String()),
+  }, { description: "live per-item progress of the running batch, from its heartbeat details (the workflow records each item's result when the batch answers)" })),
   clusterId: Type.Integer(),
   label: Nullable(Type.String()),
   region: Nullable(Type.String()),

@@ -30,6 +30,9 @@ export function rotationText(view: RotationView & { webUrl?: string | null }): s
     ['token Secrets deleted', s ? fraction(s.progress.tokensDeleted, s.progress.tokensTotal) : undefined],
     ['workloads restarted', s ? fraction(s.progress.workloadsRestarted, s.progress.workloadsTotal) : undefined],
     ['nodes recycled', s ? fraction(s.progress.nodesRecycled, s.progress.nodesTotal) : undefined],
+    // the running batch's own count, ahead of the workflow's (which it learns when the batch answers)
+    ['batch', s?.batch ? `${s.batch.activity}: ${s.batch.done.length} done${s.batch.inFlight.length ? `, now ${s.batch.inFlight.join(', ')}` : ''}` +
+      (s.batch.attempt > 1 ? ` (attempt ${s.batch.attempt})` : '') : undefined],
     ['last error', s?.lastError ? `${s.lastError.step}: ${s.lastError.message}` : undefined],
     ['last refused signal', refused ? `${refused.signal} by ${refused.by ?? '?'}: ${refused.reason}` : undefined],
     ['run', `${view.workflowId} ${view.runId} (${view.execution})`],

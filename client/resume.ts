@@ -9,6 +9,7 @@ import type {
   RestartResult, ResumeState, RotationControlResult, RotationReport, RotationStep, VerifyResult,
 } from '../common/types.js';
 import { startRotation, type StartedRotation } from './rotations.js';
+import { decodeFirstPayload } from './payloads.js';
 
 /** The rotation cannot be resumed (still running, completed, or never started). */
 export class RotationNotResumableError extends Error {
@@ -160,11 +161,9 @@ export async function startInputOf<T>(client: Client, history: temporal.api.hist
 
 /** Decodes the first payload with the client's own converter and codecs. */
 function payloadDecoder(client: Client): <T>(payloads: Payload[] | null | undefined) => Promise<T> {
-  const { payloadConverter, payloadCodecs } = client.workflow.options.loadedDataConverter;
   return async <T>(payloads: Payload[] | null | undefined): Promise<T> => {
-    let decoded = payloads ?? [];
-    for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-    if (!decoded[0]) throw new RotationNotResumableError('history event without a payload');
-    return payloadConverter.fromPayload<T>(decoded[0]);
+    const decoded = await decodeFirstPayload<T>(client, payloads);
+    if (decoded === undefined) throw new RotationNotResumableError('history event without a payload');
+    return decoded;
   };
 }

@@ -18,6 +18,7 @@ import {
 } from '../common/searchAttributes.js';
 import { ROTATION_UPDATES, type RotationControl } from './controls.js';
 import { answerInTime, latestRunView } from './runs.js';
+import { batchProgressOf } from './batchProgress.js';
 import type { RotationView, StartedRun } from './views.js';
 
 /** The clusterRotation workflow's signature, as the client sees it. */
@@ -88,7 +89,10 @@ async function rotationStatusOf(client: Client, run: WorkflowExecutionDescriptio
     const report = await handle.result();
     if (report.finalStatus) return report.finalStatus;
   }
-  return answerInTime(client, () => handle.query(statusQuery));
+  const status = await answerInTime(client, () => handle.query(statusQuery));
+  if (!status || run.status.name !== 'RUNNING') return status;
+  const batch = await batchProgressOf(client, run);
+  return batch ? { ...status, batch } : status;
 }
 
 /**

@@ -43,6 +43,8 @@ export const FailureType = {
   drainTimedOut: 'DrainTimedOut',
   /** a node holds pods no controller would recreate and the plan does not allow evicting them; details [{nodeId}] */
   unmanagedPods: 'UnmanagedPods',
+  /** the node is the cluster's only schedulable Ready node and budgets guard its pods: they have nowhere to go; details [{nodeId}] */
+  noRoomToDrain: 'NoRoomToDrain',
   rolloutFailed: 'RolloutFailed',
   sinkWriteFailed: 'SinkWriteFailed',
   /** the notification webhook could not be reached, or answered 408, 429 or 5xx: retried */
@@ -62,5 +64,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureTypeName[] = [
   FailureType.linodeNotFound, FailureType.linodeUnprocessable,
   FailureType.kubeBadRequest, FailureType.kubeUnauthorized, FailureType.kubeForbidden,
   FailureType.badKubeconfig, FailureType.unsafeKubeconfig, FailureType.deploymentPaused,
-  FailureType.drainTimedOut, FailureType.unmanagedPods,
+  FailureType.drainTimedOut, FailureType.unmanagedPods, FailureType.noRoomToDrain,
 ];

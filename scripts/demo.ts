@@ -120,7 +120,12 @@ async function main(): Promise<{ code: number; stack?: LocalStack; asRequester?:
     // 550 requests in 20 s, a third of the 1,600 per 2 minutes, and at most 4 of the 10 lists a second.
     // Much larger fleets or smaller time scales get 429s, which the worker backs off from (by Retry-After
     // times --time-scale, as it scales every wait) until the window resets; --no-rate-limit avoids that.
-    simulator: { clusters: opts.clusters, seed: opts.seed, timeScale: opts.timeScale, regions: DEMO_REGIONS, rateLimit: opts.rateLimit ? undefined : false },
+    // Three nodes each: every node is drained under the seeded PodDisruptionBudgets before its recycle,
+    // and a one-node cluster cannot move budget-guarded pods anywhere (its drain is refused, NoRoomToDrain).
+    simulator: {
+      clusters: opts.clusters, seed: opts.seed, timeScale: opts.timeScale, regions: DEMO_REGIONS, nodesPerCluster: 3,
+      rateLimit: opts.rateLimit ? undefined : false,
+    },
     kubeconfigDir: join(workDir, 'kubeconfigs'),
     activities: { pollIntervalMs: 100, tokenCacheWindowMs: 2_000, retryAfterScale: opts.timeScale },
   });

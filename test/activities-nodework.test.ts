@@ -77,6 +77,27 @@ describe('recycleNodes: drain, then recycle', () => {
     await h.cleanup();
   });
 
+  test('a node whose guarded pods have no other schedulable node to go to is refused at once, before the cordon', async () => {
+    const h = await harness();
+    h.lke.pods.push(pod('db-0', { labels: { app: 'db' } }));
+    h.lke.budgets.push({ namespace: 'app', name: 'db-pdb', matchLabels: { app: 'db' }, disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1 });
+    h.lke.cordoned.add('lke7-11-node1');
+    h.lke.cordoned.add('lke7-11-node2');
+    const node = await poolNode(h, 0);
+    const started = Date.now();
+    const err = await rejection(h.env().run(h.activities.recycleNodes, { clusterId: CLUSTER_ID, nodes: [node], drainTimeoutMs: 60_000 }));
+    assert.equal(err.type, FailureType.noRoomToDrain);
+    assert.match(err.message, /only schedulable Ready node.*app\/db-pdb.*nowhere to go/);
+    assert.deepEqual(err.details, [{ item: node.nodeId }]);
+    assert.ok(Date.now() - started < 10_000, 'said at once, not after the drain timeout');
+    assert.ok(!h.lke.cordoned.has(NODE0), 'not cordoned');
+    // with room elsewhere, the same node drains
+    h.lke.cordoned.delete('lke7-11-node1');
+    const done = await h.env().run(h.activities.recycleNodes, { clusterId: CLUSTER_ID, nodes: [node] });
+    assert.equal(done.recycled[0].evicted, 1);
+    await h.cleanup();
+  });
+
   test('a retry after a crash mid-drain continues from the heartbeat: no second eviction wave, nodes done stay done', async () => {
     const h = await harness();
     const first = await poolNode(h, 0);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { sendControl, startRotation } from '../client/index.js';
+import { getRotationView, sendControl, startRotation } from '../client/index.js';
 import { clusterRotationWorkflowId } from '../common/names.js';
 import type { ClusterRotationWorkflowInput, RotationReport, RotationStatus } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
@@ -21,7 +21,7 @@ let client: Client;
 
 before(async () => {
   stack = await startLocalStack({
-    simulator: { clusters: 6, seed: 23, timeScale: 0.002, rateLimit: false, userTokenSecrets: 4, nodesPerCluster: 3 },
+    simulator: { clusters: 7, seed: 23, timeScale: 0.002, rateLimit: false, userTokenSecrets: 4, nodesPerCluster: 3 },
     activities: { pollIntervalMs: 50, tokenCacheWindowMs: 2_000, recycleResendAfterMs: 5_000, retryAfterScale: 0.01 },
   });
   client = stack.client;
@@ -176,6 +176,14 @@ describe('drains and batched restarts against the simulator', { concurrency: fal
       await startRotation(client, input(clusterId, { restart: { scope: 'all' }, recycle: { mode: 'none' } }));
       await waitForStatus(clusterId, (s) => s.phase === 'RestartingWorkloads', 'the restarts', 90_000);
       for (let i = 0; i < 600 && patches().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      // what the API and the CLI show meanwhile: the batch's live progress from its heartbeat details
+      let live = (await getRotationView(client, clusterId))?.status?.batch;
+      for (let i = 0; i < 100 && !(live && live.done.length + live.inFlight.length > 0); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        live = (await getRotationView(client, clusterId))?.status?.batch;
+      }
+      assert.equal(live?.activity, 'restartWorkloads');
+      assert.ok((live?.done.length ?? 0) + (live?.inFlight.length ?? 0) > 0, `live progress: ${JSON.stringify(live)}`);
       first.kill('SIGKILL');
     } finally {
       await stack.startWorker();
@@ -188,8 +196,28 @@ describe('drains and batched restarts against the simulator', { concurrency: fal
     for (const [path, count] of perWorkload) assert.equal(count, 1, `${path} restarted ${count} times`);
   });
 
+  test('the recycle gate shows per node the pods to evict and the budget that allows no disruption now', async () => {
+    const clusterId = clusterIds()[5];
+    const kube = kubeOf(clusterId);
+    const guarded = guardedWorkload(kube);
+    setBudget(kube, guarded.budget, { minAvailable: guarded.pods().length });
+    await startRotation(client, input(clusterId, { approvals: { beforeDelete: false }, restart: { scope: 'none' }, recycle: { mode: 'rolling' } }));
+    const gate = await waitForStatus(clusterId, (s) => s.phase === 'AwaitingRecycleApproval', 'the recycle gate');
+    const drain = gate.plan?.drain ?? [];
+    assert.equal(drain.length, gate.plan?.recycleNodes.length);
+    const guardedPods = guarded.pods().map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    assert.ok(drain.some((d) => d.evict.some((p) => guardedPods.includes(p))), 'the guarded pods are listed under their nodes');
+    const budget = `${guarded.namespace}/${guarded.budget.metadata.name}`;
+    assert.ok(drain.some((d) => d.blockingBudgets.some((b) => b.startsWith(budget))), `${budget} is shown as allowing no disruption`);
+    for (const d of drain) assert.ok(d.evict.every((p) => !p.includes('kube-proxy') && !p.includes('calico-node')), 'DaemonSet pods stay');
+    setBudget(kube, guarded.budget, { maxUnavailable: 1 });
+    await sendControl(client, clusterId, 'approve', { by: 'bob' });
+    const report = await resultOf(clusterId);
+    assert.equal(report.phase, 'Completed', report.notDone.join('; '));
+  });
+
   test("'affected', the default, restarts exactly the workloads whose pod templates use a deleted token Secret", async () => {
-    const clusterId = clusterIds()[4];
+    const clusterId = clusterIds()[6];
     const kube = kubeOf(clusterId);
     const deleted = new Set(kube.tokenSecrets('kube-system').map((s) => s.metadata.name));
     const lkeAccounts = new Set(lkeTokenServiceAccounts(kube.k8sVersion));

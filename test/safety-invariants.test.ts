@@ -55,3 +55,14 @@ test('I2: an approve Signal by the requester that took effect shows in the memo 
   assert.equal(violations.length, 1);
   assert.match(violations[0].message, /beforeDelete approved by Alice, who requested the rotation/);
 });
+
+test('I2: a batched recycle (recycleNodes) past the recycle gate without a second person\'s approval is a violation', () => {
+  const model = { gatesDisabled: [] } as unknown as CaseModel;
+  const gated = { clusterId: CLUSTER, requestedBy: 'alice', approvals: { beforeDelete: false, beforeRecycle: true }, recycle: { mode: 'rolling' as const } };
+  const recycled = { ...run('only', 'COMPLETED', []), input: gated, activities: [{ type: 'recycleNodes', completed: true, result: null }] };
+  const violations = fourEyes(model, CLUSTER, [recycled], []);
+  assert.equal(violations.length, 1);
+  assert.match(violations[0].message, /recycleNodes ran past the beforeRecycle gate without an approval by anyone but alice/);
+  const approved = { ...recycled, memoApprovals: [{ gate: 'beforeRecycle' as const, by: 'bob', at: '' }] };
+  assert.deepEqual(fourEyes(model, CLUSTER, [approved], []), []);
+});

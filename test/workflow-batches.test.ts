@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { sendControl, startRotation } from '../client/index.js';
 import type { RotationReport } from '../common/types.js';
 import { FakeCluster } from './support/fakeActivities.js';
+import { recordFixture } from './support/histories.js';
 import { rotationInput, useRotationHarness } from './support/rotationHarness.js';
 
 const rotation = useRotationHarness();
@@ -24,6 +25,7 @@ async function fullRotationEvents(t: Parameters<typeof withWorker>[0], clusterId
     assert.equal(cluster.count('restartWorkload'), workloads, 'each workload restarted once');
     assert.equal(cluster.count('recycleNode'), nodes, 'each node recycled once');
     const history = await handle.fetchHistory();
+    if (workloads === 3) recordFixture('batched-rotation', history);
     const types = new Map<string, number>();
     for (const e of history.events ?? []) types.set(String(e.eventType), (types.get(String(e.eventType)) ?? 0) + 1);
     return { events: history.events?.length ?? 0, types };
@@ -38,6 +40,24 @@ describe('clusterRotation: batched restarts and recycles', { concurrency: false 
       JSON.stringify(Object.fromEntries(large.types)));
     assert.equal(large.events, small.events, 'no event per workload or node');
     assert.ok(large.events <= 80, `history has ${large.events} events`);
+  });
+
+  test('the recycle gate shows each node\'s drain preview; approved, the batch drains and recycles', async (t) => {
+    const cluster = new FakeCluster(65, 'c65', 'us-ord', { workloads: 2, nodes: 2 });
+    await withWorker(t, cluster, async (taskQueue) => {
+      const { handle } = await startRotation(rotation.client, rotationInput(cluster, { approvals: { beforeDelete: false } }), { taskQueue });
+      const gate = await waitForPhase(65, 'AwaitingRecycleApproval');
+      assert.deepEqual(gate.plan?.drain?.map((d) => d.nodeId), cluster.poolNodes.map((n) => n.nodeId));
+      assert.equal(cluster.count('previewDrain'), 1);
+      assert.equal(cluster.count('recycleNode'), 0, 'nothing recycled before the gate');
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /each cordoned and drained first/);
+      await sendControl(rotation.client, 65, 'approve', { by: 'carol' });
+      const report: RotationReport = await handle.result();
+      assert.equal(report.phase, 'Completed');
+      assert.equal(report.recycled.length, 2);
+      recordFixture('batched-rotation-gated', await handle.fetchHistory());
+    });
   });
 
   test('a Blocked workload is skipped alone; the batch goes on with the others', async (t) => {

@@ -208,6 +208,7 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
           name: n.metadata?.name ?? '',
           providerID: n.spec?.providerID ?? null,
           ready: nodeReady(n),
+          ...(n.spec?.unschedulable ? { unschedulable: true as const } : {}),
         }));
       }),
 

@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PreviewDrainInput, RecycleNodesInput } from '../../common/activities.js';
 import type { NodeDrainPreview, PoolNodeRef, RecycleBatchResult, RecycleResult } from '../../common/types.js';
 import { FailureType } from '../../common/failures.js';
-import { blockingBudgets, describeBudget, podLabel, sortPodsForDrain } from '../drain.js';
-import type { KubePort } from '../ports.js';
+import { blockingBudgets, budgetCovers, budgetLabel, describeBudget, podLabel, sortPodsForDrain } from '../drain.js';
+import type { KubePort, PodInfo } from '../ports.js';
 import { done, notYet, resumed, type ActivityContext } from './context.js';
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000;
@@ -105,12 +105,13 @@ async function drain(
 ): Promise<void> {
   const ctx = Context.current();
   const evictUnmanaged = input.evictUnmanagedPods === true;
-  const { unmanaged } = sortPodsForDrain(await kube.listPodsOnNode(nodeName), evictUnmanaged);
+  const { evict, unmanaged } = sortPodsForDrain(await kube.listPodsOnNode(nodeName), evictUnmanaged);
   if (unmanaged.length) {
     // refused before the cordon: a node that will not be drained keeps serving
     throw nodeFailure(FailureType.unmanagedPods, `cluster ${clusterId}: node ${node.nodeId} (${nodeName}) runs pods no controller ` +
       `would recreate: ${shortList(unmanaged.map(podLabel))}; allow recycle.evictUnmanagedPods, move them, or skip this node`, node.nodeId);
   }
+  await assertRoomToDrain(kube, clusterId, node, nodeName, evict);
   await kube.cordonNode(nodeName);
   state.drainStartedAt ??= Date.now();
   state.evicted ??= 0;
@@ -139,6 +140,22 @@ async function drain(
     });
   }, state.drainStartedAt + timeoutMs);
   ctx.log.info('node drained', { clusterId, nodeId: node.nodeId, nodeName, evicted: state.evicted });
+}
+
+/**
+ * A drain whose evicted pods have no other schedulable Ready node to go to cannot get past a budget:
+ * the first eviction spends the disruption and its replacement never becomes Ready (kubectl would
+ * wait forever). Said at once, before the cordon, instead of after the drain timeout.
+ */
+async function assertRoomToDrain(kube: KubePort, clusterId: number, node: PoolNodeRef, nodeName: string, evict: PodInfo[]): Promise<void> {
+  if (!evict.length) return;
+  const elsewhere = (await kube.listNodes()).filter((n) => n.name !== nodeName && n.ready && !n.unschedulable);
+  if (elsewhere.length) return;
+  const guarded = (await kube.listDisruptionBudgets()).filter((b) => evict.some((p) => budgetCovers(b, p)));
+  if (!guarded.length) return;
+  throw nodeFailure(FailureType.noRoomToDrain, `cluster ${clusterId}: node ${node.nodeId} (${nodeName}) is the only schedulable Ready ` +
+    `node, so the pods under ${shortList(guarded.map(budgetLabel))} have nowhere to go and the drain cannot finish; add a node and ` +
+    'retry, skip this node (it is not recycled), or abort', node.nodeId);
 }
 
 /** One node: drained unless already recycled (or its recycle already sent), then recycled and replaced. */

@@ -135,7 +135,21 @@ export interface RotationProgress {
   nodesTotal: number;
 }
 
+/**
+ * A running batch's per-item progress (restartWorkloads: workload labels; recycleNodes: node ids),
+ * read by the API and the CLI from its heartbeat details; the workflow never sets it.
+ */
+export interface BatchProgress {
+  activity: 'restartWorkloads' | 'recycleNodes';
+  attempt: number;
+  lastHeartbeatAt: string | null;
+  done: string[];
+  inFlight: string[];
+}
+
 export interface RotationStatus {
+  /** live progress of a running batch (client/batchProgress.ts); absent in the Query's own answer */
+  batch?: BatchProgress;
   clusterId: number;
   label: string | null;
   region: string | null;

@@ -27,6 +27,8 @@ export interface KubeNodeRef {
   name: string;
   providerID: string | null;
   ready: boolean;
+  /** cordoned (spec.unschedulable); absent when false, and in older histories */
+  unschedulable?: true;
 }
 
 export interface PoolNodeRef {

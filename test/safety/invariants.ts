@@ -165,9 +165,11 @@ export function fourEyes(model: CaseModel, clusterId: number, runs: RunRecord[],
       }
       const carried = run.input.resume?.approvals ?? [];
       const valid = (gate: Approval['gate']) => [...approvalsTakenIn(run), ...carried].some((a) => a.gate === gate && !sameIdentity(a.by, requester));
-      const checks: [Approval['gate'], string][] = [['beforeDelete', 'deleteTokenSecrets'], ['beforeRecycle', 'recycleNode']];
-      for (const [gate, destructive] of checks) {
-        if (!started(run, destructive)) continue;
+      // the recycle is one activity per node in older runs, one batch since batched-restarts-and-drained-recycles
+      const checks: [Approval['gate'], string[]][] = [['beforeDelete', ['deleteTokenSecrets']], ['beforeRecycle', ['recycleNode', 'recycleNodes']]];
+      for (const [gate, activities] of checks) {
+        const destructive = activities.find((a) => started(run, a));
+        if (!destructive) continue;
         if (!gateOn(run.input, gate, fleetRuns)) {
           const note = `cluster ${clusterId}: ${gate} gate switched off in the input of run ${short(run)} (requested by ${run.input.requestedBy})`;
           if (!model.gatesDisabled.includes(note)) model.gatesDisabled.push(note);

@@ -95,7 +95,7 @@ export interface Scenario {
    * gatesDisabledBy); without it the workflows must keep them on. Absent in older regressions: false.
    */
   adminDisabledGates?: boolean;
-  restart: 'none' | 'kube-system';
+  restart: 'none' | 'kube-system' | 'affected';
   recycle: 'none' | 'rolling';
   /** fleet only: canary wave size and whether its gate is on */
   fleet?: { canary: 0 | 1; canaryApproval: boolean };
@@ -205,7 +205,7 @@ export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.
         beforeRecycle: fc.boolean(),
       }),
       adminDisabledGates: fc.boolean(),
-      restart: fc.constantFrom('none' as const, 'kube-system' as const),
+      restart: fc.constantFrom('none' as const, 'kube-system' as const, 'affected' as const),
       recycle: fc.constantFrom('none' as const, 'rolling' as const),
       fleet: clusters > 1
         ? fc.record({ canary: fc.constantFrom(0 as const, 1 as const), canaryApproval: fc.boolean() })

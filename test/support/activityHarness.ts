@@ -257,7 +257,7 @@ export class FakeLke {
       },
       listNodes: async () => {
         authorize('list nodes');
-        return this.nodes.map(({ name, providerID, ready }) => ({ name, providerID, ready }));
+        return this.nodes.map(({ name, providerID, ready }) => ({ name, providerID, ready, ...(this.cordoned.has(name) ? { unschedulable: true as const } : {}) }));
       },
       listPodTemplates: async (namespace) => {
         authorize('list workloads');

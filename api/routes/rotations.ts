@@ -109,8 +109,8 @@ export const rotationRoutes: FastifyPluginAsyncTypebox<RotationRoutesOptions> = 
     const { clusterId } = request.params;
     const { view, ageMs } = await statuses.get(clusterId);
     if (!view) throw notFound(`cluster ${clusterId} has no rotation`);
-    // HTTP's Age is whole seconds; the exact figure helps dashboards judge freshness
-    void reply.header('age', String(Math.ceil(ageMs / 1000))).header('x-status-age-ms', String(ageMs));
+    // HTTP's Age is whole seconds, truncated (RFC 9111: a 0.3 s old answer is Age 0); the exact figure helps dashboards
+    void reply.header('age', String(Math.floor(ageMs / 1000))).header('x-status-age-ms', String(ageMs));
     return viewResponse(view);
   });
 

@@ -170,6 +170,22 @@ describe('restartWorkloads: the batch', () => {
     await h.cleanup();
   });
 
+  test('with lanes in parallel, a failed workload stops the others from starting new ones before the batch answers', async () => {
+    const h = await harness();
+    h.lke.addWorkload({ ...deployment('bad'), progressDeadlineExceeded: true });
+    for (const name of ['a', 'b', 'c']) h.lke.addWorkload(deployment(name));
+    const ref = (name: string): WorkloadRef => ({ kind: 'Deployment', namespace: 'app', name });
+    const err = await rejection(h.env().run(h.activities.restartWorkloads, {
+      clusterId: CLUSTER_ID, workloads: ['bad', 'a', 'b', 'c'].map(ref), restartedAt, maxConcurrent: 2,
+    }));
+    assert.equal(err.type, FailureType.rolloutFailed);
+    const patchedAfter = h.lke.calls.filter((c) => c.startsWith('patch'));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(h.lke.calls.filter((c) => c.startsWith('patch')), patchedAfter, 'nothing patched after the batch answered');
+    assert.ok(!patchedAfter.includes('patch c'), `the queue stopped: ${patchedAfter.join(', ')}`);
+    await h.cleanup();
+  });
+
   test('a failed rollout names its workload, so skip can leave out that one', async () => {
     const h = await harness();
     h.lke.addWorkload({ ...deployment('api'), progressDeadlineExceeded: true });

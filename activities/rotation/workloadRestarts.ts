@@ -86,8 +86,10 @@ export async function restartBatch(shared: ActivityContext, input: RestartWorklo
   const kube = shared.deps.kube(await shared.currentKubeconfig(clusterId));
   const queue = workloads.filter((w) => !(workloadKey(w) in progress.done));
 
+  // a failed workload stops every lane from taking another: the batch answers only once none is in flight
+  let failed = false;
   const lane = async (): Promise<void> => {
-    for (let next = queue.shift(); next && !interrupted; next = queue.shift()) {
+    for (let next = queue.shift(); next && !interrupted && !failed; next = queue.shift()) {
       const key = workloadKey(next);
       progress.inFlight.push(key);
       beat();
@@ -101,12 +103,13 @@ export async function restartBatch(shared: ActivityContext, input: RestartWorklo
       if (input.pauseBetweenMs && queue.length) await ctx.sleep(input.pauseBetweenMs);
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(maxConcurrent, queue.length) }, lane));
-  } catch (err) {
-    // stopped on purpose: what is done is kept; a workload in flight has its annotation and finishes on its own
-    if (!interrupted) throw err;
-  }
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(maxConcurrent, queue.length) }, () => lane().catch((err: unknown) => {
+    failed = true;
+    throw err;
+  })));
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  // stopped on purpose: what is done is kept; a workload in flight has its annotation and finishes on its own
+  if (failure && !interrupted) throw failure.reason;
   const restarted = workloads.filter((w) => workloadKey(w) in progress.done)
     .map((w): RestartResult => ({ workload: w, ...progress.done[workloadKey(w)] }));
   ctx.log.info('workload batch ended', { clusterId, restarted: restarted.length, of: workloads.length, interrupted });

@@ -121,18 +121,15 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
     }
   };
 
+  const drain = drainCalls(config, perRequest, guard, options);
   const workloadsIn = async (namespace: string | null): Promise<WorkloadRef[]> => {
-    const [deployments, statefulSets, daemonSets] = namespace === null
-      ? await Promise.all([
-        apps.listDeploymentForAllNamespaces({}, perRequest),
-        apps.listStatefulSetForAllNamespaces({}, perRequest),
-        apps.listDaemonSetForAllNamespaces({}, perRequest),
-      ])
-      : await Promise.all([
-        apps.listNamespacedDeployment({ namespace }, perRequest),
-        apps.listNamespacedStatefulSet({ namespace }, perRequest),
-        apps.listNamespacedDaemonSet({ namespace }, perRequest),
-      ]);
+    // a namespace's workloads are what listPodTemplates reads there, without what their templates use
+    if (namespace !== null) return (await drain.listPodTemplates(namespace)).map((t) => t.ref);
+    const [deployments, statefulSets, daemonSets] = await Promise.all([
+      apps.listDeploymentForAllNamespaces({}, perRequest),
+      apps.listStatefulSetForAllNamespaces({}, perRequest),
+      apps.listDaemonSetForAllNamespaces({}, perRequest),
+    ]);
     return [
       ...deployments.items.map(refOf('Deployment')),
       ...statefulSets.items.map(refOf('StatefulSet')),
@@ -141,7 +138,7 @@ export function createKubePort(kubeconfigYaml: string, options: KubeClientOption
   };
 
   return {
-    ...drainCalls(config, perRequest, guard, options),
+    ...drain,
     listTokenSecrets: (namespace) =>
       guard(`list token Secrets in ${namespace}`, async () => {
         const list = await core.listNamespacedSecret(

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PreviewDrainInput, RecycleNodesInput } from '../../common/activities.js';
-import type { NodeDrainPreview, PoolNodeRef, RecycleBatchResult, RecycleResult } from '../../common/types.js';
+import type { KubeNodeRef, NodeDrainPreview, PoolNodeRef, RecycleBatchResult, RecycleResult } from '../../common/types.js';
 import { FailureType } from '../../common/failures.js';
 import { blockingBudgets, budgetCovers, budgetLabel, describeBudget, podLabel, sortPodsForDrain } from '../drain.js';
 import type { KubePort, PodInfo } from '../ports.js';
@@ -100,7 +100,7 @@ export async function recycleAndReplace(
  * gone from the node, so a retry never evicts the same pods twice.
  */
 async function drain(
-  shared: ActivityContext, kube: KubePort, clusterId: number, node: PoolNodeRef, nodeName: string,
+  shared: ActivityContext, kube: KubePort, clusterId: number, node: PoolNodeRef, nodeName: string, nodes: KubeNodeRef[],
   input: RecycleNodesInput, progress: { attempts: number }, state: NodeProgress, beat: () => void,
 ): Promise<void> {
   const ctx = Context.current();
@@ -111,7 +111,7 @@ async function drain(
     throw nodeFailure(FailureType.unmanagedPods, `cluster ${clusterId}: node ${node.nodeId} (${nodeName}) runs pods no controller ` +
       `would recreate: ${shortList(unmanaged.map(podLabel))}; allow recycle.evictUnmanagedPods, move them, or skip this node`, node.nodeId);
   }
-  await assertRoomToDrain(kube, clusterId, node, nodeName, evict);
+  await assertRoomToDrain(kube, clusterId, node, nodeName, evict, nodes);
   await kube.cordonNode(nodeName);
   state.drainStartedAt ??= Date.now();
   state.evicted ??= 0;
@@ -147,9 +147,11 @@ async function drain(
  * the first eviction spends the disruption and its replacement never becomes Ready (kubectl would
  * wait forever). Said at once, before the cordon, instead of after the drain timeout.
  */
-async function assertRoomToDrain(kube: KubePort, clusterId: number, node: PoolNodeRef, nodeName: string, evict: PodInfo[]): Promise<void> {
+async function assertRoomToDrain(
+  kube: KubePort, clusterId: number, node: PoolNodeRef, nodeName: string, evict: PodInfo[], nodes: KubeNodeRef[],
+): Promise<void> {
   if (!evict.length) return;
-  const elsewhere = (await kube.listNodes()).filter((n) => n.name !== nodeName && n.ready && !n.unschedulable);
+  const elsewhere = nodes.filter((n) => n.name !== nodeName && n.ready && !n.unschedulable);
   if (elsewhere.length) return;
   const guarded = (await kube.listDisruptionBudgets()).filter((b) => evict.some((p) => budgetCovers(b, p)));
   if (!guarded.length) return;
@@ -167,8 +169,10 @@ async function drainAndRecycle(
     const linodeNode = await shared.linode.getNode(clusterId, node.nodeId);
     // still on the instance the plan names: drain it first (a node on a new instance is never drained again)
     if (linodeNode.instance_id === node.instanceId && node.instanceId !== null) {
-      const kubeNode = (await kube.listNodes()).find((n) => n.providerID === providerIdOf(node.instanceId));
-      if (kubeNode) await drain(shared, kube, clusterId, node, kubeNode.name, input, progress, state, beat);
+      // one read of the Nodes serves both: which one to drain, and whether another could take its pods
+      const nodes = await kube.listNodes();
+      const kubeNode = nodes.find((n) => n.providerID === providerIdOf(node.instanceId));
+      if (kubeNode) await drain(shared, kube, clusterId, node, kubeNode.name, nodes, input, progress, state, beat);
     }
   }
   const result = await recycleAndReplace(shared, kube, clusterId, node, progress, state, beat);

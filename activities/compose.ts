@@ -20,6 +20,7 @@ import { createKubeconfigCache } from './kubeconfig/cache.js';
 import { createSecretSink, type ManagementCluster } from './kubeconfig/secretSink.js';
 import { createDirectorySink } from './kubeconfig/sink.js';
 import { createLinodePort } from './linode/adapter.js';
+import { LinodeBudget } from './linode/budget.js';
 import { createNotifyActivities } from './notify/webhook.js';
 import type { KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { instrumentKubeFactory, instrumentLinodePort, type CallRecorder } from './callMetrics.js';
@@ -27,6 +28,8 @@ import { instrumentKubeFactory, instrumentLinodePort, type CallRecorder } from '
 /** Knobs of the live activities; production keeps the defaults, time-scaled simulators want short ones. */
 export interface ActivityTuning {
   pollIntervalMs?: number;
+  /** LKE's known delay before a new kubeconfig is served; default 24 poll intervals (activities/rotation/context.ts) */
+  kubeconfigDelayMs?: number;
   tokenCacheWindowMs?: number;
   recycleResendAfterMs?: number;
   /** how long a retried regenerate watches for a sign the earlier POST took before POSTing again */
@@ -97,11 +100,18 @@ export interface ComposeOptions {
 export function compose(config: CompositionConfig, options: ComposeOptions = {}): Composition {
   const tuning = config.activities ?? {};
   const { recordCall } = options;
+  // one budget per token: Linode counts per token, and two ports on one token spend the same budget
+  const budgets = new Map<string, LinodeBudget>();
+  const budgetOf = (token: string): LinodeBudget => {
+    let budget = budgets.get(token);
+    if (!budget) budgets.set(token, budget = new LinodeBudget({ share: config.linode.budgetShare }));
+    return budget;
+  };
   const linodePort = (token: Secret | undefined): LinodePort | null => {
     if (!token) return null;
     const port = createLinodePort({
       apiUrl: config.linode.apiUrl, token: token.reveal(), timeoutMs: tuning.requestTimeoutMs,
-      retryAfterScale: tuning.retryAfterScale, cancellation: activityCancellation,
+      retryAfterScale: tuning.retryAfterScale, cancellation: activityCancellation, budget: budgetOf(token.reveal()),
     });
     return recordCall ? instrumentLinodePort(port, recordCall) : port;
   };
@@ -116,6 +126,7 @@ export function compose(config: CompositionConfig, options: ComposeOptions = {})
     // on disk, so a verify after a worker restart can still prove the old token dead
     kubeconfigCache: createKubeconfigCache({ dir: join(config.kubeconfigDir, '.cache') }),
     pollIntervalMs: tuning.pollIntervalMs,
+    kubeconfigDelayMs: tuning.kubeconfigDelayMs,
     tokenCacheWindowMs: tuning.tokenCacheWindowMs,
     recycleResendAfterMs: tuning.recycleResendAfterMs,
     regenerateSettleMs: tuning.regenerateSettleMs,

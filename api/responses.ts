@@ -111,6 +111,10 @@ export const RotationStatusSchema = Type.Object({
   oldCredentials: Type.Optional(Nullable(Type.Enum(['rejected', 'notProven']))),
   skippedTokenSecrets: Type.Optional(Type.Array(Type.String())),
   refusedSignals: RefusedSignals,
+  linodeCalls: Type.Optional(Type.Object({
+    total: Type.Integer(),
+    byEndpoint: Type.Record(Type.String(), Type.Integer()),
+  }, { description: "the Linode API requests this run's steps made, by endpoint (`GET /lke/clusters/:id/kubeconfig`); absent until one is counted" })),
   timeline: Type.Array(Type.Object({
     at: Type.String(), step: Nullable(Step), phase: Phase, event: Type.String(),
     detail: Type.Optional(Type.String()),

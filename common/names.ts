@@ -59,6 +59,12 @@ export const ENV = {
   /** a read-only token for the API, which only reads clusters; default the worker's token */
   linodeReadToken: 'LINODE_READ_TOKEN',
   linodeReadTokenFile: 'LINODE_READ_TOKEN_FILE',
+  /** the part of the account's Linode API limits this service may use, 0 < share <= 1; default 0.5 (other tools share the token) */
+  linodeBudgetShare: 'LKE_ROTATOR_LINODE_BUDGET_SHARE',
+  /** the pause between polls of the long waits (rollouts, drains, recycles); default 5000 ms */
+  pollIntervalMs: 'LKE_ROTATOR_POLL_INTERVAL_MS',
+  /** LKE's known delay before a regenerated kubeconfig is served: its first poll waits this long; default 24 poll intervals (2 min) */
+  kubeconfigDelayMs: 'LKE_ROTATOR_KUBECONFIG_DELAY_MS',
   kubeconfigDir: 'KUBECONFIG_DIR',
   /** `directory` (default) or `secret` */
   kubeconfigSink: 'KUBECONFIG_SINK',

@@ -24,6 +24,11 @@ export interface LinodeConfig {
   token: Secret | undefined;
   /** LINODE_READ_TOKEN(_FILE): what the API reads clusters with (it never writes); default `token` */
   readToken?: Secret;
+  /**
+   * LKE_ROTATOR_LINODE_BUDGET_SHARE: the part of the account's rate limits this service may use, the
+   * rest left to other tools on the token (activities/linode/budget.ts); default 0.5
+   */
+  budgetShare?: number;
 }
 
 export interface ApiConfig {
@@ -60,6 +65,8 @@ export interface Config {
   /** the worker's Prometheus endpoints; undefined: off */
   metrics: { port: number | undefined; sdkPort: number | undefined };
   notifications: NotificationsConfig;
+  /** the activities' waits (activities/compose.ts, ActivityTuning); unset: their defaults */
+  activities: { pollIntervalMs?: number; kubeconfigDelayMs?: number };
 }
 
 /** LKE_ROTATOR_WEBHOOK_URL(_FILE) and LKE_ROTATOR_WEBHOOK_SECRET(_FILE): the URL too is a Secret (Slack's carry a token in the path). */
@@ -96,11 +103,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: httpsUnlessLoopback(ENV.linodeApiUrl, optionalUrl(env, ENV.linodeApiUrl)) ?? DEFAULT_LINODE_API_URL,
       token: secretFromEnv(env, ENV.linodeToken, ENV.linodeTokenFile),
       readToken: secretFromEnv(env, ENV.linodeReadToken, ENV.linodeReadTokenFile),
+      budgetShare: share(ENV.linodeBudgetShare, value(env, ENV.linodeBudgetShare)),
     },
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
     kubeconfigSink: kubeconfigSink(env),
     codecKeysFile: optionalPath(env, ENV.codecKeysFile),
     notifications: { webhook: webhook(env), apiUrl: optionalUrl(env, ENV.apiUrl) },
+    activities: {
+      pollIntervalMs: count(ENV.pollIntervalMs, value(env, ENV.pollIntervalMs), 1),
+      kubeconfigDelayMs: count(ENV.kubeconfigDelayMs, value(env, ENV.kubeconfigDelayMs), 0),
+    },
     metrics: {
       port: port(ENV.metricsPort, value(env, ENV.metricsPort)),
       sdkPort: port(ENV.sdkMetricsPort, value(env, ENV.sdkMetricsPort)),
@@ -135,6 +147,16 @@ function port(name: string, raw: string | undefined): number | undefined {
   const parsed = Number(raw);
   if (!/^\d+$/.test(raw) || parsed > 65_535) {
     throw new ConfigError(`${name} must be a port number from 0 to 65535, got "${raw}"`);
+  }
+  return parsed;
+}
+
+/** A fraction above 0 and at most 1. */
+function share(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = Number(raw);
+  if (!/^(0?\.\d+|1(\.0*)?)$/.test(raw) || !(parsed > 0 && parsed <= 1)) {
+    throw new ConfigError(`${name} must be a number above 0 and at most 1 (the part of the account's Linode API limits to use), got "${raw}"`);
   }
   return parsed;
 }

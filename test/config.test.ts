@@ -47,6 +47,10 @@ test('config: defaults, a token file, and errors that name the variable but neve
     [{ LINODE_API_URL: 'http://[::ffff:a00:7]:4010' }, /LINODE_API_URL must be an https URL/],
     [{ LINODE_TOKEN: secret, LINODE_TOKEN_FILE: '/x' }, /Set only one of LINODE_TOKEN and LINODE_TOKEN_FILE/],
     [{ LINODE_TOKEN_FILE: '/nonexistent/token' }, /LINODE_TOKEN_FILE \(\/nonexistent\/token\) cannot be read: ENOENT/],
+    [{ LKE_ROTATOR_LINODE_BUDGET_SHARE: '0' }, /LKE_ROTATOR_LINODE_BUDGET_SHARE must be a number above 0 and at most 1/],
+    [{ LKE_ROTATOR_LINODE_BUDGET_SHARE: '1.5' }, /LKE_ROTATOR_LINODE_BUDGET_SHARE must be a number above 0 and at most 1/],
+    [{ LKE_ROTATOR_LINODE_BUDGET_SHARE: 'half' }, /LKE_ROTATOR_LINODE_BUDGET_SHARE must be a number above 0/],
+    [{ LKE_ROTATOR_KUBECONFIG_DELAY_MS: '2m' }, /LKE_ROTATOR_KUBECONFIG_DELAY_MS must be a whole number/],
   ];
   for (const [env, expected] of cases) {
     assert.throws(() => loadConfig(env), (err: Error) => {

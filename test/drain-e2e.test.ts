@@ -81,6 +81,8 @@ function spawnWorker(): ChildProcess {
       PATH: process.env.PATH, HOME: process.env.HOME,
       TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: stack.server.namespace,
       LINODE_API_URL: stack.sim.linodeApiUrl, LINODE_TOKEN: stack.sim.linodeToken, KUBECONFIG_DIR: stack.kubeconfigDir,
+      // LKE's 2-minute kubeconfig delay is under a second in this time-scaled simulator
+      LKE_ROTATOR_KUBECONFIG_DELAY_MS: '500',
     },
     stdio: 'ignore',
   });

@@ -100,6 +100,8 @@ function spawnWorker(): ChildProcess {
       LINODE_API_URL: stack.sim.linodeApiUrl,
       LINODE_TOKEN: stack.sim.linodeToken,
       KUBECONFIG_DIR: stack.kubeconfigDir,
+      // LKE's 2-minute kubeconfig delay is under a second in this time-scaled simulator
+      LKE_ROTATOR_KUBECONFIG_DELAY_MS: '500',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -74,6 +74,16 @@ describe('rotation ledger: status and timeline', () => {
     assert.equal(ledger.isTerminal(), true);
   });
 
+  test('Linode requests from activity results add up by endpoint, in the status and the report', () => {
+    const { ledger } = ledgerFor();
+    assert.equal(ledger.status.linodeCalls, undefined, 'absent until one is counted');
+    ledger.countLinodeCalls({ 'GET /lke/clusters/:id': 1, 'GET /lke/clusters/:id/kubeconfig': 2 });
+    ledger.countLinodeCalls({ 'GET /lke/clusters/:id/kubeconfig': 3, bogus: -1, other: 'x' });
+    ledger.countLinodeCalls(undefined);
+    assert.deepEqual(ledger.status.linodeCalls, { total: 6, byEndpoint: { 'GET /lke/clusters/:id': 1, 'GET /lke/clusters/:id/kubeconfig': 5 } });
+    assert.deepEqual(ledger.report().linodeCalls, ledger.status.linodeCalls);
+  });
+
   test('the timeline keeps its first entry and the latest ones, up to the limit', () => {
     const { ledger } = ledgerFor();
     ledger.setPhase('Snapshotting', 'snapshot', 'started');

@@ -8,6 +8,7 @@ import type { InjectedSinks, NativeConnection, WorkerOptions, WorkflowBundleWith
 import type { RotationMetricsSinks } from '../workflows/metricsSink.js';
 import { TASK_QUEUE } from '../common/names.js';
 import { cachedBundle } from './bundleCache.js';
+import { linodeCallCounts } from './linodeCallCounts.js';
 
 // Under tsx this file is worker.ts and the workflows are .ts sources; compiled into dist/ both are .js.
 export const WORKFLOWS_PATH = fileURLToPath(
@@ -50,6 +51,10 @@ export async function createRotationWorker(opts: RotationWorkerOptions): Promise
     // answer: heartbeats go out at least this often, so it arrives within seconds, not a minute
     maxHeartbeatThrottleInterval: '2 seconds',
     ...opts.workerOptions,
+    interceptors: {
+      ...opts.workerOptions?.interceptors,
+      activity: [linodeCallCounts, ...(opts.workerOptions?.interceptors?.activity ?? [])],
+    },
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,

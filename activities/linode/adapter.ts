@@ -8,7 +8,8 @@ import * as linodeApi from '@linode/api-v4';
 import type { LinodePage, LkeCluster, LkePool, LkePoolNode } from '../../common/types.js';
 import { DEFAULT_LINODE_API_URL } from '../../common/names.js';
 import { FailureType } from '../../common/failures.js';
-import { type ClassifyOptions, linodeFailure, nonRetryable, rethrowIfCancelled } from '../errors.js';
+import { type ClassifyOptions, isFailureOfType, linodeFailure, nonRetryable, rethrowIfCancelled } from '../errors.js';
+import type { LinodeBudget } from './budget.js';
 import type { KubeconfigFetch, LinodePort, ListClustersOptions, RegenerateRequest } from '../ports.js';
 import { linodeFilter } from './filter.js';
 import { LIBRARY_ORIGIN, linodeAxios, withLinodeContext, type LinodeRequestContext } from './requestContext.js';
@@ -22,7 +23,16 @@ export interface LinodeClientConfig {
   retryAfterScale?: number;
   /** aborts in-flight requests (live: the running activity's cancellationSignal) */
   cancellation?: () => AbortSignal | undefined;
+  /** the account's budget, shared by every port on this token in the process (budget.ts); none: unpaced */
+  budget?: LinodeBudget;
 }
+
+/**
+ * A 429 is sent again by the port itself, after the budget has held for its Retry-After: a refused
+ * request had no effect, so this holds for POSTs too. Past these, the activity fails retryably and
+ * Temporal's retry waits the Retry-After again.
+ */
+const RATE_LIMITED_RESENDS = 3;
 
 // The package's typings re-export its LKE functions from directory indexes ('./kubernetes'), which
 // NodeNext resolution does not follow; these are the signatures of node_modules/@linode/api-v4/lib/kubernetes.
@@ -67,16 +77,31 @@ function isNotYetAvailable(err: unknown): boolean {
   return maintenance === undefined || maintenance === null;
 }
 
+function isRateLimited(err: unknown): boolean {
+  return (err as { response?: { status?: unknown } } | null)?.response?.status === 429 || isFailureOfType(err, FailureType.linodeRateLimited);
+}
+
 export function createLinodePort(config: LinodeClientConfig): LinodePort {
   const origin = (config.apiUrl || DEFAULT_LINODE_API_URL).replace(/\/+$/, '').replace(/\/v4(beta)?$/, '');
   const classify: ClassifyOptions = { retryAfterScale: config.retryAfterScale, cancellation: config.cancellation };
   /** This port's context for one call, taken when the call starts (so the running activity's cancellation). */
   const context = (): LinodeRequestContext => ({
     origin, token: config.token, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: config.cancellation?.(),
+    budget: config.budget, retryAfterScale: config.retryAfterScale,
   });
+  /** `fn` in this port's context, sent again on a 429 (the budget waits its Retry-After first). */
+  const send = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let resends = 0; ; resends++) {
+      try {
+        return await withLinodeContext(context(), fn);
+      } catch (err) {
+        if (resends >= RATE_LIMITED_RESENDS || !config.budget || !isRateLimited(err)) throw err;
+      }
+    }
+  };
   const guard = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await withLinodeContext(context(), fn);
+      return await send(fn);
     } catch (err) {
       throw linodeFailure(err, action, classify);
     }
@@ -106,7 +131,7 @@ export function createLinodePort(config: LinodeClientConfig): LinodePort {
     getKubeconfig: async (clusterId): Promise<KubeconfigFetch> => {
       let encoded: unknown;
       try {
-        encoded = (await withLinodeContext(context(), () => getKubeConfig(clusterId))).kubeconfig;
+        encoded = (await send(() => getKubeConfig(clusterId))).kubeconfig;
       } catch (err) {
         if (isNotYetAvailable(err)) return { status: 'notReady' };
         rethrowIfCancelled(classify);

@@ -15,6 +15,12 @@ export interface ActivityDeps {
   kubeconfigCache?: KubeconfigCache;
   /** pause between polls of the long waits; default 5 s */
   pollIntervalMs?: number;
+  /**
+   * LKE's known delay before a regenerated kubeconfig is served (2 to 5 minutes): the wait for it
+   * polls first after this long, then backs off, so it spends few requests of the Linode budget;
+   * default 24 poll intervals (2 minutes at the default interval)
+   */
+  kubeconfigDelayMs?: number;
   /** how long the old admin token may still be accepted (the apiserver caches token checks ~10 s); default 20 s */
   tokenCacheWindowMs?: number;
   /**
@@ -50,6 +56,15 @@ function describe(err: unknown): string {
 
 export type ActivityContext = ReturnType<typeof createActivityContext>;
 
+export interface WaitOptions {
+  /** an earlier end than the attempt's budget (epoch ms): one item's limit inside a batch */
+  until?: number;
+  /** the pause after the n-th poll of this attempt (1-based); default the poll interval */
+  pauseAfter?: (polls: number) => number;
+  /** when the attempt's work began (epoch ms), if before the wait: its time counts against the budget; default now */
+  startedAt?: number;
+}
+
 export function createActivityContext(deps: ActivityDeps) {
   const { linode, sink } = deps;
   const cache = deps.kubeconfigCache ?? createKubeconfigCache();
@@ -60,6 +75,7 @@ export function createActivityContext(deps: ActivityDeps) {
     tokenCacheWindowMs: deps.tokenCacheWindowMs ?? 20_000,
     recycleResendAfterMs: deps.recycleResendAfterMs ?? 120_000,
     regenerateSettleMs: deps.regenerateSettleMs ?? 45_000,
+    kubeconfigDelayMs: deps.kubeconfigDelayMs ?? 24 * pollIntervalMs,
   };
 
   /**
@@ -71,21 +87,20 @@ export function createActivityContext(deps: ActivityDeps) {
    */
   async function waitFor<T>(
     what: string, timeoutType: FailureTypeName, progress: { attempts: number }, check: () => Promise<Poll<T>>,
-    /** an earlier end than the attempt's budget (epoch ms): one item's limit inside a batch */
-    until = Number.POSITIVE_INFINITY,
+    options: WaitOptions = {},
   ): Promise<T> {
     const ctx = Context.current();
-    const startedAt = Date.now();
+    const { until = Number.POSITIVE_INFINITY, pauseAfter = () => pollIntervalMs, startedAt = Date.now() } = options;
     const budgetMs = ctx.info.startToCloseTimeoutMs;
     const giveUpAt = Math.min(until, budgetMs > 0 ? startedAt + budgetMs - Math.min(10_000, budgetMs / 10) : Number.POSITIVE_INFINITY);
     let transientInARow = 0;
     let why: string;
     let giveUp: GiveUp | undefined;
-    for (;;) {
+    for (let polls = 1; ; polls++) {
       progress.attempts++;
       // a copy: the SDK may encode details after we have moved on and mutated `progress`
       ctx.heartbeat({ ...progress });
-      let delay = pollIntervalMs;
+      let delay = pauseAfter(polls);
       try {
         const poll = await check();
         if (poll.done) return poll.value;
@@ -105,6 +120,17 @@ export function createActivityContext(deps: ActivityDeps) {
         throw retryable(timeoutType, `${what}: still waiting after ${Date.now() - startedAt} ms (${progress.attempts} polls): ${why}`);
       }
       await ctx.sleep(delay);
+    }
+  }
+
+  /** Sleeps `ms`, heartbeating well within the heartbeat timeout so it does not end a long pause. */
+  async function pause(ms: number, details: object): Promise<void> {
+    const ctx = Context.current();
+    const heartbeatTimeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
+    const step = heartbeatTimeoutMs > 0 ? Math.min(pollIntervalMs, heartbeatTimeoutMs / 3) : pollIntervalMs;
+    for (let until = Date.now() + ms; Date.now() < until;) {
+      ctx.heartbeat(details);
+      await ctx.sleep(Math.max(1, Math.min(step, until - Date.now())));
     }
   }
 
@@ -143,5 +169,5 @@ export function createActivityContext(deps: ActivityDeps) {
     }
   }
 
-  return { deps, linode, sink, cache, settings, waitFor, currentKubeconfig, kubeconfigWithFingerprint, previousKubeconfig };
+  return { deps, linode, sink, cache, settings, waitFor, pause, currentKubeconfig, kubeconfigWithFingerprint, previousKubeconfig };
 }

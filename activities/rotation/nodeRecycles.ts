@@ -138,7 +138,7 @@ async function drain(
         (budgets.length ? `; held by PodDisruptionBudgets allowing no disruption: ${shortList(budgets)}` : '') +
         '; retry, skip this node, or abort', node.nodeId);
     });
-  }, state.drainStartedAt + timeoutMs);
+  }, { until: state.drainStartedAt + timeoutMs });
   ctx.log.info('node drained', { clusterId, nodeId: node.nodeId, nodeName, evicted: state.evicted });
 }
 

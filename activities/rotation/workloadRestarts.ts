@@ -63,7 +63,7 @@ export async function restartOne(
       });
     }
     return status.state === 'done' ? done(true) : notYet(status.message);
-  }, options.until);
+  }, { until: options.until });
   log.info('workload rolled out', { clusterId, workload: id, patched });
   return { workload, patched };
 }

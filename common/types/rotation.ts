@@ -181,7 +181,18 @@ export interface RotationStatus {
   skippedTokenSecrets?: string[];
   /** controls sent as Signals that were refused, the latest last (absent until one is) */
   refusedSignals?: SignalRefusal[];
+  /** the Linode API requests this run's steps made, by endpoint (absent until one is counted) */
+  linodeCalls?: LinodeCallSummary;
   timeline: TimelineEntry[];
+}
+
+/**
+ * Linode API requests by endpoint (`GET /lke/clusters/:id/kubeconfig`), as the activities counted
+ * them: the requests of each step's attempt that succeeded (worker/linodeCallCounts.ts).
+ */
+export interface LinodeCallSummary {
+  total: number;
+  byEndpoint: Record<string, number>;
 }
 
 /** What the workflow returns: the run's report. */
@@ -202,6 +213,8 @@ export interface RotationReport {
   recycled: RecycleResult[];
   skippedSteps: RotationStep[];
   notDone: string[];
+  /** the Linode API requests this run made, by endpoint (absent in older runs and when none was counted) */
+  linodeCalls?: LinodeCallSummary;
   timeline: TimelineEntry[];
   /**
    * the `status` Query's answer at the end, so a closed run's status is read from its result

@@ -293,6 +293,21 @@ export class RotationLedger {
     return out;
   }
 
+  /** Adds the Linode requests an activity's result says it made (`linodeCalls`, worker/linodeCallCounts.ts). */
+  countLinodeCalls(counts: unknown): void {
+    if (!counts || typeof counts !== 'object') return;
+    const summary = this.status.linodeCalls ?? { total: 0, byEndpoint: {} };
+    let added = 0;
+    for (const [endpoint, n] of Object.entries(counts as Record<string, unknown>)) {
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) continue;
+      summary.byEndpoint[endpoint] = (summary.byEndpoint[endpoint] ?? 0) + n;
+      added += n;
+    }
+    if (added === 0) return;
+    summary.total += added;
+    this.status.linodeCalls = summary;
+  }
+
   report(): RotationReport {
     return {
       clusterId: this.input.clusterId,
@@ -309,6 +324,7 @@ export class RotationLedger {
       recycled: this.recycled,
       skippedSteps: this.status.skippedSteps,
       notDone: this.notDone(),
+      ...(this.status.linodeCalls ? { linodeCalls: this.status.linodeCalls } : {}),
       timeline: this.status.timeline,
       finalStatus: this.status,
     };

@@ -143,10 +143,19 @@ function missingTokenSecrets(details: unknown): MissingTokenSecret[] | undefined
   return valid.length === details.length ? valid.map(({ name, owner }) => ({ name, owner })) : undefined;
 }
 
-/** Calls one activity, named by `summary` in Temporal Web. */
-export function call<K extends ActivityName>(run: RotationRun, name: K, summary: string, arg: ActivityArg<K>): Promise<ActivityResult<K>> {
+/**
+ * Calls one activity, named by `summary` in Temporal Web. The Linode requests its result says it
+ * made (`linodeCalls`, added by the worker) go to the ledger and are taken off the result.
+ */
+export async function call<K extends ActivityName>(run: RotationRun, name: K, summary: string, arg: ActivityArg<K>): Promise<ActivityResult<K>> {
   // One proxy per activity type: each has its own timeouts.
   const activity = proxyActivities<RotationActivities>(activityOptions(name, run.input.tuning))[name] as unknown as
     ActivityFunctionWithOptions<(a: ActivityArg<K>) => Promise<ActivityResult<K>>>;
-  return activity.executeWithOptions({ summary }, [arg]);
+  const result = await activity.executeWithOptions({ summary }, [arg]);
+  if (result && typeof result === 'object' && 'linodeCalls' in result) {
+    const { linodeCalls, ...rest } = result as ActivityResult<K> & { linodeCalls: unknown };
+    run.ledger.countLinodeCalls(linodeCalls);
+    return rest as ActivityResult<K>;
+  }
+  return result;
 }

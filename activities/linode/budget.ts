@@ -1,0 +1,178 @@
+// The account's Linode API budget, as Linode itself counts it. Every reply carries
+// X-RateLimit-Limit/Remaining/Reset for the bucket closest to exhaustion, counted per token on
+// Linode's side: that count already includes every worker process of this service and every other
+// tool that uses the same token. So a process shares the budget with all of them by reading it,
+// with no coordination of its own: it sends a request only while the bucket it last saw has more
+// left than the part of the account this service must leave to others, `(1 - share) x Limit`, and
+// otherwise waits for the bucket's Reset (docs/design.md, "One Linode budget").
+//
+// Between two replies a process counts its own requests against what it saw, so a burst from one
+// process stops at its share; requests of other processes in flight at that moment are the only
+// overshoot, and `maxInFlight` bounds them. A 429 holds every request of the process until its
+// Retry-After.
+//
+// Buckets are told apart by their Limit, since the headers name no bucket: one seen only on
+// collection GETs (Linode's 100 per minute and 10 per second for lists) holds only collection GETs;
+// any other (the general 1,600 per 2 minutes, the 800 per minute of an endpoint) holds every request.
+
+export interface LinodeBudgetOptions {
+  /** the part of the account's limits this service may use, 0 < share <= 1; default 0.5 */
+  share?: number;
+  /** requests of this process in flight at once; default 8 */
+  maxInFlight?: number;
+  /** the clock (tests) */
+  now?: () => number;
+}
+
+export const DEFAULT_BUDGET_SHARE = 0.5;
+const DEFAULT_MAX_IN_FLIGHT = 8;
+/** A Reset a little in the past still holds this long: clocks of Linode and the worker differ. */
+const RESET_SLACK_MS = 250;
+
+interface BucketView {
+  limit: number;
+  remaining: number;
+  resetAtMs: number;
+  /** seen only on replies to collection GETs */
+  collectionOnly: boolean;
+}
+
+/** What a reply said about the budget. */
+export interface BudgetReply {
+  status: number;
+  collection: boolean;
+  limit?: number;
+  remaining?: number;
+  /** epoch seconds */
+  reset?: number;
+  /** ms, from Retry-After, when the reply is a 429 */
+  retryAfterMs?: number;
+}
+
+export type Release = () => void;
+
+export class LinodeBudget {
+  readonly share: number;
+  private readonly maxInFlight: number;
+  private readonly now: () => number;
+  private readonly buckets = new Map<number, BucketView>();
+  private heldUntilMs = 0;
+  private inFlight = 0;
+  private readonly waiters = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Number.POSITIVE_INFINITY;
+  /** requests that waited for the budget, and 429s seen: the worker's metrics and the bench read these */
+  readonly stats = { waited: 0, rateLimited: 0 };
+
+  constructor(options: LinodeBudgetOptions = {}) {
+    const share = options.share ?? DEFAULT_BUDGET_SHARE;
+    if (!(share > 0 && share <= 1)) throw new RangeError(`Linode budget share must be > 0 and <= 1, got ${share}`);
+    this.share = share;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The requests of a bucket that belong to others: never spent by this service. */
+  private reserveOf(limit: number): number {
+    return Math.floor(limit * (1 - this.share));
+  }
+
+  /** When a request of this kind may go (epoch ms), or 0 now. */
+  private blockedUntil(collection: boolean): number {
+    const now = this.now();
+    let until = this.heldUntilMs > now ? this.heldUntilMs : 0;
+    if (this.inFlight >= this.maxInFlight) until = Math.max(until, Number.POSITIVE_INFINITY);
+    for (const bucket of this.buckets.values()) {
+      if (bucket.collectionOnly && !collection) continue;
+      if (bucket.resetAtMs + RESET_SLACK_MS <= now) continue;
+      if (bucket.remaining <= this.reserveOf(bucket.limit)) until = Math.max(until, bucket.resetAtMs + RESET_SLACK_MS);
+    }
+    return until;
+  }
+
+  /**
+   * Waits until a request may go, then counts it; call the returned release when its reply (or
+   * failure) is in. Rejects with the signal's reason when it is aborted while waiting.
+   */
+  async acquire(collection: boolean, signal?: AbortSignal): Promise<Release> {
+    let waited = false;
+    for (;;) {
+      signal?.throwIfAborted();
+      const until = this.blockedUntil(collection);
+      if (until === 0) break;
+      waited = true;
+      await this.wait(until, signal);
+    }
+    if (waited) this.stats.waited++;
+    this.inFlight++;
+    // counted against what we saw until Linode's next reply says where the bucket stands
+    for (const bucket of this.buckets.values()) {
+      if (!bucket.collectionOnly || collection) bucket.remaining--;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.wake();
+    };
+  }
+
+  /** Takes in what a reply said: the bucket it names, and a 429's Retry-After. */
+  observe(reply: BudgetReply): void {
+    if (reply.status === 429) {
+      this.stats.rateLimited++;
+      const retryAfterMs = reply.retryAfterMs ?? 1_000;
+      this.heldUntilMs = Math.max(this.heldUntilMs, this.now() + retryAfterMs);
+    }
+    const { limit, remaining, reset } = reply;
+    if (limit === undefined || remaining === undefined || reset === undefined) return this.wake();
+    if (!(limit > 0) || !(remaining >= 0) || !(reset > 0)) return this.wake();
+    const resetAtMs = reset * 1000;
+    const known = this.buckets.get(limit);
+    const collectionOnly = reply.collection && (known?.collectionOnly ?? true);
+    if (known && known.resetAtMs === resetAtMs) {
+      // the same window: replies may arrive out of order, and the lower count is the later one
+      known.remaining = Math.min(known.remaining, remaining);
+      known.collectionOnly = collectionOnly;
+    } else if (!known || resetAtMs > known.resetAtMs) {
+      this.buckets.set(limit, { limit, remaining, resetAtMs, collectionOnly });
+    }
+    this.wake();
+  }
+
+  /** Sleeps until `untilMs` (or a release), whichever is first; an abort rejects. */
+  private wait(untilMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', aborted);
+        resolve();
+      };
+      const aborted = (): void => {
+        this.waiters.delete(done);
+        reject(signal?.reason);
+      };
+      this.waiters.add(done);
+      signal?.addEventListener('abort', aborted, { once: true });
+      this.schedule(untilMs);
+    });
+  }
+
+  /** One timer for all waiters, at the earliest time any of them may go. */
+  private schedule(untilMs: number): void {
+    if (!Number.isFinite(untilMs) || (this.timer && this.timerAtMs <= untilMs)) return; // a release, or an earlier timer, wakes it
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAtMs = untilMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAtMs = Number.POSITIVE_INFINITY;
+      this.wake();
+    }, Math.max(0, untilMs - this.now()));
+    this.timer.unref?.();
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Composition } from '../activities/compose.js';
-import { ENV } from '../common/names.js';
+import { ENV, LINODE_TASK_QUEUE } from '../common/names.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { buildApp } from './app.js';
 import { loadApiTokens, type ApiToken } from './auth.js';
@@ -52,10 +52,12 @@ export async function startApiServer(options: StartApiOptions): Promise<RunningA
   const deadlineMs = config.api.temporalDeadlineMs;
   // runs started here notify when this process has the webhook configured (the worker delivers)
   const notify = config.notifications.webhook !== undefined;
+  // the workers of this release poll it beside lke-rotation (worker/live.ts)
+  const linodeTaskQueue = LINODE_TASK_QUEUE;
   const app = await buildApp({
-    rotations: createRotationService(client, { linode, deadlineMs, notify }),
-    fleets: createFleetService(client, { deadlineMs, notify }),
-    schedules: createScheduleService(client, { deadlineMs, notify }),
+    rotations: createRotationService(client, { linode, deadlineMs, notify, linodeTaskQueue }),
+    fleets: createFleetService(client, { deadlineMs, notify, linodeTaskQueue }),
+    schedules: createScheduleService(client, { deadlineMs, notify, linodeTaskQueue }),
     clusters: linode ? createClusterService(linode) : noLinodeToken,
     temporalHealth: temporalHealthCheck(client),
     tokens,

@@ -34,11 +34,16 @@ export interface RotationServiceOptions {
   deadlineMs?: number;
   /** the webhook is configured: runs started here send notifications (their input says `notify: true`) */
   notify?: boolean;
+  /** runs started here put their Linode-bound activities on this queue (worker/linodeWorker.ts) */
+  linodeTaskQueue?: string;
 }
 
-/** The input a start sends: `notify` comes from the configuration, never from a request body. */
-const notifying = <T extends { notify?: boolean }>(input: T, notify: boolean | undefined): T =>
-  notify ? { ...input, notify: true } : input;
+/** The input a start sends: `notify` and the Linode queue come from the configuration, never from a request body. */
+const configured = <T extends { notify?: boolean; linodeTaskQueue?: string }>(input: T, options: RotationServiceOptions): T => ({
+  ...input,
+  ...(options.notify ? { notify: true } : {}),
+  ...(options.linodeTaskQueue ? { linodeTaskQueue: options.linodeTaskQueue } : {}),
+});
 
 /** The cluster as Linode knows it; null when Linode cannot answer now (the workflow retries later). */
 async function lookupCluster(linode: LinodePort, clusterId: number) {
@@ -61,7 +66,7 @@ export function createRotationService(client: Client, options: RotationServiceOp
   return {
     async start(input) {
       const cluster = options.linode ? await lookupCluster(options.linode, input.clusterId) : null;
-      return runOf(await bounded(() => startRotation(client, notifying(input, options.notify), {
+      return runOf(await bounded(() => startRotation(client, configured(input, options), {
         ...taskQueue, ...(cluster ? { region: cluster.region, label: cluster.label } : {}),
       })));
     },
@@ -118,7 +123,7 @@ export function createFleetService(client: Client, options: StartServiceOptions 
   const startOptions = options.taskQueue ? { taskQueue: options.taskQueue } : {};
   const bounded = withDeadline(client, options.deadlineMs);
   return {
-    start: (input) => bounded(() => startFleetRotation(client, notifying(input, options.notify), startOptions)),
+    start: (input) => bounded(() => startFleetRotation(client, configured(input, options), startOptions)),
     get: (nameOrId) => bounded(() => getFleetView(client, nameOrId)),
     list: (page) => bounded(() => listFleets(client, page)),
     control: (nameOrId, control) => bounded(() => sendFleetControl(client, nameOrId, control)),
@@ -133,8 +138,8 @@ export function createScheduleService(client: Client, options: StartServiceOptio
       try {
         return await bounded(() => createFleetSchedule(client, {
           scheduleId,
-          // the schedule keeps this input: its runs notify as configured when it was created
-          input: notifying(fleet, options.notify),
+          // the schedule keeps this input: its runs notify (and queue) as configured when it was created
+          input: configured(fleet, options),
           spec: 'every' in timing ? { intervals: [{ every: timing.every as Duration }] } : { cronExpressions: [timing.cron] },
           ...(paused !== undefined ? { paused } : {}),
           ...(note ? { note } : {}),

@@ -143,3 +143,12 @@ export interface RotationActivities {
   /** the rotation ended: the worker forgets its cached kubeconfigs of the cluster; safe to run twice */
   releaseKubeconfigs(input: ReleaseKubeconfigsInput): Promise<ReleaseKubeconfigsResult>;
 }
+
+/**
+ * The activities that are mostly Linode requests, run on the Linode task queue when the run names
+ * one (ClusterRotationInput.linodeTaskQueue): about two requests each (the snapshot's three reads,
+ * one POST, the kubeconfig wait's few polls), which is what the queue's rate of activity starts is
+ * sized by (worker/linodeWorker.ts).
+ */
+export const LINODE_QUEUE_ACTIVITIES = ['snapshotCluster', 'regenerateCredentials', 'awaitKubeconfig'] as const satisfies readonly (keyof RotationActivities)[];
+export const LINODE_REQUESTS_PER_QUEUED_ACTIVITY = 2;

@@ -2,6 +2,14 @@
 // kubectl, curl scripts) depend on them, so they live in one place and never change casually.
 
 export const TASK_QUEUE = 'lke-rotation';
+/**
+ * The task queue of the activities that are mostly Linode requests (snapshot, regenerate, the
+ * kubeconfig wait), beside the rotation's own: its workers ask the server for a rate of activity
+ * starts that fits the Linode budget, so rotations queue for it in Temporal (visible, bounded by no
+ * timeout) instead of inside activities (docs/design.md, "One Linode budget").
+ */
+export const linodeTaskQueueOf = (taskQueue: string): string => `${taskQueue}-linode`;
+export const LINODE_TASK_QUEUE = linodeTaskQueueOf(TASK_QUEUE);
 
 export const WORKFLOW_TYPES = {
   clusterRotation: 'clusterRotation',

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { compose, type ActivityTuning, type Composition } from '../activities/compose.js';
-import { TASK_QUEUE } from '../common/names.js';
+import { linodeTaskQueueOf, TASK_QUEUE } from '../common/names.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../sim/index.js';
 import { createRotationWorker, type RotationWorkerOptions } from '../worker/worker.js';
+import { createLinodeWorker } from '../worker/linodeWorker.js';
+import { runTogether } from '../worker/runTogether.js';
 import type { WorkerMetrics } from '../worker/metrics.js';
 import { startDevServer, type DevServer, type DevServerOptions } from './devServer.js';
 import { Secret, type NotificationsConfig } from '../config/config.js';
@@ -91,7 +93,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.metrics ? { sinks: options.metrics.sinks } : {}),
     };
 
-    let running: { worker: Worker; done: Promise<void> } | null = null;
+    let running: { worker: Worker; linodeWorker: Worker; done: Promise<void> } | null = null;
     const stack: LocalStack = {
       server,
       client: dataConverter ? new Client({ connection: server.connection, namespace: server.namespace, dataConverter }) : server.client,
@@ -109,19 +111,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           activities,
           workerOptions,
         });
+        // as a deployed worker: the Linode-bound activities also on their queue, for runs that name it
+        const linodeWorker = await createLinodeWorker({
+          connection: server.nativeConnection, namespace: server.namespace, taskQueue: linodeTaskQueueOf(taskQueue), activities,
+          ...(dataConverter ? { workerOptions: { dataConverter } } : {}),
+        });
         // A crashed worker must not go unnoticed: the error surfaces on stopWorker()/stop().
-        const done = worker.run();
+        const done = runTogether([worker, linodeWorker]);
         done.catch(() => undefined);
-        running = { worker, done };
+        running = { worker, linodeWorker, done };
         stack.worker = worker;
         return worker;
       },
       async stopWorker() {
         if (!running) return;
-        const { worker, done } = running;
+        const { worker, linodeWorker, done } = running;
         running = null;
         stack.worker = null;
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        for (const w of [worker, linodeWorker]) if (w.getState() === 'RUNNING') w.shutdown();
         await done;
       },
       async stop() {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { startRotation } from '../client/index.js';
-import { clusterRotationWorkflowId } from '../common/names.js';
+import { LINODE_QUEUE_ACTIVITIES } from '../common/activities.js';
+import { clusterRotationWorkflowId, LINODE_TASK_QUEUE } from '../common/names.js';
 import type { RotationReport } from '../common/types.js';
 import { startLocalStack, type LocalStack } from '../dev/localStack.js';
 import { asAdmin } from './support/gates.js';
@@ -84,7 +85,7 @@ test('two worker processes share one budget: the account never spends the others
   const ids = stack.sim.state.list().map(({ cluster }) => cluster.id);
   for (const clusterId of ids) {
     await startRotation(stack.client, asAdmin({
-      clusterId, requestedBy: 'alice', restart: { scope: 'none' }, approvals: { beforeDelete: false },
+      clusterId, requestedBy: 'alice', restart: { scope: 'none' }, approvals: { beforeDelete: false }, linodeTaskQueue: LINODE_TASK_QUEUE,
       tuning: { activityRetryInitialIntervalMs: 100, activityRetryMaximumIntervalMs: 500 },
     }));
   }
@@ -112,6 +113,17 @@ test('two worker processes share one budget: the account never spends the others
   for (const r of seen) observed[r.endpoint] = (observed[r.endpoint] ?? 0) + 1;
   t.diagnostic(`by endpoint: ${JSON.stringify(observed)}`);
   assert.deepEqual(counted, observed);
+  // the Linode-bound steps ran on the queue whose rate the workers ask the server for
+  const { events } = await stack.client.workflow.getHandle(clusterRotationWorkflowId(ids[0])).fetchHistory();
+  const queues = (events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    return scheduled ? [[scheduled.activityType?.name, scheduled.taskQueue?.name]] : [];
+  });
+  for (const [activity, queue] of queues) {
+    const expected = (LINODE_QUEUE_ACTIVITIES as readonly unknown[]).includes(activity) ? LINODE_TASK_QUEUE : 'lke-rotation';
+    assert.equal(queue, expected, `${String(activity)} on ${String(queue)}`);
+  }
+  assert.ok(queues.some(([, queue]) => queue === LINODE_TASK_QUEUE));
   // the kubeconfig wait polls after LKE's known delay, then backs off: a few polls, not one every interval
   const kubeconfigGets = observed['GET /lke/clusters/:id/kubeconfig'] ?? 0;
   assert.ok(kubeconfigGets / CLUSTERS <= 8, `${kubeconfigGets} kubeconfig GETs for ${CLUSTERS} rotations`);

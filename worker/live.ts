@@ -11,10 +11,17 @@ import { compose, type Composition } from '../activities/compose.js';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '../config/temporalConnection.js';
 import type { Config } from '../config/config.js';
 import { payloadDataConverter } from '../config/payloadCodec.js';
+import { createLinodeWorker } from './linodeWorker.js';
 import { createRotationWorker } from './worker.js';
+import { runTogether } from './runTogether.js';
 
 export interface LiveWorker {
+  /** the workflows and every activity, on lke-rotation */
   worker: Worker;
+  /** the Linode-bound activities on lke-rotation-linode, at the budget's rate (worker/linodeWorker.ts) */
+  linodeWorker: Worker;
+  /** runs both until the process is told to stop (or one fails: then the other is shut down too) */
+  run(): Promise<void>;
   /** the client-side connection and a client on the configured namespace, for an API in the same process */
   connection: Connection;
   client: Client;
@@ -43,9 +50,15 @@ export async function createLiveWorker(
       activities,
       workerOptions: { dataConverter, ...(options.sinks ? { sinks: options.sinks } : {}) },
     });
+    const linodeWorker = await createLinodeWorker({
+      connection: nativeConnection, namespace: config.temporal.namespace, activities, share: config.linode.budgetShare,
+      workerOptions: { dataConverter },
+    });
     const native = nativeConnection;
     return {
       worker,
+      linodeWorker,
+      run: () => runTogether([worker, linodeWorker]),
       connection,
       client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       addedSearchAttributes,

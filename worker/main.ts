@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM stop it gracefully: the SDK's runtime stops polling and lets running activities
 // finish (their heartbeats and retries make an interrupted one safe anyway), then run() returns.
 import pino from 'pino';
-import { TASK_QUEUE } from '../common/names.js';
+import { LINODE_TASK_QUEUE, TASK_QUEUE } from '../common/names.js';
 import { loadConfig } from '../config/config.js';
 import { compose } from '../activities/compose.js';
 import { createLiveWorker, exitOnFailure } from './live.js';
@@ -17,9 +17,9 @@ try {
   const live = await createLiveWorker(config, compose(config, { recordCall: telemetry.metrics?.recordCall }),
     { sinks: telemetry.metrics?.sinks });
   if (live.addedSearchAttributes.length > 0) log.info({ added: live.addedSearchAttributes }, 'registered search attributes');
-  log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker polling');
+  log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueues: [TASK_QUEUE, LINODE_TASK_QUEUE] }, 'worker polling');
   try {
-    await live.worker.run();
+    await live.run();
   } finally {
     await live.close();
     await telemetry.close();

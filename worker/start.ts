@@ -26,7 +26,7 @@ try {
       const live = await createLiveWorker(config, composition, { sinks: telemetry.metrics?.sinks });
       log.info({ api: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker and API running');
       try {
-        await live.worker.run();
+        await live.run();
       } finally {
         await live.close();
       }

@@ -2,7 +2,7 @@
 // appear, a rollout or a node replacement several more. Waiting activities heartbeat, so a dead
 // worker is noticed within the heartbeat timeout instead of the whole start-to-close window.
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
-import type { RotationActivities } from '../common/activities.js';
+import { LINODE_QUEUE_ACTIVITIES, type RotationActivities } from '../common/activities.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../common/failures.js';
 import type { RotationTuning } from '../common/types.js';
 
@@ -31,7 +31,7 @@ const SHAPE: Record<ActivityName, { startToCloseMs: number; heartbeatMs?: number
 
 const BATCHES = new Set<ActivityName>(['restartWorkloads', 'recycleNodes']);
 
-export function activityOptions(name: ActivityName, tuning: RotationTuning | undefined): ActivityOptions {
+export function activityOptions(name: ActivityName, tuning: RotationTuning | undefined, linodeTaskQueue?: string): ActivityOptions {
   const shape = SHAPE[name];
   const retry: RetryPolicy = {
     initialInterval: tuning?.activityRetryInitialIntervalMs ?? '2 seconds',
@@ -42,7 +42,9 @@ export function activityOptions(name: ActivityName, tuning: RotationTuning | und
   };
   // never below a second: the server and the SDK need room for a heartbeat round trip
   const scaled = (ms: number) => Math.max(1_000, Math.round(ms * (tuning?.activityTimeoutScale ?? 1)));
+  const onLinodeQueue = typeof linodeTaskQueue === 'string' && linodeTaskQueue !== '' && (LINODE_QUEUE_ACTIVITIES as readonly ActivityName[]).includes(name);
   return {
+    ...(onLinodeQueue ? { taskQueue: linodeTaskQueue } : {}),
     // a batch stops between items when the workflow cancels it (pause, stop) and answers with what it
     // did: the workflow waits for that answer instead of dropping it
     ...(BATCHES.has(name) ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),

@@ -56,6 +56,8 @@ export interface FleetRotationInput {
   gatesDisabledBy?: string;
   /** send webhook notifications (canary gate, waves, halt, end), and so do its rotations; set by the API when the webhook is configured */
   notify?: boolean;
+  /** the task queue of its rotations' Linode-bound activities (ClusterRotationInput.linodeTaskQueue); set by the API */
+  linodeTaskQueue?: string;
   /** set by the workflow itself when it continues as new */
   carried?: FleetCarriedState;
 }

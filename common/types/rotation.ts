@@ -58,6 +58,11 @@ export interface ClusterRotationInput {
    * configured, and by a fleet for its children; absent: the run schedules no notification.
    */
   notify?: boolean;
+  /**
+   * The task queue of the Linode-bound activities (common/names.ts, linodeTaskQueueOf): set by the
+   * API (and by a fleet for its children); absent: they run on the rotation's own queue, as before.
+   */
+  linodeTaskQueue?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

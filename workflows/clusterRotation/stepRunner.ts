@@ -149,7 +149,7 @@ function missingTokenSecrets(details: unknown): MissingTokenSecret[] | undefined
  */
 export async function call<K extends ActivityName>(run: RotationRun, name: K, summary: string, arg: ActivityArg<K>): Promise<ActivityResult<K>> {
   // One proxy per activity type: each has its own timeouts.
-  const activity = proxyActivities<RotationActivities>(activityOptions(name, run.input.tuning))[name] as unknown as
+  const activity = proxyActivities<RotationActivities>(activityOptions(name, run.input.tuning, run.input.linodeTaskQueue))[name] as unknown as
     ActivityFunctionWithOptions<(a: ActivityArg<K>) => Promise<ActivityResult<K>>>;
   const result = await activity.executeWithOptions({ summary }, [arg]);
   if (result && typeof result === 'object' && 'linodeCalls' in result) {

@@ -66,6 +66,7 @@ export function childInput(fleet: FleetLedger, cluster: FleetCluster): ClusterRo
     fleetRotationId: fleet.fleetId,
     // a fleet that notifies has rotations that notify (their gates, Blocked, their ends)
     ...(input.notify ? { notify: true } : {}),
+    ...(input.linodeTaskQueue ? { linodeTaskQueue: input.linodeTaskQueue } : {}),
     // The fleet's canary gate stands in for per-cluster gates (unless the fleet asks for them) once a
     // second person approved it, or an admin switched the fleet's gates off; until then each
     // cluster keeps its own gates, so the requester alone never reaches a token delete.

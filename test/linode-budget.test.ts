@@ -86,6 +86,18 @@ describe('LinodeBudget', () => {
     assert.equal(await goesWithin(budget, false, 50), false, 'the second and third are in flight');
   });
 
+  test('a request that waits keeps its activity alive, and stops once it goes', async () => {
+    const budget = new LinodeBudget({ share: 0.5, keepAliveMs: 50 });
+    budget.observe({ status: 200, collection: false, limit: 10, remaining: 5, reset: resetIn(400) });
+    let beats = 0;
+    const release = await budget.acquire(false, undefined, () => { beats++; });
+    const during = beats;
+    assert.ok(during >= 4, `${during} keep-alives while held`);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(beats, during, 'none after it went');
+    release();
+  });
+
   test('the share must be above 0 and at most 1', () => {
     for (const share of [0, -0.5, 1.5, Number.NaN]) assert.throws(() => new LinodeBudget({ share }), /share/);
   });

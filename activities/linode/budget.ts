@@ -20,12 +20,16 @@ export interface LinodeBudgetOptions {
   share?: number;
   /** requests of this process in flight at once; default 8 */
   maxInFlight?: number;
+  /** how often a waiting request's activity heartbeats; default 5 s */
+  keepAliveMs?: number;
   /** the clock (tests) */
   now?: () => number;
 }
 
 export const DEFAULT_BUDGET_SHARE = 0.5;
 const DEFAULT_MAX_IN_FLIGHT = 8;
+/** How often a waiting request's activity heartbeats (the SDK throttles heartbeats to the server anyway). */
+const DEFAULT_KEEP_ALIVE_MS = 5_000;
 /** A Reset a little in the past still holds this long: clocks of Linode and the worker differ. */
 const RESET_SLACK_MS = 250;
 
@@ -55,6 +59,7 @@ export class LinodeBudget {
   readonly share: number;
   private readonly maxInFlight: number;
   private readonly now: () => number;
+  private readonly keepAliveMs: number;
   private readonly buckets = new Map<number, BucketView>();
   private heldUntilMs = 0;
   private inFlight = 0;
@@ -70,6 +75,7 @@ export class LinodeBudget {
     this.share = share;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.now = options.now ?? Date.now;
+    this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
   }
 
   /** The requests of a bucket that belong to others: never spent by this service. */
@@ -94,14 +100,21 @@ export class LinodeBudget {
    * Waits until a request may go, then counts it; call the returned release when its reply (or
    * failure) is in. Rejects with the signal's reason when it is aborted while waiting.
    */
-  async acquire(collection: boolean, signal?: AbortSignal): Promise<Release> {
+  async acquire(collection: boolean, signal?: AbortSignal, keepAlive?: () => void): Promise<Release> {
     let waited = false;
-    for (;;) {
-      signal?.throwIfAborted();
-      const until = this.blockedUntil(collection);
-      if (until === 0) break;
-      waited = true;
-      await this.wait(until, signal);
+    let alive: NodeJS.Timeout | undefined;
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const until = this.blockedUntil(collection);
+        if (until === 0) break;
+        waited = true;
+        // a wait can last a window's reset (minutes): the activity says it is alive meanwhile
+        if (keepAlive && !alive) alive = setInterval(keepAlive, this.keepAliveMs);
+        await this.wait(until, signal);
+      }
+    } finally {
+      if (alive) clearInterval(alive);
     }
     if (waited) this.stats.waited++;
     this.inFlight++;

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as linodeApi from '@linode/api-v4';
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import type { LinodeBudget, Release } from './budget.js';
-import { countLinodeCall } from './callCount.js';
+import { activityKeepAlive, countLinodeCall } from './callCount.js';
 import { describeEndpoint, type LinodeEndpoint } from './endpoints.js';
 
 /** The library's own API origin, which its functions build their URLs on. */
@@ -49,7 +49,7 @@ async function applyContext(config: InternalAxiosRequestConfig): Promise<Interna
   config.timeout = context.timeoutMs;
   if (context.signal) config.signal = context.signal;
   const endpoint = describeEndpoint(config.method, config.url);
-  const release = await context.budget?.acquire(endpoint.collection, context.signal);
+  const release = await context.budget?.acquire(endpoint.collection, context.signal, activityKeepAlive());
   // counted once it is sent: the activity's report says how many requests it made, by endpoint
   countLinodeCall(endpoint.name);
   (config as WithHeld)[HELD] = { endpoint, release, budget: context.budget, scale: context.retryAfterScale ?? 1 };

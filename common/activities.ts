@@ -7,7 +7,15 @@ import type {
   RestartScope, TokenSecretRef, VerifyResult, WorkloadRef,
 } from './types.js';
 
-export interface SnapshotInput { clusterId: number; restartScope: RestartScope }
+export interface SnapshotInput {
+  clusterId: number;
+  restartScope: RestartScope;
+  /**
+   * false: the node pools are not read (no node recycle is planned): a list of pools is a collection
+   * GET, which Linode limits to 100 a minute for the whole account; absent: read, as before
+   */
+  pools?: boolean;
+}
 
 export interface DeleteTokensInput { clusterId: number; secrets: TokenSecretRef[] }
 

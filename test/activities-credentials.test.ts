@@ -26,6 +26,12 @@ describe('snapshotCluster', () => {
     assert.deepEqual(snapshot.workloads, [{ kind: 'Deployment', namespace: 'app', name: 'web' }]);
     const none = await h.env().run(h.activities.snapshotCluster, { clusterId: CLUSTER_ID, restartScope: 'none' });
     assert.deepEqual(none.workloads, []);
+    // without a node recycle the pools are not read: a list is scarce in Linode's budget
+    const listed = h.lke.calls.filter((c) => c === 'listPools').length;
+    const withoutPools = await h.env().run(h.activities.snapshotCluster, { clusterId: CLUSTER_ID, restartScope: 'none', pools: false });
+    assert.deepEqual(withoutPools.poolNodes, []);
+    assert.equal(h.lke.calls.filter((c) => c === 'listPools').length, listed);
+    assert.equal(withoutPools.nodes.length, 3, 'the Kubernetes Nodes are still read');
     assertNoSecrets(h, snapshot);
     await h.cleanup();
   });

@@ -31,10 +31,10 @@ function clusterFacts(clusterId: number, cluster: LkeCluster, poolNodes: PoolNod
 export function createSnapshotActivity(shared: ActivityContext): Pick<RotationActivities, 'snapshotCluster'> {
   const { deps, linode, cache } = shared;
   return {
-    async snapshotCluster({ clusterId, restartScope }: SnapshotInput): Promise<ClusterSnapshot> {
+    async snapshotCluster({ clusterId, restartScope, pools: withPools = true }: SnapshotInput): Promise<ClusterSnapshot> {
       const log = Context.current().log;
       const cluster = await linode.getCluster(clusterId);
-      const pools = await linode.listPools(clusterId);
+      const pools = withPools ? await linode.listPools(clusterId) : [];
       const served = await linode.getKubeconfig(clusterId);
       if (served.status === 'notReady') {
         // A regeneration is under way (a rotation stopped inside its window, or one by hand): the

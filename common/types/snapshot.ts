@@ -61,6 +61,7 @@ export interface ClusterSnapshot {
   adminTokenFingerprint: string | null;
   tokenSecrets: TokenSecretRef[];
   nodes: KubeNodeRef[];
+  /** every node of every pool, as Linode lists them; empty when the snapshot was asked without pools (no node recycle planned) */
   poolNodes: PoolNodeRef[];
   workloads: WorkloadRef[];
   /**

@@ -155,10 +155,13 @@ export class FakeLke {
     return {
       getCluster: async (id) => { if (id !== CLUSTER_ID) throw notFound(`GET cluster ${id}`); return cluster; },
       listClusters: async () => ({ data: [cluster], page: 1, pages: 1, results: 1 }),
-      listPools: async (): Promise<LkePool[]> => [{
-        id: 11, type: 'g6-standard-2', count: this.poolNodes.length, nodes: this.poolNodes.map((n) => ({ ...n })), tags: [],
-        disks: [], autoscaler: { enabled: false, min: 1, max: 1 },
-      }],
+      listPools: async (): Promise<LkePool[]> => {
+        this.calls.push('listPools');
+        return [{
+          id: 11, type: 'g6-standard-2', count: this.poolNodes.length, nodes: this.poolNodes.map((n) => ({ ...n })), tags: [],
+          disks: [], autoscaler: { enabled: false, min: 1, max: 1 },
+        }];
+      },
       getKubeconfig: async (): Promise<KubeconfigFetch> => {
         this.calls.push('getKubeconfig');
         this.maybeFail('getKubeconfig');

@@ -26,8 +26,10 @@ export async function takeSnapshot(run: RotationRun): Promise<void> {
   const { clusterId } = run.input;
   const restartScope = run.input.restart?.scope ?? 'none';
   // (the workflow gives runs without a restart option the 'affected' default at start: workflow.ts)
+  // the pools are read only for a node recycle: a list is a collection GET, scarce in Linode's budget
+  const pools = run.input.recycle?.mode === 'rolling';
   const snapshot = await mustRun(run, 'snapshot', 'Snapshotting', () =>
-    call(run, 'snapshotCluster', `Snapshot cluster ${clusterId}: tokens, nodes, workloads`, { clusterId, restartScope }));
+    call(run, 'snapshotCluster', `Snapshot cluster ${clusterId}: tokens, nodes, workloads`, { clusterId, restartScope, ...(pools ? {} : { pools }) }));
   run.ledger.snapshot = snapshot;
   run.ledger.complete('snapshot');
 }

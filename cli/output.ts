@@ -33,6 +33,7 @@ export function rotationText(view: RotationView & { webUrl?: string | null }): s
     // the running batch's own count, ahead of the workflow's (which it learns when the batch answers)
     ['batch', s?.batch ? `${s.batch.activity}: ${s.batch.done.length} done${s.batch.inFlight.length ? `, now ${s.batch.inFlight.join(', ')}` : ''}` +
       (s.batch.attempt > 1 ? ` (attempt ${s.batch.attempt})` : '') : undefined],
+    ['Linode API calls', s?.linodeCalls ? `${s.linodeCalls.total} (${Object.entries(s.linodeCalls.byEndpoint).map(([e, n]) => `${e} ${n}`).join(', ')})` : undefined],
     ['last error', s?.lastError ? `${s.lastError.step}: ${s.lastError.message}` : undefined],
     ['last refused signal', refused ? `${refused.signal} by ${refused.by ?? '?'}: ${refused.reason}` : undefined],
     ['run', `${view.workflowId} ${view.runId} (${view.execution})`],

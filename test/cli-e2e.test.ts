@@ -108,6 +108,9 @@ describe('lke-rotator CLI against the real stack', { timeout: 240_000 }, () => {
     assert.ok((JSON.parse(listed.stdout) as { rotations: { clusterId: number }[] }).rotations.some((r) => r.clusterId === clusterId));
     const table = await cli('bob', ['status', String(clusterId)]);
     assert.match(table.stdout, /phase\s*│\s*Completed/);
+    // what the rotation cost of the account's Linode budget, by endpoint
+    assert.equal(finalView.status?.linodeCalls?.byEndpoint['POST /lke/clusters/:id/regenerate'], 1);
+    assert.match(table.stdout, /Linode API calls\s*│\s*\d+ \(GET \/lke\/clusters\/:id \d+, /);
   });
 
   test('a fleet: started by alice, both gates approved by bob, watched by name to Completed', async () => {

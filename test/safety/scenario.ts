@@ -108,6 +108,8 @@ export interface Scenario {
   userTokenSecrets: number;
   /** absent: the simulator's defaults (a window of about a second), as in regressions found before it existed */
   lke?: LkeBehaviour;
+  /** the Linode-bound steps on lke-rotation-linode, as runs the API starts; absent in older regressions: false */
+  linodeQueue?: boolean;
   actions: Action[];
 }
 
@@ -216,6 +218,7 @@ export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.
         ? fc.constant(0)
         : fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
       lke: without.has('lke') ? fc.constant(undefined) : lkeBehaviour,
+      linodeQueue: fc.boolean(),
       actions: fc.array(actionArb(clusters, without), { maxLength: 10 }),
     }, { requiredKeys: ['clusters', 'gates', 'restart', 'recycle', 'userTokenSecrets', 'lke', 'actions'] }));
 }
@@ -228,7 +231,8 @@ export function describeScenario(s: Scenario): string {
   const lines = [
     `${head} requested by ${REQUESTER}; gates beforeDelete ${s.gates.beforeDelete ? 'on' : 'OFF'}, beforeRecycle ${s.gates.beforeRecycle ? 'on' : 'off'}; ` +
       `restart ${s.restart}; recycle ${s.recycle}; ${s.userTokenSecrets} user-owned token Secret(s); ` +
-      `${s.approver ? `${s.approver} approves every pending gate` : 'no standing approver'}`,
+      `${s.approver ? `${s.approver} approves every pending gate` : 'no standing approver'}` +
+      `${s.linodeQueue ? '; Linode-bound steps on lke-rotation-linode' : ''}`,
     ...(s.lke ? [`LKE: kubeconfig ready ${s.lke.kubeconfigReadyMs} ms after a regenerate, the old one served ${s.lke.staleKubeconfigMs} ms; ` +
       `deletes ${s.lke.deleteLatencyMs} ms, regenerate ${s.lke.regenerateLatencyMs} ms, node reads ${s.lke.nodesLatencyMs} ms; ` +
       `first regenerate answer ${s.lke.regenerateAnswerLost === null ? 'arrives' : `lost (${s.lke.regenerateAnswerLost})`}`] : []),

@@ -1,5 +1,6 @@
 // How the safety cases start rotations: the scenario's own choices, with retries and timeouts
 // scaled to the time-scaled simulator so a Blocked step shows in seconds, not hours.
+import { LINODE_TASK_QUEUE } from '../../common/names.js';
 import type { ClusterRotationWorkflowInput, FleetRotationInput, RotationTuning } from '../../common/types.js';
 import { REQUESTER, type Scenario } from './scenario.js';
 
@@ -23,6 +24,7 @@ export function rotationInput(s: Scenario, clusterId: number, requestedBy: strin
     restart: { scope: s.restart },
     recycle: { mode: s.recycle },
     tuning: TUNING,
+    ...(s.linodeQueue ? { linodeTaskQueue: LINODE_TASK_QUEUE } : {}),
   };
 }
 
@@ -37,5 +39,6 @@ export function fleetInput(s: Scenario, name: string, clusterIds: number[]): Fle
     concurrency: 3,
     errorBudget: { count: 3 },
     watchIntervalMs: 500,
+    ...(s.linodeQueue ? { linodeTaskQueue: LINODE_TASK_QUEUE } : {}),
   };
 }

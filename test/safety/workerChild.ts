@@ -8,6 +8,8 @@
 import { NativeConnection } from '@temporalio/worker';
 import { compose, type ActivityTuning } from '../../activities/compose.js';
 import { Secret } from '../../config/config.js';
+import { createLinodeWorker } from '../../worker/linodeWorker.js';
+import { runTogether } from '../../worker/runTogether.js';
 import { createRotationWorker } from '../../worker/worker.js';
 
 export interface WorkerChildConfig {
@@ -21,23 +23,28 @@ export interface WorkerChildConfig {
 
 const config = JSON.parse(process.env.SAFETY_WORKER ?? '{}') as WorkerChildConfig;
 const connection = await NativeConnection.connect({ address: config.address });
+const activities = compose({
+  linode: { apiUrl: config.linodeApiUrl, token: new Secret(config.linodeToken) },
+  kubeconfigDir: config.kubeconfigDir,
+  activities: config.activities,
+}).workerActivities();
+// as a deployed worker: the Linode-bound activities also on lke-rotation-linode, for runs that name it
+const linodeWorker = await createLinodeWorker({
+  connection, namespace: config.namespace, activities, workerOptions: { shutdownGraceTime: '1 second' },
+});
 const worker = await createRotationWorker({
   connection,
   namespace: config.namespace,
-  activities: compose({
-    linode: { apiUrl: config.linodeApiUrl, token: new Secret(config.linodeToken) },
-    kubeconfigDir: config.kubeconfigDir,
-    activities: config.activities,
-  }).workerActivities(),
+  activities,
   // A SIGKILLed worker's sticky queue holds its workflows' next tasks until this passes (default 10 s),
   // so queries and Updates go unanswered that long: scaled down like the rest of the world.
   workerOptions: { shutdownGraceTime: '1 second', stickyQueueScheduleToStartTimeout: '500 ms' },
 });
-process.on('SIGTERM', () => worker.shutdown());
+process.on('SIGTERM', () => { worker.shutdown(); linodeWorker.shutdown(); });
 console.log('safety-worker ready');
 process.stdin.once('end', () => process.exit(0)); // the parent is gone: a spare has nothing to wait for
 await new Promise<void>((resolve) => { process.stdin.once('data', () => resolve()); });
 // the parent waits for this line before it counts the worker as up
 console.log('safety-worker polling');
-await worker.run();
+await runTogether([worker, linodeWorker]);
 await connection.close();

@@ -30,6 +30,8 @@ export interface ActivityTuning {
   pollIntervalMs?: number;
   /** LKE's known delay before a new kubeconfig is served; default 24 poll intervals (activities/rotation/context.ts) */
   kubeconfigDelayMs?: number;
+  /** LKE's least time to replace a recycled node; default 12 poll intervals (activities/rotation/context.ts) */
+  nodeRecycleDelayMs?: number;
   tokenCacheWindowMs?: number;
   recycleResendAfterMs?: number;
   /** how long a retried regenerate watches for a sign the earlier POST took before POSTing again */
@@ -127,6 +129,7 @@ export function compose(config: CompositionConfig, options: ComposeOptions = {})
     kubeconfigCache: createKubeconfigCache({ dir: join(config.kubeconfigDir, '.cache') }),
     pollIntervalMs: tuning.pollIntervalMs,
     kubeconfigDelayMs: tuning.kubeconfigDelayMs,
+    nodeRecycleDelayMs: tuning.nodeRecycleDelayMs,
     tokenCacheWindowMs: tuning.tokenCacheWindowMs,
     recycleResendAfterMs: tuning.recycleResendAfterMs,
     regenerateSettleMs: tuning.regenerateSettleMs,

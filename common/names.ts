@@ -73,6 +73,8 @@ export const ENV = {
   pollIntervalMs: 'LKE_ROTATOR_POLL_INTERVAL_MS',
   /** LKE's known delay before a regenerated kubeconfig is served: its first poll waits this long; default 24 poll intervals (2 min) */
   kubeconfigDelayMs: 'LKE_ROTATOR_KUBECONFIG_DELAY_MS',
+  /** LKE's least time to replace a recycled node: the wait for it polls first after this long; default 12 poll intervals (1 min) */
+  nodeRecycleDelayMs: 'LKE_ROTATOR_NODE_RECYCLE_DELAY_MS',
   kubeconfigDir: 'KUBECONFIG_DIR',
   /** `directory` (default) or `secret` */
   kubeconfigSink: 'KUBECONFIG_SINK',

@@ -66,7 +66,7 @@ export interface Config {
   metrics: { port: number | undefined; sdkPort: number | undefined };
   notifications: NotificationsConfig;
   /** the activities' waits (activities/compose.ts, ActivityTuning); unset: their defaults */
-  activities: { pollIntervalMs?: number; kubeconfigDelayMs?: number };
+  activities: { pollIntervalMs?: number; kubeconfigDelayMs?: number; nodeRecycleDelayMs?: number };
 }
 
 /** LKE_ROTATOR_WEBHOOK_URL(_FILE) and LKE_ROTATOR_WEBHOOK_SECRET(_FILE): the URL too is a Secret (Slack's carry a token in the path). */
@@ -112,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     activities: {
       pollIntervalMs: count(ENV.pollIntervalMs, value(env, ENV.pollIntervalMs), 1),
       kubeconfigDelayMs: count(ENV.kubeconfigDelayMs, value(env, ENV.kubeconfigDelayMs), 0),
+      nodeRecycleDelayMs: count(ENV.nodeRecycleDelayMs, value(env, ENV.nodeRecycleDelayMs), 0),
     },
     metrics: {
       port: port(ENV.metricsPort, value(env, ENV.metricsPort)),

@@ -107,6 +107,10 @@ describe('drains and batched restarts against the simulator', { concurrency: fal
       assert.equal(report.phase, 'Completed', report.notDone.join('; '));
       assert.equal(report.recycled.length, stack.sim.state.cluster(clusterId)!.pools.flatMap((p) => p.nodes).length);
       assert.ok(report.recycled.reduce((n, r) => n + (r.evicted ?? 0), 0) > 0, 'pods were evicted, not killed with their node');
+      // the wait for a replacement polls Linode after LKE's least replacement time, then backs off:
+      // two reads before the POST and a poll or two, not one every poll interval
+      const nodeReads = report.linodeCalls?.byEndpoint['GET /lke/clusters/:id/nodes/:nodeId'] ?? 0;
+      assert.ok(nodeReads > 0 && nodeReads <= 4 * report.recycled.length, `${nodeReads} node reads for ${report.recycled.length} nodes`);
     } finally {
       clearInterval(sampler);
     }

@@ -21,6 +21,11 @@ export interface ActivityDeps {
    * default 24 poll intervals (2 minutes at the default interval)
    */
   kubeconfigDelayMs?: number;
+  /**
+   * how long LKE takes at least to replace a recycled node: the wait for the replacement polls the
+   * Linode node first after this long, then backs off; default 12 poll intervals (1 minute)
+   */
+  nodeRecycleDelayMs?: number;
   /** how long the old admin token may still be accepted (the apiserver caches token checks ~10 s); default 20 s */
   tokenCacheWindowMs?: number;
   /**
@@ -76,7 +81,10 @@ export function createActivityContext(deps: ActivityDeps) {
     recycleResendAfterMs: deps.recycleResendAfterMs ?? 120_000,
     regenerateSettleMs: deps.regenerateSettleMs ?? 45_000,
     kubeconfigDelayMs: deps.kubeconfigDelayMs ?? 24 * pollIntervalMs,
+    nodeRecycleDelayMs: deps.nodeRecycleDelayMs ?? 12 * pollIntervalMs,
   };
+  /** after a known delay, polls of the Linode API back off from two intervals to six (10 s to 30 s at the defaults) */
+  const linodeBackoff = (polls: number): number => Math.min(6 * pollIntervalMs, pollIntervalMs * 2 ** polls);
 
   /**
    * The heartbeating wait every long step shares: `check` returns done with a value, or why not yet.
@@ -124,12 +132,12 @@ export function createActivityContext(deps: ActivityDeps) {
   }
 
   /** Sleeps `ms`, heartbeating well within the heartbeat timeout so it does not end a long pause. */
-  async function pause(ms: number, details: object): Promise<void> {
+  async function pause(ms: number, heartbeat: () => void): Promise<void> {
     const ctx = Context.current();
     const heartbeatTimeoutMs = ctx.info.heartbeatTimeoutMs ?? 0;
     const step = heartbeatTimeoutMs > 0 ? Math.min(pollIntervalMs, heartbeatTimeoutMs / 3) : pollIntervalMs;
     for (let until = Date.now() + ms; Date.now() < until;) {
-      ctx.heartbeat(details);
+      heartbeat();
       await ctx.sleep(Math.max(1, Math.min(step, until - Date.now())));
     }
   }
@@ -169,5 +177,5 @@ export function createActivityContext(deps: ActivityDeps) {
     }
   }
 
-  return { deps, linode, sink, cache, settings, waitFor, pause, currentKubeconfig, kubeconfigWithFingerprint, previousKubeconfig };
+  return { deps, linode, sink, cache, settings, waitFor, pause, linodeBackoff, currentKubeconfig, kubeconfigWithFingerprint, previousKubeconfig };
 }

@@ -34,10 +34,8 @@ async function signOfRegenerate(shared: ActivityContext, clusterId: number, prev
 }
 
 export function createCredentialActivities(shared: ActivityContext): Pick<RotationActivities, 'deleteTokenSecrets' | 'regenerateCredentials' | 'awaitKubeconfig'> {
-  const { deps, linode, cache, waitFor, pause, currentKubeconfig } = shared;
-  const { regenerateSettleMs, kubeconfigDelayMs, pollIntervalMs } = shared.settings;
-  /** after LKE's known delay, polls back off from two intervals to six (10 s to 30 s at the defaults) */
-  const kubeconfigBackoff = (polls: number): number => Math.min(6 * pollIntervalMs, pollIntervalMs * 2 ** polls);
+  const { deps, linode, cache, waitFor, pause, linodeBackoff, currentKubeconfig } = shared;
+  const { regenerateSettleMs, kubeconfigDelayMs } = shared.settings;
   return {
     async deleteTokenSecrets({ clusterId, secrets }: DeleteTokensInput): Promise<DeleteTokensResult> {
       const ctx = Context.current();
@@ -108,7 +106,7 @@ export function createCredentialActivities(shared: ActivityContext): Pick<Rotati
       // LKE serves the new kubeconfig minutes after a regenerate: polling before that only spends the
       // account's Linode budget. A retried attempt (progress from the heartbeat) has waited already.
       const startedAt = Date.now();
-      if (progress.attempts === 0) await pause(kubeconfigDelayMs, progress);
+      if (progress.attempts === 0) await pause(kubeconfigDelayMs, () => Context.current().heartbeat({ ...progress }));
       const fingerprint = await waitFor(`cluster ${clusterId}: new kubeconfig`, FailureType.kubeconfigNotReady, progress, async () => {
         const fetched = await linode.getKubeconfig(clusterId);
         if (fetched.status === 'notReady') return notYet('the Linode API answers 503, kubeconfig not yet available');
@@ -120,7 +118,7 @@ export function createCredentialActivities(shared: ActivityContext): Pick<Rotati
         if (await deps.kube(fetched.kubeconfig).checkAccess() !== 'ok') return notYet(`the apiserver rejects the new token ${candidate}`);
         await cache.put(clusterId, candidate, fetched.kubeconfig);
         return done(candidate);
-      }, { pauseAfter: kubeconfigBackoff, startedAt });
+      }, { pauseAfter: linodeBackoff, startedAt });
       Context.current().log.info('new kubeconfig works', { clusterId, fingerprint, attempts: progress.attempts });
       return { fingerprint, attempts: progress.attempts };
     },

@@ -66,12 +66,15 @@ export async function recycleAndReplace(
   };
 
   const initial = await linode.getNode(clusterId, node.nodeId);
+  const startedAt = Date.now();
   if (state.recycle === undefined) {
     if (onNewInstance(initial)) {
       skipped = true;
       ctx.log.info('node already on a new instance; not recycling again', { clusterId, nodeId: node.nodeId });
     } else if (initial.instance_id === oldInstanceId) {
       await sendRecycle();
+      // LKE takes minutes to replace a node: polling it before then only spends the Linode budget
+      await shared.pause(shared.settings.nodeRecycleDelayMs, beat);
     }
     // else: instance gone or not ready on a new one: a recycle from an earlier attempt is under way
   }
@@ -88,7 +91,7 @@ export async function recycleAndReplace(
     const replacement = (await kube.listNodes()).find((n) => n.providerID === providerID);
     if (!replacement) return notYet(`no Kubernetes Node with providerID ${providerID} yet`);
     return replacement.ready ? done(current.instance_id) : notYet(`Node ${replacement.name} is not Ready`);
-  });
+  }, { pauseAfter: shared.linodeBackoff, startedAt });
   ctx.log.info('node replaced', { clusterId, nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped });
   return { nodeId: node.nodeId, oldInstanceId, newInstanceId, skipped };
 }

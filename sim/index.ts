@@ -125,6 +125,5 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
 export type { SimDelays } from './state.js';
 export { DEFAULT_DELAYS } from './state.js';
-export type { EndpointStats, LinodeStatsSnapshot } from './linode/stats.js';
-export { STATS_PATH } from './linode/server.js';
+export { STATS_PATH, type EndpointStats, type LinodeStatsSnapshot } from './linode/stats.js';
 export { LINODE_RATE_LIMITS, type LinodeRateLimits, type RateLimitOverrides } from './linode/rateLimit.js';

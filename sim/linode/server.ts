@@ -11,7 +11,7 @@ import { INSUFFICIENT_SCOPE, LinodeApiError, reasonFor } from './errors.js';
 import type { KubeEndpoint } from './kubeconfig.js';
 import { LinodeRateLimiter, rateLimitsWith, type RateLimitOverrides } from './rateLimit.js';
 import { matchRoute, type Method } from './routes.js';
-import { LinodeRequestStats, UNMATCHED_ENDPOINT } from './stats.js';
+import { LinodeRequestStats, STATS_PATH, UNMATCHED_ENDPOINT } from './stats.js';
 
 export interface LinodeServerOptions {
   state: SimState;
@@ -43,8 +43,6 @@ const MAX_BODY_BYTES = 64 * 1024;
 const VERSION_PREFIX = /^\/v4(?:beta)?(?=\/)/;
 const CLUSTER_IN_PATH = /^\/lke\/clusters\/([0-9]{1,10})(?:\/|$)/;
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** the simulator's own read-only counters: outside /v4, so Linode's routes and limits never see it */
-export const STATS_PATH = '/_sim/stats';
 
 export async function startLinodeServer(opts: LinodeServerOptions): Promise<LinodeServer> {
   const limiter = opts.rateLimit === false ? undefined : new LinodeRateLimiter(rateLimitsWith(opts.rateLimit));

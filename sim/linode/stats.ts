@@ -21,6 +21,8 @@ export interface LinodeStatsSnapshot {
 }
 
 export const UNMATCHED_ENDPOINT = 'unmatched';
+/** the simulator's own read-only counters: outside /v4, so Linode's routes and limits never see it */
+export const STATS_PATH = '/_sim/stats';
 
 export class LinodeRequestStats {
   private readonly since = new Date().toISOString();

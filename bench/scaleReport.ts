@@ -19,6 +19,8 @@ export interface BlockedCount {
   stillBlocked: number;
   /** one example message of a 429 block, for the report */
   example429: string | null;
+  /** children whose timeline could not be read (a Query that timed out): not counted above */
+  unread: number;
 }
 
 /**
@@ -27,18 +29,23 @@ export interface BlockedCount {
  */
 export async function countBlocked(client: Client, status: FleetStatus, parallel = 16): Promise<BlockedCount> {
   const children = status.clusters.filter((c) => c.workflowId !== null);
-  const count: BlockedCount = { everBlocked: 0, blockedBy429: 0, stillBlocked: 0, example429: null };
+  const count: BlockedCount = { everBlocked: 0, blockedBy429: 0, stillBlocked: 0, example429: null, unread: 0 };
   const queue = [...children];
   await Promise.all(Array.from({ length: parallel }, async () => {
     for (let child = queue.shift(); child; child = queue.shift()) {
       const handle = client.workflow.getHandle(child.workflowId!, child.runId ?? undefined);
       let timeline: TimelineEntry[];
-      if (child.phase === 'Running') {
-        const live: RotationStatus = await handle.query(statusQuery);
-        timeline = live.timeline;
-        if (live.phase === 'Blocked') count.stillBlocked++;
-      } else {
-        timeline = (await handle.result() as RotationReport).timeline;
+      try {
+        if (child.phase === 'Running') {
+          const live: RotationStatus = await handle.query(statusQuery);
+          timeline = live.timeline;
+          if (live.phase === 'Blocked') count.stillBlocked++;
+        } else {
+          timeline = (await handle.result() as RotationReport).timeline;
+        }
+      } catch {
+        count.unread++;
+        continue;
       }
       const blocks = timeline.filter((e) => e.phase === 'Blocked').map((e) => e.detail ?? '');
       if (blocks.length > 0) count.everBlocked++;

@@ -248,7 +248,7 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
     const failed = counts.Failed + counts.Cancelled + counts.Rejected;
     const mb = (bytes: number | undefined): number => round((bytes ?? NaN) / 1048576);
     const figures: Record<string, number> = {
-      clusters: n, concurrency: c, workerProcesses: options.workers, timeScale: options.timeScale,
+      clusters: n, concurrency: c, workerProcesses: options.workers, timeScale: options.timeScale, fleetEnded: run.ended ? 1 : 0,
       budgetCallsPerS: round(budgetPerS, 2), oneClusterMs: round(oneClusterMs), wallS: round(run.wallMs / 1000, 1),
       waitFloorS: round(waitFloorMs / 1000, 1), budgetFloorS: round(budgetFloorMs / 1000, 1), floorS: round(floorMs / 1000, 1),
       wallOverFloor: round(run.wallMs / floorMs, 2), linodeCalls: total.calls, linodeCallsPerS: round(total.calls / (run.wallMs / 1000), 2),
@@ -259,13 +259,15 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
     };
     process.stdout.write(`\nFleet of ${n} at concurrency ${c}: ${run.ended ? `ended ${run.why}` : `NOT ended (${run.why})`}\n`);
     process.stdout.write(`${figuresTable([
-      ['wall', `${figures.wallS} s`, 'fleet start to its end (selection included)'],
+      ['wall', `${figures.wallS} s`, run.ended ? 'fleet start to its end (selection included)'
+        : `NOT the fleet's: it did not end, the bench stopped waiting after this long (${run.why})`],
       ['one cluster\'s wait', `${figures.oneClusterMs} ms`, `measured: a rotation of cluster ${lone} alone, same processes and time scale, after a warm-up; it made ${totalCalls(loneCalls).calls} Linode calls`],
       ['floor by waits', `${figures.waitFloorS} s`, `ceil(${n} / ${c}) x one cluster's wait`],
       ['Linode budget', `${figures.budgetCallsPerS} calls/s`, `${options.budgetShare} (${BUDGET_SHARE_ENV}) x 1600 / 120 s`],
       ['floor by budget', `${figures.budgetFloorS} s`, `${total.calls} Linode calls / budget`],
       ['wall / floor', figures.wallOverFloor, `floor = max of the two: ${figures.floorS} s (goal <= 1.1)`
-        + (figures.wallOverFloor < 1 ? '; below 1: the workers called Linode faster than their budget' : '')],
+        + (!run.ended ? '; not a result: the fleet did not end'
+          : figures.wallOverFloor < 1 ? '; below 1: the workers called Linode faster than their budget' : '')],
       ['Linode calls', total.calls, `at the simulator (GET ${STATS_PATH}) from fleet start to end; `
         + `${figures.linodeCallsPerS} calls/s on average against a budget of ${figures.budgetCallsPerS}`],
       ['Linode calls per rotation', figures.callsPerRotation, `calls / ${n}; per endpoint below`],

@@ -59,21 +59,28 @@ export async function countBlocked(client: Client, status: FleetStatus, parallel
   return count;
 }
 
-export interface EndpointCalls { calls: number; rateLimited: number }
+export interface EndpointCalls { calls: number; rateLimited: number; collection: boolean }
 
 /** Calls per endpoint between two readings (counts only grow), busiest first. */
 export function callsBetween(before: LinodeStatsSnapshot, after: LinodeStatsSnapshot): Map<string, EndpointCalls> {
   const calls = new Map<string, EndpointCalls>();
   for (const [endpoint, now] of Object.entries(after.endpoints)) {
     const was = before.endpoints[endpoint] ?? { requests: 0, rateLimited: 0 };
-    if (now.requests > was.requests) calls.set(endpoint, { calls: now.requests - was.requests, rateLimited: now.rateLimited - was.rateLimited });
+    if (now.requests > was.requests) {
+      calls.set(endpoint, { calls: now.requests - was.requests, rateLimited: now.rateLimited - was.rateLimited, collection: now.collection });
+    }
   }
   return new Map([...calls].sort(([, a], [, b]) => b.calls - a.calls));
 }
 
-export function totalCalls(calls: Map<string, EndpointCalls>): EndpointCalls {
-  let total = { calls: 0, rateLimited: 0 };
-  for (const c of calls.values()) total = { calls: total.calls + c.calls, rateLimited: total.rateLimited + c.rateLimited };
+/** all calls, or only the collection GETs */
+export function totalCalls(calls: Map<string, EndpointCalls>, only: 'all' | 'collection' = 'all'): { calls: number; rateLimited: number } {
+  const total = { calls: 0, rateLimited: 0 };
+  for (const c of calls.values()) {
+    if (only === 'collection' && !c.collection) continue;
+    total.calls += c.calls;
+    total.rateLimited += c.rateLimited;
+  }
   return total;
 }
 
@@ -91,8 +98,9 @@ export function endpointsTable(fleet: Map<string, EndpointCalls>, rotations: num
   const table = new Table({ head: ['Linode endpoint', 'calls', 'per rotation', '429s', 'one rotation alone'], ...plain });
   const endpoints = new Set([...fleet.keys(), ...lone.keys()]);
   for (const endpoint of endpoints) {
-    const f = fleet.get(endpoint) ?? { calls: 0, rateLimited: 0 };
-    table.push([endpoint, f.calls, round(f.calls / Math.max(1, rotations), 2), f.rateLimited, lone.get(endpoint)?.calls ?? 0]);
+    const f = fleet.get(endpoint) ?? lone.get(endpoint) ?? { calls: 0, rateLimited: 0, collection: false };
+    table.push([`${endpoint}${f.collection ? ' (list)' : ''}`, fleet.get(endpoint)?.calls ?? 0, round((fleet.get(endpoint)?.calls ?? 0) / Math.max(1, rotations), 2), fleet.get(endpoint)?.rateLimited ?? 0,
+      lone.get(endpoint)?.calls ?? 0]);
   }
   const total = totalCalls(fleet);
   table.push(['all', total.calls, round(total.calls / Math.max(1, rotations), 2), total.rateLimited, totalCalls(lone).calls]);

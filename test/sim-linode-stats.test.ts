@@ -58,11 +58,20 @@ describe('GET /_sim/stats', () => {
       unmatched: { requests: 1, rateLimited: 0 },
     });
     assert.deepEqual(end.endpoints['GET /lke/clusters/:id'].statuses, { 200: 3, 429: 2 });
+    assert.equal(end.endpoints['GET /lke/clusters/:id'].collection, false);
     assert.deepEqual(end.endpoints['GET /lke/clusters/:id/kubeconfig'].statuses, { 503: 1 });
     assert.equal(end.total.requests - start.total.requests, 8);
     assert.equal(end.total.rateLimited - start.total.rateLimited, 2);
     // the same counters in process
     assert.deepEqual(sim.linodeStats.snapshot().total, end.total);
+  });
+
+  it('marks the collection GETs, which Linode limits apart', async () => {
+    await (await call('GET', '/v4/lke/clusters?page_size=25')).arrayBuffer();
+    await (await call('GET', `/v4beta/lke/clusters/${clusterId}/pools`)).arrayBuffer();
+    const { endpoints } = await stats();
+    assert.equal(endpoints['GET /lke/clusters'].collection, true);
+    assert.equal(endpoints['GET /lke/clusters/:id/pools'].collection, true);
   });
 
   it('is not itself counted nor rate-limited', async () => {
@@ -81,7 +90,7 @@ describe('GET /_sim/stats', () => {
       // the server records on close, which may come a moment after the client saw the reset
       let end = await stats();
       for (let i = 0; i < 20 && !end.endpoints['DELETE /lke/clusters/:id/servicetoken']; i++) end = await stats();
-      assert.deepEqual(end.endpoints['DELETE /lke/clusters/:id/servicetoken'], { requests: 1, rateLimited: 0, statuses: { dropped: 1 } });
+      assert.deepEqual(end.endpoints['DELETE /lke/clusters/:id/servicetoken'], { collection: false, requests: 1, rateLimited: 0, statuses: { dropped: 1 } });
       assert.equal(end.total.requests - start.total.requests, 1);
     } finally {
       remove();

@@ -75,8 +75,9 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
 
     const matched = versioned ? matchRoute(path) : undefined;
     const endpoint = matched ? `${method} ${matched.route.template}` : UNMATCHED_ENDPOINT;
+    const collection = method === 'GET' && matched?.route.collection === true;
     // on close, so every way out is counted: each reply, an injected failure, a dropped connection
-    res.once('close', () => { stats.record(endpoint, res.writableFinished ? res.statusCode : 'dropped'); });
+    res.once('close', () => { stats.record(endpoint, res.writableFinished ? res.statusCode : 'dropped', collection); });
     if (!matched) { drain(req); reply(404, new LinodeApiError(404, 'Not found').body()); return; }
 
     const decision: FaultDecision = opts.faults.decide({ api: 'linode', clusterId, method, path });
@@ -103,11 +104,7 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       return;
     }
 
-    const rate = limiter?.take({
-      token,
-      endpoint: `${method} ${matched.route.template}`,
-      collection: method === 'GET' && matched.route.collection,
-    });
+    const rate = limiter?.take({ token, endpoint, collection });
     // Linode reports the token's scopes and the ones the endpoint accepts on every authenticated reply.
     const replyHeaders = {
       ...rate?.headers,

@@ -4,6 +4,8 @@
 // The audit log keeps only mutating calls; this counts every request, polls and lists included.
 
 export interface EndpointStats {
+  /** a GET that answers a `data` collection: Linode's collection limits (100/min, 10/s) apply instead of the per-endpoint one */
+  collection: boolean;
   requests: number;
   /** answered 429 by the rate limiter (or an injected 429) */
   rateLimited: number;
@@ -28,10 +30,10 @@ export class LinodeRequestStats {
   private readonly since = new Date().toISOString();
   private readonly endpoints = new Map<string, EndpointStats>();
 
-  record(endpoint: string, status: number | 'dropped'): void {
+  record(endpoint: string, status: number | 'dropped', collection = false): void {
     let stats = this.endpoints.get(endpoint);
     if (!stats) {
-      stats = { requests: 0, rateLimited: 0, statuses: {} };
+      stats = { collection, requests: 0, rateLimited: 0, statuses: {} };
       this.endpoints.set(endpoint, stats);
     }
     stats.requests++;
@@ -44,7 +46,7 @@ export class LinodeRequestStats {
     const endpoints: Record<string, EndpointStats> = {};
     const total = { requests: 0, rateLimited: 0 };
     for (const [endpoint, stats] of [...this.endpoints].sort(([a], [b]) => a.localeCompare(b))) {
-      endpoints[endpoint] = { requests: stats.requests, rateLimited: stats.rateLimited, statuses: { ...stats.statuses } };
+      endpoints[endpoint] = { ...stats, statuses: { ...stats.statuses } };
       total.requests += stats.requests;
       total.rateLimited += stats.rateLimited;
     }

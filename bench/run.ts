@@ -4,6 +4,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runFleetBench } from './fleet.bench.js';
 import { runNodeWorkBench } from './nodework.bench.js';
 import { runRotationBench } from './rotation.bench.js';
+import { runScaleBench } from './scale.bench.js';
 import { runSimBench } from './sim.bench.js';
 import { runStatusBench } from './status.bench.js';
 
@@ -12,6 +13,7 @@ const BENCHES: Record<string, { what: string; run: () => Promise<Record<string, 
   rotation: { what: 'one cluster rotation with near-zero simulated waits: orchestration overhead, history size', run: runRotationBench },
   nodework: { what: 'full rotation (restart all, drain + recycle, gates off) at ~10+1, 100+10, 300+30 workloads+nodes: history events (goal <= 80, flat), wall time', run: runNodeWorkBench },
   fleet: { what: 'fleet of 1000 clusters at concurrency 50 and 200: wall vs floor, largest history, memory', run: runFleetBench },
+  scale: { what: 'fleet of 1000 at concurrency 200, two worker processes, the simulator out of process with Linode\'s limits on: wall vs floor, 429s, calls per rotation, worker RSS (goal: 0 failed or Blocked by 429, wall/floor <= 1.1)', run: () => runScaleBench() },
   status: { what: 'GET /v1/rotations/:clusterId, 32 callers during a 200-cluster fleet: every request reads vs 1 s and the default 5 s bound (goal >= 1000 req/s, p99 <= 50 ms)', run: runStatusBench },
 };
 

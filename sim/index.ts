@@ -8,6 +8,7 @@ import { generateFleet } from './fleet.js';
 import { KubeCluster, startKubeServer } from './kube/index.js';
 import type { RateLimitOverrides } from './linode/rateLimit.js';
 import { startLinodeServer } from './linode/server.js';
+import type { LinodeRequestStats } from './linode/stats.js';
 import { DEFAULT_DELAYS, SimState, type SimDelays } from './state.js';
 
 export interface SimulatorOptions {
@@ -66,6 +67,8 @@ export interface Simulator {
   caPem: string;
   faults: FaultInjector;
   audit: AuditLog;
+  /** every Linode API request by endpoint and answer, 429s apart (also GET /_sim/stats) */
+  linodeStats: LinodeRequestStats;
   state: SimState<KubeCluster>;
   clock: SimClock;
   stop(): Promise<void>;
@@ -110,6 +113,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     caPem: kube.caPem,
     faults,
     audit,
+    linodeStats: linode.stats,
     state,
     clock,
     stop: async () => {
@@ -121,4 +125,5 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
 export type { SimDelays } from './state.js';
 export { DEFAULT_DELAYS } from './state.js';
+export { STATS_PATH, type EndpointStats, type LinodeStatsSnapshot } from './linode/stats.js';
 export { LINODE_RATE_LIMITS, type LinodeRateLimits, type RateLimitOverrides } from './linode/rateLimit.js';

@@ -11,6 +11,7 @@ import { INSUFFICIENT_SCOPE, LinodeApiError, reasonFor } from './errors.js';
 import type { KubeEndpoint } from './kubeconfig.js';
 import { LinodeRateLimiter, rateLimitsWith, type RateLimitOverrides } from './rateLimit.js';
 import { matchRoute, type Method } from './routes.js';
+import { LinodeRequestStats, STATS_PATH, UNMATCHED_ENDPOINT } from './stats.js';
 
 export interface LinodeServerOptions {
   state: SimState;
@@ -33,6 +34,8 @@ export interface LinodeServerOptions {
 export interface LinodeServer {
   /** http://127.0.0.1:<port>, without /v4: clients add /v4 or /v4beta */
   url: string;
+  /** every request's endpoint and answer, also served at GET /_sim/stats */
+  stats: LinodeRequestStats;
   stop(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function startLinodeServer(opts: LinodeServerOptions): Promise<LinodeServer> {
   const limiter = opts.rateLimit === false ? undefined : new LinodeRateLimiter(rateLimitsWith(opts.rateLimit));
+  const stats = new LinodeRequestStats();
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       // Unreachable by design (handle answers every error); kept so a bug answers 500, not a crash.
@@ -67,7 +71,13 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       send(res, status, body, headers);
     };
 
+    if (url.pathname === STATS_PATH) { drain(req); serveStats(req, res, method); return; }
+
     const matched = versioned ? matchRoute(path) : undefined;
+    const endpoint = matched ? `${method} ${matched.route.template}` : UNMATCHED_ENDPOINT;
+    const collection = method === 'GET' && matched?.route.collection === true;
+    // on close, so every way out is counted: each reply, an injected failure, a dropped connection
+    res.once('close', () => { stats.record(endpoint, res.writableFinished ? res.statusCode : 'dropped', collection); });
     if (!matched) { drain(req); reply(404, new LinodeApiError(404, 'Not found').body()); return; }
 
     const decision: FaultDecision = opts.faults.decide({ api: 'linode', clusterId, method, path });
@@ -94,11 +104,7 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
       return;
     }
 
-    const rate = limiter?.take({
-      token,
-      endpoint: `${method} ${matched.route.template}`,
-      collection: method === 'GET' && matched.route.collection,
-    });
+    const rate = limiter?.take({ token, endpoint, collection });
     // Linode reports the token's scopes and the ones the endpoint accepts on every authenticated reply.
     const replyHeaders = {
       ...rate?.headers,
@@ -142,6 +148,18 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
     send(res, 200, result, replyHeaders);
   }
 
+  /** the counters, to either token (they hold no secret, but the simulator authenticates everything) */
+  function serveStats(req: IncomingMessage, res: ServerResponse, method: string): void {
+    const token = bearerToken(req);
+    if (token === undefined || (token !== opts.token && token !== opts.readOnlyToken)) {
+      sendError(res, new LinodeApiError(401, 'Invalid Token'));
+    } else if (method !== 'GET') {
+      send(res, 405, new LinodeApiError(405, reasonFor(405)).body(), { Allow: 'GET' });
+    } else {
+      send(res, 200, stats.snapshot(), {});
+    }
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
@@ -149,6 +167,7 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    stats,
     stop: () => new Promise<void>((resolve) => {
       server.close(() => { resolve(); });
       server.closeAllConnections();

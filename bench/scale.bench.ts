@@ -24,6 +24,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, InvalidArgumentError } from 'commander';
 import { getFleetStatus, startFleetRotation, startRotation } from '../client/index.js';
+import { LINODE_TASK_QUEUE } from '../common/names.js';
 import { ROTATION_PHASE, FLEET_ROTATION_ID } from '../common/searchAttributes.js';
 import { FLEET_END_PHASES, type FleetClusterOptions, type FleetStatus, type RotationReport } from '../common/types.js';
 import { startDevServer, type DevServer } from '../dev/devServer.js';
@@ -37,6 +38,8 @@ const LINODE_GENERAL_PER_SECOND = 1_600 / 120;
 const LINODE_COLLECTION_PER_SECOND = 100 / 60;
 /** credentials only, as the issue's fleet: no restarts, no node recycle */
 const ROTATION: FleetClusterOptions = { restart: { scope: 'none' }, recycle: { mode: 'none' } };
+/** as the API starts runs: the Linode-bound steps on the queue whose rate the workers ask for */
+const QUEUED = { linodeTaskQueue: LINODE_TASK_QUEUE };
 const BUDGET_SHARE_ENV = 'LKE_ROTATOR_LINODE_BUDGET_SHARE';
 const PROGRESS_EVERY_MS = 2_000;
 /** every unfinished rotation Blocked this long: nobody will unblock them, stop waiting */
@@ -100,14 +103,19 @@ async function startSimulatorProcess(options: ScaleOptions, token: string): Prom
 }
 
 /** `npm run worker` as deployed: everything through the environment, the token through a file. */
-async function startWorkerProcess(index: number, server: DevServer, sim: Simulator, dir: string, share: number): Promise<BenchChild> {
+async function startWorkerProcess(index: number, server: DevServer, sim: Simulator, dir: string, options: ScaleOptions): Promise<BenchChild> {
+  const scaled = (ms: number): string => String(Math.max(1, Math.round(ms * options.timeScale)));
   const child = spawnNode(`worker ${index + 1}`, 'worker/main.ts', [], {
     PATH: process.env.PATH, HOME: process.env.HOME,
     TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace,
     LINODE_API_URL: sim.apiUrl, LINODE_TOKEN_FILE: join(dir, 'linode-token'),
-    // one delivery directory for all, as the README's directory sink on a ReadWriteMany volume
-    KUBECONFIG_DIR: join(dir, 'kubeconfigs'),
-    [BUDGET_SHARE_ENV]: String(share),
+    // a directory of its own, as each pod has: its kubeconfig cache is its own too
+    KUBECONFIG_DIR: join(dir, `kubeconfigs-${index + 1}`),
+    [BUDGET_SHARE_ENV]: String(options.budgetShare),
+    // LKE's waits (poll interval 5 s, kubeconfig 2 min, node replacement 1 min) at the simulator's time scale
+    LKE_ROTATOR_POLL_INTERVAL_MS: scaled(5_000),
+    LKE_ROTATOR_KUBECONFIG_DELAY_MS: scaled(120_000),
+    LKE_ROTATOR_NODE_RECYCLE_DELAY_MS: scaled(60_000),
   });
   await waitForOutput(child, (out) => (out.includes('"msg":"worker polling"') ? true : undefined), 120_000);
   return child;
@@ -136,7 +144,7 @@ async function clusterIds(sim: Simulator): Promise<number[]> {
 async function loneRotation(client: Client, clusterId: number): Promise<number> {
   const t0 = performance.now();
   const { handle } = await startRotation(client, {
-    clusterId, requestedBy: 'bench', approvals: { beforeDelete: false, disabledBy: 'bench' }, ...ROTATION,
+    clusterId, requestedBy: 'bench', approvals: { beforeDelete: false, disabledBy: 'bench' }, ...ROTATION, ...QUEUED,
   });
   const report = await handle.result() as RotationReport;
   if (report.phase !== 'Completed') throw new Error(`the lone rotation of cluster ${clusterId} ended ${report.phase}: ${report.notDone.join('; ')}`);
@@ -169,7 +177,7 @@ async function readProgress(client: Client, sim: Simulator, workflowId: string):
 async function runFleet(client: Client, sim: Simulator, ids: number[], options: ScaleOptions): Promise<FleetRun> {
   const t0 = performance.now();
   const { workflowId } = await startFleetRotation(client, {
-    name: 'scale-bench', requestedBy: 'bench', selector: { clusterIds: ids }, rotation: ROTATION,
+    name: 'scale-bench', requestedBy: 'bench', selector: { clusterIds: ids }, rotation: ROTATION, ...QUEUED,
     // a benchmark has no second person: gates off, recorded as switched off by an admin
     waves: { canary: 0 }, gatesDisabledBy: 'bench', concurrency: options.concurrency, errorBudget: { percent: 100 },
   });
@@ -222,7 +230,7 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
     process.stderr.write(`scale bench: ${n} clusters at concurrency ${c}, ${options.workers} worker processes, `
       + `time scale ${options.timeScale}, budget share ${options.budgetShare}\n`);
     [server, sim] = await Promise.all([startDevServer(), startSimulatorProcess(options, token)]);
-    for (let i = 0; i < options.workers; i++) workers.push(await startWorkerProcess(i, server, sim, dir, options.budgetShare));
+    for (let i = 0; i < options.workers; i++) workers.push(await startWorkerProcess(i, server, sim, dir, options));
     const all = await clusterIds(sim);
     const fleetIds = all.slice(0, n);
     const lone = all[n];

@@ -147,6 +147,7 @@ const FleetStage = Type.Object({
   clusters: Type.Integer(),
   state: Type.Enum([...STAGE_STATES]),
   approval: Type.Boolean(),
+  gateKind: Type.Enum(['canary', 'stage']),
   approvedBy: StageApproval,
   soakMs: Type.Integer(),
   soak: Nullable(Type.Object({

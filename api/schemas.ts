@@ -57,10 +57,36 @@ export const RotationOptions = Type.Object({
   dryRun: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
+const DAY_MS = 86_400_000;
+
+/** A stage's select rule: exactly one of these (api/stages.ts checks what a schema cannot: one rest, and last). */
+const StageSelect = Type.Union([
+  Type.Object({ count: Type.Integer({ minimum: 1, maximum: 100_000 }) }, { additionalProperties: false }),
+  Type.Object({ percent: Type.Number({ minimum: 1, maximum: 100, description: 'of the whole selection, rounded up' }) }, { additionalProperties: false }),
+  Type.Object({ region: RegionId }, { additionalProperties: false }),
+  Type.Object({ tag: SelectorTag }, { additionalProperties: false }),
+  Type.Object({ rest: Type.Literal(true) }, { additionalProperties: false }),
+], { description: 'which clusters the stage takes from those no earlier stage took' });
+
+/** A fleet's stages, in order (docs/design.md, "Stages"). */
+export const FleetStages = Type.Array(Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', description: 'default stage-<n>' })),
+  select: StageSelect,
+  approval: Type.Optional(Type.Boolean({ default: false, description: "a second person's approval before the next stage" })),
+  soakMs: Type.Optional(Type.Integer({
+    minimum: 0, maximum: 7 * DAY_MS, description: "a health check of the stage's clusters this long before the next stage (and its gate)",
+  })),
+}, { additionalProperties: false }), { minItems: 1, maxItems: 20, description: 'not with waves or soakMs' });
+
 export const NoBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()], {
   description: 'no body, or an empty object',
 });
 export const ApproveBody = Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false });
+/** A fleet's approve may name the stage it approves: refused when another stage's gate is waiting. */
+export const FleetApproveBody = Type.Object({
+  comment: Type.Optional(Comment),
+  stage: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'the stage whose gate this approves (default: the one waiting)' })),
+}, { additionalProperties: false });
 export const ReasonBody = Type.Object({ reason: Comment }, { additionalProperties: false });
 
 /** retry and skip of a fleet: only these failed clusters, or (no body) all failed ones. */

@@ -60,6 +60,8 @@ export interface FleetStageStatus {
   /** `halted` while the fleet is halted at this stage */
   state: StageState;
   approval: boolean;
+  /** as in FleetStageState */
+  gateKind: 'canary' | 'stage';
   approvedBy: { by: string; comment?: string; at: string } | null;
   soakMs: number;
   soak: StageSoak | null;

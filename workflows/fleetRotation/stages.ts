@@ -53,6 +53,7 @@ export function stageStatuses(state: FleetCarriedState): FleetStageStatus[] {
     clusters: stageClusters(state, index).length,
     state: state.halted && index === state.currentWave && stage.state !== 'done' ? 'halted' : stage.state,
     approval: stage.approval,
+    gateKind: stage.gateKind,
     approvedBy: stage.approvedBy,
     soakMs: stage.soakMs,
     soak: stage.soak,

@@ -8,6 +8,7 @@ import {
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { selectsEverything } from '../../common/gates.js';
+import { stagesProblems } from '../../common/stages.js';
 import type { FleetActivities } from '../../common/fleetActivities.js';
 import type { FleetReport, FleetRotationInput } from '../../common/types.js';
 import { FLEET_ROTATION_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
@@ -109,6 +110,13 @@ async function select(fleet: FleetLedger): Promise<boolean> {
     { key: REQUESTED_BY, value: input.requestedBy },
   ]);
   showDetails(fleet);
+  // A run started past the API (the Temporal CLI or Web) with stages the API would have refused.
+  const problems = stagesProblems(input);
+  if (problems.length) {
+    fleet.fail(`invalid stages: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+    showDetails(fleet);
+    return false;
+  }
   // Runs recorded before this rule selected every cluster on an empty selector.
   if (selectsEverything(input.selector) && input.selector.all !== true && patched(EMPTY_SELECTOR_PATCH)) {
     fleet.fail('selection refused: the selector is empty, which selects every cluster of the account; say so with selector.all: true');

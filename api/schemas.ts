@@ -2,7 +2,7 @@
 // OpenAPI document at /docs/json. What the API answers is api/responses.ts.
 import { Type } from 'typebox';
 import { ROTATION_PHASES } from '../common/names.js';
-import { ROTATION_STEPS } from '../common/types.js';
+import { ROTATION_STEPS, type StageSelect as StageSelectRule } from '../common/types.js';
 
 /** LKE cluster ids are positive 32-bit integers; anything else is refused before reaching Temporal. */
 export const ClusterId = Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'LKE cluster id' });
@@ -59,14 +59,18 @@ export const RotationOptions = Type.Object({
 
 const DAY_MS = 86_400_000;
 
-/** A stage's select rule: exactly one of these (api/stages.ts checks what a schema cannot: one rest, and last). */
-const StageSelect = Type.Union([
-  Type.Object({ count: Type.Integer({ minimum: 1, maximum: 100_000 }) }, { additionalProperties: false }),
-  Type.Object({ percent: Type.Number({ minimum: 1, maximum: 100, description: 'of the whole selection, rounded up' }) }, { additionalProperties: false }),
-  Type.Object({ region: RegionId }, { additionalProperties: false }),
-  Type.Object({ tag: SelectorTag }, { additionalProperties: false }),
-  Type.Object({ rest: Type.Literal(true) }, { additionalProperties: false }),
-], { description: 'which clusters the stage takes from those no earlier stage took' });
+/**
+ * A stage's select rule: exactly one of these fields. One object rather than a union of five, so a
+ * bad value is named precisely (a union's errors would bury it); api/stages.ts checks that exactly
+ * one is given (and that only the last stage takes the rest), so its static type is the union.
+ */
+const StageSelect = Type.Unsafe<StageSelectRule>(Type.Object({
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  percent: Type.Optional(Type.Number({ minimum: 1, maximum: 100, description: 'of the whole selection, rounded up' })),
+  region: Type.Optional(RegionId),
+  tag: Type.Optional(SelectorTag),
+  rest: Type.Optional(Type.Literal(true)),
+}, { additionalProperties: false, description: 'exactly one of count, percent, region, tag, rest: the clusters the stage takes from those no earlier stage took' }));
 
 /** A fleet's stages, in order (docs/design.md, "Stages"). */
 export const FleetStages = Type.Array(Type.Object({

@@ -188,7 +188,7 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
       repeatable(stageSpec))
     .addOption(restartOption('restart workloads after each rotation'))
     .option('--recycle', 'recycle each cluster\'s nodes, one at a time')
-    .addHelpText('after', '\nExamples:\n  lke-rotator fleet start --name nightly --tag prod --region us-iad --concurrency 5 --error-budget 10%' +
+    .addHelpText('after', '\nExample:\n  lke-rotator fleet start --name nightly --tag prod --region us-iad --concurrency 5 --error-budget 10%' +
       '\n  lke-rotator fleet start --name nightly --tag prod --stage name=canary,count=1,approval,soak=600 --stage percent=10,soak=600 --stage rest')
     .action(async (opts) => {
       const selector = {

@@ -45,7 +45,7 @@ export function stagesProblems(input: Pick<FleetRotationInput, 'stages' | 'waves
   if (input.soakMs !== undefined) add('soakMs', "give either stages or soakMs: each stage has its own soakMs");
   const names = new Set<string>();
   stages.forEach((stage: FleetStageInput, index) => {
-    const at = `stages[${index}]`;
+    const at = `stages.${index}`;
     if (!stage || typeof stage !== 'object') return add(at, 'a stage must be an object');
     const problem = selectProblem(stage.select);
     if (problem) add(`${at}.select`, problem);

@@ -158,7 +158,7 @@ describe('fleet rotation in stages', { timeout: 240_000 }, () => {
     }));
     const report = await resultOf('badstages');
     assert.equal(report.phase, 'Failed');
-    assert.match(report.error ?? '', /^invalid stages: stages\[0\]\.select: only the last stage may take the rest; stages\[1\]\.select: select\.percent must be from 1 to 100/);
+    assert.match(report.error ?? '', /^invalid stages: stages\.0\.select: only the last stage may take the rest; stages\.1\.select: select\.percent must be from 1 to 100/);
     assert.equal(report.clusters.length, 0);
   });
 });

@@ -110,7 +110,8 @@ async function stageGate(fleet: FleetLedger, stage: FleetStageState, notifier: N
   stage.state = 'running';
   if (!decided) {
     fleet.rejected = true;
-    state.aborted = { by: 'system', reason: `${gateLabel(stage)} approval timed out after ${timeoutMs} ms` };
+    const what = stage.gateKind === 'canary' ? 'canary approval' : `approval of stage ${stage.name}`;
+    state.aborted = { by: 'system', reason: `${what} timed out after ${timeoutMs} ms` };
     addTimeline(state, `${gateLabel(stage)} timed out`);
   }
 }

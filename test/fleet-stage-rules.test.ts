@@ -120,6 +120,9 @@ describe('staged ledger: a stage gate', () => {
     assert.match(reasonOf(decideApprove(fleet, { by: 'carol' })) ?? '', /^the gate of stage second has already been answered: approved by bob at /);
     assert.match(reasonOf(decideReject(fleet, { by: 'carol', reason: 'late' })) ?? '', /already been answered/);
     assert.deepEqual(fleet.status().stages?.[1].approvedBy?.by, 'bob');
+    fleet.gate = null;
+    assert.match(reasonOf(decideApprove(fleet, { by: 'carol' })) ?? '', /^the gate of stage second has already been answered: approved by bob/,
+      'a late approval, once the fleet went on, hears who answered');
     assert.equal(fleet.state.timeline.at(-1)?.event, 'stage second approved');
     assert.deepEqual(childInput(fleet, fleet.state.clusters[3]).approvals,
       { beforeDelete: false, beforeRecycle: false, disabledBy: 'fleet:rotate-fleet-f' }, "the stage's gate covers later clusters");

@@ -90,7 +90,9 @@ function decideStageGateAnswer(fleet: FleetLedger, stage: string | undefined): D
   const pending = fleet.pendingStage();
   if (fleet.rejected || state.aborted) return refused(`the fleet is ${fleet.phase()}: no gate to answer`);
   if (stage !== undefined && !state.stages?.some((s) => s.name === stage)) return refused(`no stage '${stage}' in this fleet`);
-  const asked = stage === undefined ? pending : state.stages?.find((s) => s.name === stage) ?? null;
+  // unnamed: the gate waiting, else the gate answered last (a late second approval hears who answered it)
+  const asked = stage !== undefined ? state.stages?.find((s) => s.name === stage) ?? null
+    : pending ?? [...(state.stages ?? [])].reverse().find((s) => s.approvedBy) ?? null;
   if (asked?.approvedBy) {
     return refused(`${gateLabel(asked)} has already been answered: approved by ${asked.approvedBy.by} at ${asked.approvedBy.at}`);
   }

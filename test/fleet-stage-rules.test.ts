@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import { stageSpec, stagesListProblem } from '../cli/stageSpec.js';
+import { carriedFromStatus } from '../client/fleetResume.js';
 import { fleetGatesSwitchedOff } from '../common/gates.js';
 import { assignStages, plannedStages, stagesProblems } from '../common/stages.js';
 import type { FleetRotationInput, FleetStageInput, SelectedCluster } from '../common/types.js';
@@ -14,6 +15,7 @@ import { approve, decideApprove, decideReject } from '../workflows/fleetRotation
 import { guardsNextStage, soakCheckIntervalMs } from '../workflows/fleetRotation/stages.js';
 import { FleetLedger } from '../workflows/fleetRotation/state.js';
 import type { Decision } from '../workflows/decision.js';
+import { fleetStaticDetails } from '../workflows/staticDetails.js';
 
 const reasonOf = (decision: Decision): string | null => (decision.ok ? null : decision.reason);
 
@@ -96,6 +98,27 @@ describe('stage rules', () => {
     }
     assert.match(stagesListProblem([{ select: { rest: true } }, { select: { count: 1 } }]) ?? '', /only the last stage may take the rest/);
     assert.equal(stagesListProblem([{ select: { count: 1 } }, { select: { rest: true } }]), null);
+  });
+});
+
+describe('a staged fleet resumed, and described', () => {
+  test('resume carries the stages from the last status, with their select rules from the input; halted is the fleet\'s own', () => {
+    const stages: FleetStageInput[] = [{ name: 'pilot', select: { tag: 'db' }, soakMs: 5_000 }, { name: 'all', select: { rest: true }, approval: true }];
+    const fleet = stagedFleet(stages);
+    fleet.state.stages![0].state = 'running';
+    fleet.state.stages![0].soak = { checks: 1, lastCheckAt: 'x', until: null, findings: [{ clusterId: 9, reason: 'node a is NotReady', at: 'x' }] };
+    fleet.halt('soak of stage pilot: cluster 9: node a is NotReady');
+    const carried = carriedFromStatus(fleet.status(), 'dave', 'now', fleet.input);
+    assert.deepEqual(carried.stages, fleet.state.stages);
+    assert.equal(carried.halted, true);
+    assert.deepEqual(carriedFromStatus({ ...fleet.status(), stages: undefined }, 'dave', 'now').stages, undefined, 'a run without stages keeps none');
+  });
+
+  test('the static details list the stages', () => {
+    const details = fleetStaticDetails({ name: 'f', requestedBy: 'alice', selector: { tags: ['prod'] }, stages: [
+      { name: 'canary', select: { count: 1 }, approval: true, soakMs: 600_000 }, { select: { percent: 50 } }, { select: { rest: true } },
+    ] });
+    assert.match(details, /- stages, 5 clusters at a time: canary \(first 1, soak 600000 ms, approval gate\); then stage-2 \(50%\); then stage-3 \(the rest\)/);
   });
 });
 

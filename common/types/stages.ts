@@ -82,6 +82,7 @@ export interface StageHealthInput {
 }
 
 export interface StageHealthResult {
-  baseline: StageHealthBaseline[];
+  /** the first check's only (later checks were given it): history carries it once each way */
+  baseline?: StageHealthBaseline[];
   findings: SoakFinding[];
 }

@@ -58,7 +58,7 @@ export class FakeStageHealth {
     this.checks.push({ stage: input.stage, clusterIds: input.clusters.map((c) => c.clusterId), withBaseline: !!input.baseline });
     const at = new Date().toISOString();
     return {
-      baseline: input.baseline ?? input.clusters.map((c) => ({ clusterId: c.clusterId, workloads: [] })),
+      ...(input.baseline ? {} : { baseline: input.clusters.map((c) => ({ clusterId: c.clusterId, workloads: [] })) }),
       findings: input.clusters.flatMap((c) => {
         const reason = this.findings.get(c.clusterId);
         return reason ? [{ clusterId: c.clusterId, reason, at }] : [];

@@ -55,6 +55,8 @@ export function carriedFromStatus(status: FleetStatus, resumedBy: string, at: st
     timeline: [...status.timeline, { at, event: 'resumed', detail: `by ${resumedBy}, after the previous run ended without reporting` }],
     ...(status.refusedSignals ? { refusedSignals: status.refusedSignals } : {}),
     ...(stages ? { stages } : {}),
+    // a halt at a stage whose soak found something is that soak's: only resume lifts it
+    ...(status.halted && status.stages?.some((s) => s.state === 'halted' && s.soak?.findings.length) ? { haltCause: 'soak' as const } : {}),
   };
 }
 

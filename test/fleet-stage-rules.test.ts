@@ -11,7 +11,7 @@ import { fleetGatesSwitchedOff } from '../common/gates.js';
 import { assignStages, plannedStages, stagesProblems } from '../common/stages.js';
 import type { FleetRotationInput, FleetStageInput, SelectedCluster } from '../common/types.js';
 import { childInput } from '../workflows/fleetRotation/children.js';
-import { approve, decideApprove, decideReject } from '../workflows/fleetRotation/controls.js';
+import { approve, decideApprove, decideReject, resume, skip } from '../workflows/fleetRotation/controls.js';
 import { guardsNextStage, soakCheckIntervalMs } from '../workflows/fleetRotation/stages.js';
 import { FleetLedger } from '../workflows/fleetRotation/state.js';
 import type { Decision } from '../workflows/decision.js';
@@ -111,6 +111,7 @@ describe('a staged fleet resumed, and described', () => {
     const carried = carriedFromStatus(fleet.status(), 'dave', 'now', fleet.input);
     assert.deepEqual(carried.stages, fleet.state.stages);
     assert.equal(carried.halted, true);
+    assert.equal(carried.haltCause, 'soak', "the soak's halt stays the soak's");
     assert.deepEqual(carriedFromStatus({ ...fleet.status(), stages: undefined }, 'dave', 'now').stages, undefined, 'a run without stages keeps none');
   });
 
@@ -158,6 +159,24 @@ describe('staged ledger: a stage gate', () => {
     fleet.halt('soak of stage second: cluster 2: node n is NotReady');
     assert.deepEqual(fleet.status().stages?.map((s) => s.state), ['pending', 'halted', 'pending']);
     assert.match(fleet.details(), /\| second \| first 2 \| 2 \| halted \| approval \| - \|/);
+  });
+
+  test("a soak's halt is lifted by resume only: skipping failed clusters back within budget does not", () => {
+    const fleet = stagedFleet([{ select: { count: 2 }, soakMs: 1_000 }, { select: { rest: true } }], { errorBudget: { count: 1 } });
+    const [failed] = fleet.state.clusters;
+    failed.phase = 'Failed';
+    fleet.halt('soak of stage stage-1: cluster 2: node a is NotReady', 'soak');
+    skip(fleet, { by: 'dave' });
+    assert.equal(fleet.state.halted, true);
+    assert.equal(fleet.phase(), 'Halted');
+    resume(fleet, { by: 'dave' });
+    assert.deepEqual([fleet.state.halted, fleet.state.haltCause], [false, undefined]);
+    // a budget halt is still lifted by skip, as before
+    fleet.state.clusters[1].phase = 'Failed';
+    fleet.halt('1 failed, error budget allows 0');
+    fleet.state.clusters[1].phase = 'Failed';
+    skip(fleet, { by: 'dave' });
+    assert.equal(fleet.state.halted, false);
   });
 
   test("a fleet without stages refuses an approval naming any stage but the canary's", () => {

@@ -123,6 +123,8 @@ export interface FleetCarriedState {
   refusedSignals?: SignalRefusal[];
   /** the stages, one per wave (absent in runs started before stages: canary and rest as waves 0 and 1) */
   stages?: FleetStageState[];
+  /** 'soak': the halt is a soak's finding, which only `resume` accepts (retry and skip do not lift it); absent otherwise */
+  haltCause?: 'soak';
 }
 
 export interface FleetStatus {

@@ -196,6 +196,7 @@ export function resume(fleet: FleetLedger, request: ControlInput | undefined): F
     state.acceptedFailures = budgetOf(state, fleet.input).failed;
     state.halted = false;
     state.haltReason = null;
+    delete state.haltCause;
   }
   state.paused = false;
   addTimeline(state, 'resumed', request?.by);

@@ -68,7 +68,7 @@ async function soak(fleet: FleetLedger, stage: FleetStageState, index: number): 
     stage.soak.lastCheckAt = new Date().toISOString();
     if (findings.length) {
       stage.soak.findings.push(...findings.slice(0, FINDINGS_KEPT - stage.soak.findings.length));
-      fleet.halt(haltReason(stage, findings));
+      fleet.halt(haltReason(stage, findings), 'soak');
       break;
     }
     const left = until - Date.now();

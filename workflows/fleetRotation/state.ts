@@ -303,16 +303,18 @@ export class FleetLedger {
     addTimeline(state, this.finalPhase);
   }
 
-  halt(reason: string): void {
+  /** cause 'soak': a soak's finding, lifted by `resume` only */
+  halt(reason: string, cause?: 'soak'): void {
     this.state.halted = true;
     this.state.haltReason = reason;
+    if (cause) this.state.haltCause = cause;
     addTimeline(this.state, 'halted', reason);
     this.onHalt?.(reason);
   }
 
   unhaltIfWithinBudget(): void {
     const { state } = this;
-    if (state.halted && !overBudget(state, this.input)) {
+    if (state.halted && !state.haltCause && !overBudget(state, this.input)) {
       state.halted = false;
       state.haltReason = null;
       addTimeline(state, 'continuing', 'within the error budget');

@@ -140,7 +140,7 @@ export function compose(config: CompositionConfig, options: ComposeOptions = {})
     requestTimeoutMs: tuning.requestTimeoutMs,
   });
   const activities: WorkerActivities | null = deps && {
-    ...createActivities(deps), ...createFleetActivities({ linode: deps.linode }), ...notify,
+    ...createActivities(deps), ...createFleetActivities({ linode: deps.linode, kube: deps.kube }), ...notify,
   };
   const required = <T>(built: T | null): T => {
     if (built === null) requireLinodeToken(config); // null only without a token: this throws its ConfigError

@@ -1,5 +1,6 @@
 // Fleet rotation's activities (contract: common/fleetActivities.ts): choosing the clusters through
-// the Linode API, and looking at rotations the fleet follows without a child handle.
+// the Linode API, looking at rotations the fleet follows without a child handle, and a stage's
+// health during its soak (activities/stageHealth.ts).
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
@@ -7,10 +8,13 @@ import { InvalidLabelPatternError, labelMatcher } from '../common/labelPattern.j
 import type { FleetActivities, RotationOutcome, RotationRef } from '../common/fleetActivities.js';
 import type { RotationPhase } from '../common/names.js';
 import type { FleetSelector, LkeCluster, RotationReport, SelectedCluster } from '../common/types.js';
-import type { ClusterCriteria, LinodePort } from './ports.js';
+import type { ClusterCriteria, KubePortFactory, LinodePort } from './ports.js';
+import { checkStageHealth } from './stageHealth.js';
 
 export interface FleetActivityDeps {
-  linode: Pick<LinodePort, 'listClusters'>;
+  linode: Pick<LinodePort, 'listClusters' | 'getKubeconfig'>;
+  /** the soak's health check reads each cluster through it, with the kubeconfig the Linode API serves */
+  kube: KubePortFactory;
   /** defaults to the worker's own client (Context.current().client) */
   client?: Client;
 }
@@ -55,7 +59,7 @@ export async function selectClusters(linode: Pick<LinodePort, 'listClusters'>, s
     pages = result.pages;
     for (const cluster of result.data) {
       if (matches(selector, cluster, label)) {
-        found.push({ id: cluster.id, label: cluster.label, region: cluster.region, k8sVersion: cluster.k8s_version });
+        found.push({ id: cluster.id, label: cluster.label, region: cluster.region, k8sVersion: cluster.k8s_version, tags: cluster.tags });
       }
     }
     heartbeat({ page, pages });
@@ -117,5 +121,7 @@ export function createFleetActivities(deps: FleetActivityDeps): FleetActivities 
       }
       return outcomes;
     },
+
+    checkStageHealth: (input) => checkStageHealth({ linode: deps.linode, kube: deps.kube, client: deps.client }, input),
   };
 }

@@ -7,7 +7,7 @@ import type {
   FleetScheduleSummary, FleetStatusView, FleetSummary, FleetView, RotationSummary, RotationView, StartedRun,
 } from '../client/index.js';
 import {
-  FLEET_CLUSTER_PHASES, FLEET_PHASES, type LinodePage, type LkeCluster, type RotationStatus,
+  FLEET_CLUSTER_PHASES, FLEET_PHASES, STAGE_STATES, type LinodePage, type LkeCluster, type RotationStatus,
 } from '../common/types.js';
 import { UPDATE_NAMES } from '../common/names.js';
 import { Phase, Step } from './schemas.js';
@@ -143,6 +143,25 @@ export const RotationListResponse = Type.Object({
 
 // ---- a fleet rotation's status
 
+const StageApproval = Nullable(Type.Object({ by: Type.String(), comment: Type.Optional(Type.String()), at: Type.String() }));
+
+const FleetStage = Type.Object({
+  name: Type.String(),
+  select: Type.String({ description: 'the select rule in words' }),
+  clusters: Type.Integer(),
+  state: Type.Enum([...STAGE_STATES]),
+  approval: Type.Boolean(),
+  gateKind: Type.Enum(['canary', 'stage']),
+  approvedBy: StageApproval,
+  soakMs: Type.Integer(),
+  soak: Nullable(Type.Object({
+    checks: Type.Integer(),
+    lastCheckAt: Nullable(Type.String()),
+    until: Nullable(Type.String()),
+    findings: Type.Array(Type.Object({ clusterId: Nullable(Type.Integer()), reason: Type.String(), at: Type.String() })),
+  })),
+});
+
 export const FleetStatusSchema = Type.Object({
   fleetRotationId: Type.String(),
   name: Type.String(),
@@ -157,12 +176,14 @@ export const FleetStatusSchema = Type.Object({
   errorBudget: Type.Object({ allowed: Type.Integer(), failed: Type.Integer(), accepted: Type.Integer() }),
   waveCount: Type.Integer(),
   currentWave: Type.Integer(),
-  pendingGate: Nullable(Type.Object({ gate: Type.Literal('canary'), since: Type.String(), timeoutAt: Type.String() })),
+  pendingGate: Nullable(Type.Object({
+    gate: Type.Enum(['canary', 'stage']), stage: Type.Optional(Type.String()), since: Type.String(), timeoutAt: Type.String(),
+  })),
   soakUntil: Nullable(Type.String()),
   counts: Type.Record(Type.Enum([...FLEET_CLUSTER_PHASES]), Type.Integer()),
   clusters: Type.Array(Type.Object({
     id: Type.Integer(), label: Type.String(), region: Type.String(), k8sVersion: Type.String(),
-    wave: Type.Integer(), phase: Type.Enum([...FLEET_CLUSTER_PHASES]), rotationPhase: Nullable(Phase),
+    tags: Type.Optional(Type.Array(Type.String())), wave: Type.Integer(), phase: Type.Enum([...FLEET_CLUSTER_PHASES]), rotationPhase: Nullable(Phase),
     workflowId: Nullable(Type.String()), runId: Nullable(Type.String()), attached: Type.Boolean(),
     startedAt: Nullable(Type.String()), finishedAt: Nullable(Type.String()), error: Nullable(Type.String()),
   })),
@@ -170,6 +191,7 @@ export const FleetStatusSchema = Type.Object({
   runs: Type.Integer(),
   timeline: Type.Array(Type.Object({ at: Type.String(), event: Type.String(), detail: Type.Optional(Type.String()) })),
   refusedSignals: RefusedSignals,
+  stages: Type.Optional(Type.Array(FleetStage)),
 });
 
 export const FleetViewResponse = Type.Object({

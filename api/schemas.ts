@@ -2,7 +2,7 @@
 // OpenAPI document at /docs/json. What the API answers is api/responses.ts.
 import { Type } from 'typebox';
 import { ROTATION_PHASES } from '../common/names.js';
-import { ROTATION_STEPS } from '../common/types.js';
+import { ROTATION_STEPS, type StageSelect as StageSelectRule } from '../common/types.js';
 
 /** LKE cluster ids are positive 32-bit integers; anything else is refused before reaching Temporal. */
 export const ClusterId = Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'LKE cluster id' });
@@ -57,10 +57,40 @@ export const RotationOptions = Type.Object({
   dryRun: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A stage's select rule: exactly one of these fields. One object rather than a union of five, so a
+ * bad value is named precisely (a union's errors would bury it); api/stages.ts checks that exactly
+ * one is given (and that only the last stage takes the rest), so its static type is the union.
+ */
+const StageSelect = Type.Unsafe<StageSelectRule>(Type.Object({
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  percent: Type.Optional(Type.Number({ minimum: 1, maximum: 100, description: 'of the whole selection, rounded up' })),
+  region: Type.Optional(RegionId),
+  tag: Type.Optional(SelectorTag),
+  rest: Type.Optional(Type.Literal(true)),
+}, { additionalProperties: false, description: 'exactly one of count, percent, region, tag, rest: the clusters the stage takes from those no earlier stage took' }));
+
+/** A fleet's stages, in order (docs/design.md, "Stages"). */
+export const FleetStages = Type.Array(Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', description: 'default stage-<n>' })),
+  select: StageSelect,
+  approval: Type.Optional(Type.Boolean({ default: false, description: "a second person's approval before the next stage" })),
+  soakMs: Type.Optional(Type.Integer({
+    minimum: 0, maximum: 7 * DAY_MS, description: "a health check of the stage's clusters this long before the next stage (and its gate)",
+  })),
+}, { additionalProperties: false }), { minItems: 1, maxItems: 20, description: 'not with waves or soakMs' });
+
 export const NoBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()], {
   description: 'no body, or an empty object',
 });
 export const ApproveBody = Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false });
+/** A fleet's approve may name the stage it approves: refused when another stage's gate is waiting. */
+export const FleetApproveBody = Type.Object({
+  comment: Type.Optional(Comment),
+  stage: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'the stage whose gate this approves (default: the one waiting)' })),
+}, { additionalProperties: false });
 export const ReasonBody = Type.Object({ reason: Comment }, { additionalProperties: false });
 
 /** retry and skip of a fleet: only these failed clusters, or (no body) all failed ones. */

@@ -1,6 +1,7 @@
 // How the CLI shows what the API answers: human tables (cli-table3) by default, JSON for scripts.
 import Table from 'cli-table3';
 import type { FleetSummary, FleetView, RotationSummary, RotationView } from '../client/views.js';
+import type { FleetStageStatus } from '../common/types.js';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -57,17 +58,36 @@ export function fleetText(view: FleetView & { webUrl?: string | null }): string 
     ['fleet', s.name],
     ['phase', s.phase],
     ['requested by', s.requestedBy],
-    ['wave', `${s.currentWave + 1} of ${s.waveCount}`],
+    s.stages
+      ? ['stage', `${s.stages[Math.min(s.currentWave, s.stages.length - 1)]?.name ?? '-'} (${Math.min(s.currentWave + 1, s.waveCount)} of ${s.waveCount})`]
+      : ['wave', `${s.currentWave + 1} of ${s.waveCount}`],
     ['clusters', counts],
     ['error budget', `${s.errorBudget.failed} failed of ${s.errorBudget.allowed} allowed`],
-    ['waiting for', s.pendingGate ? `canary approval (until ${s.pendingGate.timeoutAt})` : undefined],
+    ['waiting for', s.pendingGate
+      ? `${s.pendingGate.stage ? `approval of stage ${s.pendingGate.stage}` : 'canary approval'} (until ${s.pendingGate.timeoutAt})` : undefined],
     ['halted', s.halted ? s.haltReason ?? 'yes' : undefined],
     ['error', s.error],
     ['Temporal Web', view.webUrl],
   ]);
-  const clusters = new Table({ head: ['cluster', 'label', 'region', 'wave', 'phase', 'rotation', 'error'], style: { head: [], border: [] } });
-  for (const c of s.clusters) clusters.push([c.id, c.label, c.region, c.wave + 1, c.phase, c.rotationPhase ?? '', c.error ?? '']);
-  return `${head}\n${clusters.toString()}`;
+  const clusters = new Table({ head: ['cluster', 'label', 'region', s.stages ? 'stage' : 'wave', 'phase', 'rotation', 'error'], style: { head: [], border: [] } });
+  for (const c of s.clusters) {
+    clusters.push([c.id, c.label, c.region, s.stages?.[c.wave]?.name ?? c.wave + 1, c.phase, c.rotationPhase ?? '', c.error ?? '']);
+  }
+  return `${head}\n${s.stages ? `${stagesText(s.stages)}\n` : ''}${clusters.toString()}`;
+}
+
+/** One row per stage: its rule, size, state, gate and soak (with its first finding). */
+function stagesText(stages: FleetStageStatus[]): string {
+  const table = new Table({ head: ['stage', 'select', 'clusters', 'state', 'gate', 'soak'], style: { head: [], border: [] } });
+  for (const stage of stages) {
+    const gate = !stage.approval ? '' : stage.approvedBy ? `approved by ${stage.approvedBy.by}` : 'approval';
+    const finding = stage.soak?.findings[0];
+    const soak = !stage.soakMs ? ''
+      : finding ? `cluster ${finding.clusterId ?? '?'}: ${finding.reason}`
+        : stage.soak ? `${stage.soak.checks} check(s), healthy` : `${stage.soakMs / 1000} s`;
+    table.push([stage.name, stage.select, stage.clusters, stage.state, gate, soak]);
+  }
+  return table.toString();
 }
 
 export function fleetListText(fleets: FleetSummary[]): string {

@@ -10,6 +10,7 @@ import {
 import { ApiClient, CliError } from './http.js';
 import { asJson, fleetListText, fleetText, rotationListText, rotationText, type OutputFormat } from './output.js';
 import { CLI_ENV, DEFAULT_URL, resolveConnection } from './settings.js';
+import { fleetStageName, stageSpec, stagesListProblem } from './stageSpec.js';
 import { watch, type WatchTarget } from './watch.js';
 
 export interface CliIo {
@@ -46,9 +47,9 @@ function rotationOptions(opts: RotationFlags) {
   return { ...restart, ...recycle, ...(opts.dryRun ? { dryRun: true } : {}) };
 }
 
-function controlBody(verb: Verb, opts: { reason?: string; comment?: string; clusters?: number[] }): object {
+function controlBody(verb: Verb, opts: { reason?: string; comment?: string; clusters?: number[]; stage?: string }): object {
   if (NEEDS_REASON.has(verb)) return { reason: opts.reason };
-  if (verb === 'approve') return opts.comment ? { comment: opts.comment } : {};
+  if (verb === 'approve') return { ...(opts.comment ? { comment: opts.comment } : {}), ...(opts.stage ? { stage: opts.stage } : {}) };
   if ((verb === 'retry' || verb === 'skip') && opts.clusters?.length) return { clusterIds: opts.clusters };
   return {};
 }
@@ -172,7 +173,7 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
       await follow(watchTarget(target, Boolean(opts.fleet)), opts.interval);
     });
 
-  const fleet = program.command('fleet').description('fleet rotations: many clusters in waves');
+  const fleet = program.command('fleet').description('fleet rotations: many clusters in stages');
   nodeWorkOptions(fleet.command('start'))
     .description('start a fleet rotation over the clusters a selector picks')
     .requiredOption('--name <name>', 'the fleet rotation\'s name (lowercase letters, digits, -)', fleetName)
@@ -183,9 +184,12 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
     .option('--all', 'every cluster of the account (needed when no criterion is given)')
     .option('--concurrency <n>', 'clusters at a time (default 5)', concurrency)
     .option('--error-budget <n|n%>', 'failures allowed before the fleet halts', errorBudget)
+    .option('--stage <spec>', 'a stage, in order (repeatable): count=N|percent=N|region=R|tag=T|rest, and name=N, approval, soak=<seconds>',
+      repeatable(stageSpec))
     .addOption(restartOption('restart workloads after each rotation'))
     .option('--recycle', 'recycle each cluster\'s nodes, one at a time')
-    .addHelpText('after', '\nExample:\n  lke-rotator fleet start --name nightly --tag prod --region us-iad --concurrency 5 --error-budget 10%')
+    .addHelpText('after', '\nExample:\n  lke-rotator fleet start --name nightly --tag prod --region us-iad --concurrency 5 --error-budget 10%' +
+      '\n  lke-rotator fleet start --name nightly --tag prod --stage name=canary,count=1,approval,soak=600 --stage percent=10,soak=600 --stage rest')
     .action(async (opts) => {
       const selector = {
         ...(opts.all ? { all: true } : {}),
@@ -195,12 +199,15 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
         ...(opts.cluster ? { clusterIds: [...new Set(opts.cluster as number[])] } : {}),
       };
       if (Object.keys(selector).length === 0) throw new CliError('choose clusters: --tag, --region, --label, --cluster, or --all', 2);
+      const stagesProblem = opts.stage ? stagesListProblem(opts.stage) : null;
+      if (stagesProblem) throw new CliError(stagesProblem, 2);
       const rotation = rotationOptions(opts);
       showStarted(await api().post('/v1/fleet-rotations', {
         name: opts.name, selector,
         ...(Object.keys(rotation).length ? { rotation } : {}),
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         ...(opts.errorBudget ? { errorBudget: opts.errorBudget } : {}),
+        ...(opts.stage ? { stages: opts.stage } : {}),
       }));
     });
   fleet.command('status').argument('<name>', 'fleet name or workflow id', fleetRef)
@@ -232,8 +239,9 @@ Exit codes: 0 ok; 1 refused by the API (4xx, 5xx), unreachable, or the watched r
       .description(VERB_HELP[verb].replace('step a Blocked run stopped at', 'failed clusters'));
     addVerbOptions(cmd, verb);
     if (verb === 'retry' || verb === 'skip') cmd.option('--cluster <id>', 'only this failed cluster (repeatable)', repeatable(clusterId));
+    if (verb === 'approve') cmd.option('--stage <name>', 'the stage whose gate this approves (refused when another one waits)', fleetStageName);
     cmd.addHelpText('after', `\nExample:\n  lke-rotator fleet ${verb} nightly${NEEDS_REASON.has(verb) ? ' --reason "change freeze"' : ''}`);
-    cmd.action(async (name: string, opts: { reason?: string; comment?: string; cluster?: number[] }) => {
+    cmd.action(async (name: string, opts: { reason?: string; comment?: string; cluster?: number[]; stage?: string }) => {
       const clusters = opts.cluster ? [...new Set(opts.cluster)] : undefined;
       const answer = await api().post<FleetView | { workflowId: string; runId: string }>(`/v1/fleet-rotations/${encodeURIComponent(name)}/${verb}`, controlBody(verb, { ...opts, clusters }));
       show(answer, () => ('execution' in answer ? fleetText(answer) : `continued in a new run ${answer.workflowId} (run ${answer.runId})`));

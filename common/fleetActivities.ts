@@ -1,7 +1,7 @@
 // The activity contract of fleet rotation, implemented in activities/fleet.ts. Like
 // common/activities.ts, results carry ids and labels only: they land in workflow history.
 import type { RotationPhase } from './names.js';
-import type { FleetSelector, SelectedCluster } from './types.js';
+import type { FleetSelector, SelectedCluster, StageHealthInput, StageHealthResult } from './types.js';
 
 export interface RotationRef { workflowId: string; runId?: string | null }
 
@@ -17,4 +17,10 @@ export interface FleetActivities {
    * following hundreds of rotations never holds hundreds of activity slots.
    */
   checkRotations(refs: RotationRef[]): Promise<RotationOutcome[]>;
+  /**
+   * One look at a stage's health during its soak: every Node Ready, every workload the clusters'
+   * rotations restarted neither failing its rollout nor below the ready replicas of the first look
+   * (which records them as the baseline). Findings name the cluster and the reason.
+   */
+  checkStageHealth(input: StageHealthInput): Promise<StageHealthResult>;
 }

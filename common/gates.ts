@@ -8,11 +8,16 @@ export function gatesSwitchedOffIn(approvals: GateSettings | undefined, prefix =
   return (['beforeDelete', 'beforeRecycle'] as const).filter((gate) => approvals?.[gate] === false).map((gate) => `${prefix}.${gate}`);
 }
 
-/** The settings of a fleet that let clusters pass without a second person's approval. */
-export function fleetGatesSwitchedOff(input: Pick<FleetRotationInput, 'waves' | 'rotation'>): string[] {
+/**
+ * The settings of a fleet that let clusters pass without a second person's approval: no canary, no
+ * canary gate, or stages of which none but the last has a gate (the last one's guards nothing).
+ */
+export function fleetGatesSwitchedOff(input: Pick<FleetRotationInput, 'waves' | 'rotation' | 'stages'>): string[] {
+  const stagesUngated = input.stages !== undefined && !input.stages.slice(0, -1).some((stage) => stage.approval === true);
   return [
     ...(input.waves?.canary === 0 ? ['waves.canary'] : []),
     ...(input.waves?.canaryApproval === false ? ['waves.canaryApproval'] : []),
+    ...(stagesUngated ? ['stages'] : []),
     ...gatesSwitchedOffIn(input.rotation?.approvals, 'rotation.approvals'),
   ];
 }

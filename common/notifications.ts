@@ -31,7 +31,9 @@ export interface NotifyInput {
   /** the fleet's workflow id: the fleet itself, or the fleet a rotation belongs to */
   fleetRotationId?: string;
   /** gate.waiting: which gate, and when it times out */
-  gate?: 'beforeDelete' | 'beforeRecycle' | 'canary';
+  gate?: 'beforeDelete' | 'beforeRecycle' | 'canary' | 'stage';
+  /** fleet events of a staged fleet: the stage's name */
+  stage?: string;
   timeoutAt?: string;
   /** rotation.blocked: the step and why */
   step?: string;

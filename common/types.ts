@@ -4,3 +4,4 @@ export * from './types/linode.js';
 export * from './types/snapshot.js';
 export * from './types/rotation.js';
 export * from './types/fleet.js';
+export * from './types/stages.js';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
-import { useFakeApp, withFakeApp } from './support/apiFakes.js';
+import { TOKENS, bearer, useFakeApp, withFakeApp } from './support/apiFakes.js';
 import { assertError, operator, viewer } from './support/apiHttp.js';
 
 describe('API fleet rotations and schedules', () => {
@@ -41,6 +41,63 @@ describe('API fleet rotations and schedules', () => {
     ];
     for (const [payload, field] of cases) assertError(await startFleet(payload), 400, 'invalid_request', field);
     assert.equal(f.deps.fleets.started.length, 1);
+  });
+
+  it('starts a staged fleet; refuses stages that break a rule (400, naming the field) and stages without a gate unless an admin asks', async () => {
+    const stages = [
+      { name: 'canary', select: { count: 1 }, approval: true, soakMs: 600_000 },
+      { select: { percent: 10 }, soakMs: 60_000 }, { select: { region: 'us-iad' } }, { select: { tag: 'db' } }, { select: { rest: true } },
+    ];
+    const res = await startFleet({ name: 'staged', selector: { tags: ['prod'] }, stages });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.deepEqual(f.deps.fleets.started.at(-1), { name: 'staged', selector: { tags: ['prod'] }, stages, requestedBy: 'olga' });
+    const bad: [unknown[], string, RegExp?][] = [
+      [[], 'stages'],
+      [[{ select: { percent: 0 } }], 'stages.0.select.percent'],
+      [[{ select: { percent: 101 } }], 'stages.0.select.percent'],
+      [[{ select: { count: 1, tag: 'x' } }], 'stages.0.select', /exactly one of count, percent, region, tag, rest/],
+      [[{ select: { rest: false } }], 'stages.0.select.rest'],
+      [[{ select: { region: 'US East' } }], 'stages.0.select.region'],
+      [[{ select: {} }], 'stages.0.select'],
+      [[{ select: { count: 1 }, soakMs: -1 }], 'stages.0.soakMs'],
+      [[{ select: { count: 1 }, colour: 'red' }], 'stages.0.colour'],
+      [[{ select: { rest: true }, approval: true }, { select: { count: 1 } }], 'stages.0.select', /only the last stage may take the rest/],
+      [[{ name: 'a', select: { count: 1 }, approval: true }, { name: 'a', select: { rest: true } }], 'stages.1.name', /used twice/],
+    ];
+    for (const [list, field, message] of bad) {
+      const error = assertError(await startFleet({ name: 'bad', selector: { tags: ['prod'] }, stages: list }), 400, 'invalid_request', field);
+      if (message) assert.match(error.message, message);
+    }
+    const both = assertError(await startFleet({ name: 'bad', selector: { tags: ['prod'] }, stages, waves: { canary: 2 } }), 400, 'invalid_request', 'waves');
+    assert.match(both.message, /either stages or waves/);
+    // stages without a gate let clusters pass without a second person: the admin role, recorded as who
+    const ungated = [{ select: { count: 1 } }, { select: { rest: true }, approval: true }];
+    const forbidden = assertError(await startFleet({ name: 'ungated', selector: { tags: ['prod'] }, stages: ungated }), 403, 'forbidden', 'stages');
+    assert.match(forbidden.message, /lacks the 'admin' role/);
+    const admin = await f.app.inject({
+      method: 'POST', url: '/v1/fleet-rotations', headers: bearer(TOKENS.admin),
+      payload: { name: 'ungated', selector: { tags: ['prod'] }, stages: ungated },
+    });
+    assert.equal(admin.statusCode, 202, admin.body);
+    assert.equal(f.deps.fleets.started.at(-1)?.gatesDisabledBy, 'root-admin');
+    const schedule = await f.app.inject({
+      method: 'POST', url: '/v1/schedules', headers: operator,
+      payload: { scheduleId: 'staged', fleet: { name: 'staged-monthly', selector: { tags: ['prod'] }, stages: [{ select: { rest: true } }, { select: { count: 1 } }] }, timing: { every: '30 days' } },
+    });
+    assertError(schedule, 400, 'invalid_request', 'fleet.stages.0.select');
+  });
+
+  it('approve names the stage it answers (passed to the Update); an unknown field is refused', async () => {
+    const approve = (payload: unknown) => f.app.inject({
+      method: 'POST', url: '/v1/fleet-rotations/nightly/approve', headers: bearer(TOKENS.approver), payload: payload as InjectOptions['payload'],
+    });
+    const res = await approve({ stage: 'canary', comment: 'looks fine' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(f.deps.fleets.controls.at(-1), {
+      fleet: 'rotate-fleet-nightly', control: { update: 'approve', input: { by: 'ana', comment: 'looks fine', stage: 'canary' } },
+    });
+    assertError(await approve({ stage: '' }), 400, 'invalid_request', 'stage');
+    assertError(await approve({ wave: 1 }), 400, 'invalid_request', 'wave');
   });
 
   it('answers 404 for an unknown fleet and 409 when steering one that ended', async () => {

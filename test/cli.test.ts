@@ -187,6 +187,40 @@ describe('lke-rotator CLI', () => {
     assert.match(status.out, /prod-a/);
   });
 
+  test('fleet start --stage sends the stages; fleet status shows them with the soak finding; fleet approve --stage names the stage', async () => {
+    const started = await cli(['fleet', 'start', '--name', 'staged', '--tag', 'prod',
+      '--stage', 'name=canary,count=1,approval,soak=600', '--stage', 'percent=10', '--stage', 'rest']);
+    assert.equal(started.code, 0, started.err);
+    assert.deepEqual(deps.fleets.started.at(-1)?.stages, [
+      { name: 'canary', select: { count: 1 }, approval: true, soakMs: 600_000 }, { select: { percent: 10 } }, { select: { rest: true } },
+    ]);
+    const view = deps.fleets.views.get('rotate-fleet-staged')!;
+    const finding = { clusterId: 101, reason: 'node lke101-a is NotReady', at: '2026-01-01T00:10:00Z' };
+    deps.fleets.views.set('rotate-fleet-staged', { ...view, status: { ...view.status!, phase: 'Halted', halted: true, stages: [
+      { name: 'canary', select: 'first 1', clusters: 1, state: 'halted', approval: true, gateKind: 'stage', approvedBy: null, soakMs: 600_000,
+        soak: { checks: 2, lastCheckAt: finding.at, until: null, findings: [finding] } },
+      { name: 'rest', select: 'the rest', clusters: 1, state: 'pending', approval: false, gateKind: 'stage', approvedBy: null, soakMs: 0, soak: null },
+    ] } });
+    const status = await cli(['fleet', 'status', 'staged']);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /canary\s*│\s*first 1\s*│\s*1\s*│\s*halted\s*│\s*approval\s*│\s*cluster 101: node lke101-a is NotReady/);
+    assert.match(status.out, /stage\s*│\s*canary \(1 of 2\)/);
+    const approverFile = join(dir, 'approver-token');
+    await writeFile(approverFile, `${TOKENS.approver}\n`, { mode: 0o600 });
+    const approved = await cli(['--token-file', approverFile, 'fleet', 'approve', 'staged', '--stage', 'canary']);
+    assert.equal(approved.code, 0, approved.err);
+    assert.deepEqual(deps.fleets.controls.at(-1)?.control, { update: 'approve', input: { by: 'ana', stage: 'canary' } });
+    for (const [args, reason] of [
+      [['fleet', 'start', '--name', 'n', '--all', '--stage', 'rest', '--stage', 'count=1'], /only the last stage may take the rest/],
+      [['fleet', 'start', '--name', 'n', '--all', '--stage', 'count=1,tag=db'], /one of count, percent, region, tag, rest per stage/],
+      [['fleet', 'approve', 'staged', '--stage', 'Canary!'], /a stage name is/],
+    ] as [string[], RegExp][]) {
+      const result = await cli(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.err}`);
+      assert.match(result.err, reason);
+    }
+  });
+
   test('fleet resume continues a terminated fleet; a completed one is refused with exit 1', async () => {
     await deps.fleets.start({ name: 'cut-off', requestedBy: 'olga', selector: { tags: ['x'] } });
     const view = deps.fleets.views.get('rotate-fleet-cut-off')!;

@@ -10,7 +10,7 @@ import type { RotationActivities } from '../common/activities.js';
 import { fleetRotationWorkflowId } from '../common/names.js';
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../common/types.js';
 import { FakeCluster } from './support/fakeActivities.js';
-import { FakeLinode, range, waitFor } from './support/fleetFakes.js';
+import { FakeLinode, noKube, range, waitFor } from './support/fleetFakes.js';
 import { recordFixture } from './support/histories.js';
 import { useTemporal } from './support/temporal.js';
 
@@ -29,7 +29,7 @@ describe('fleet rotation with the real clusterRotation', { timeout: 240_000 }, (
     const rotationActivities = Object.fromEntries(
       Object.keys(fakes.get(900)!.activities()).map((name) => [name, byCluster(name as keyof RotationActivities)]));
     const { taskQueue } = await temporal.startWorker(t, {
-      activities: { ...rotationActivities, ...createFleetActivities({ linode, client }) },
+      activities: { ...rotationActivities, ...createFleetActivities({ linode, kube: noKube, client }) },
     });
 
     const input: FleetRotationInput = {

@@ -70,6 +70,14 @@ describe('payload', () => {
     assert.equal(JSON.stringify(buildPayload(gateEvent, { namespace: 'lke' })), JSON.stringify(buildPayload(gateEvent, { namespace: 'lke' })));
   });
 
+  test("a staged fleet's gate and finished stage are named in the text", () => {
+    const fleet = { ...gateEvent, workflowType: 'fleetRotation' as const, workflowId: 'rotate-fleet-nightly', clusterId: undefined };
+    const gate = buildPayload({ ...fleet, kind: 'fleet.gate.waiting', gate: 'stage', stage: 'half<' }, { namespace: 'lke' });
+    assert.match(gate.text, /^Fleet rotation rotate-fleet-nightly waits for approval at the gate of stage half&lt; until /);
+    const done = buildPayload({ ...fleet, kind: 'fleet.wave.completed', phase: 'Running', stage: 'canary', wave: 1, waveCount: 3 }, { namespace: 'lke' });
+    assert.match(done.text, /finished stage canary, wave 1 of 3/);
+  });
+
   test('without base URLs the links are null; workflow text is escaped for Slack; a fleet links to its fleet resource', () => {
     const blocked = buildPayload({
       ...gateEvent, kind: 'rotation.blocked', phase: 'Blocked', step: 'verify', error: { type: 'VerifyIncomplete', message: 'node <a> & <b> not Ready' },

@@ -102,6 +102,29 @@ describe('simulated Kubernetes API through @kubernetes/client-node: workloads', 
     assert.equal(failed.status!.observedGeneration, failed.metadata!.generation);
   });
 
+  test('a crashing workload keeps its pods Running but not Ready (CrashLoopBackOff) until it recovers', async () => {
+    const cluster = kube.clusters.get(101)!;
+    const { apps, core } = clients(kube.kubeConfig(101));
+    await waitFor('coredns settled', () => apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' }), (d) => rolloutDone('Deployment', d), 10_000, 20);
+    assert.ok(cluster.crashWorkload('Deployment', 'kube-system', 'coredns'));
+    assert.equal(cluster.crashWorkload('Deployment', 'kube-system', 'nope'), false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const crashed = await apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
+    assert.equal(crashed.status!.availableReplicas ?? 0, 0);
+    assert.equal(crashed.status!.readyReplicas ?? 0, 0);
+    const pods = (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=coredns' })).items;
+    assert.equal(pods.length, 2);
+    for (const pod of pods) {
+      assert.equal(pod.status!.phase, 'Running');
+      assert.equal(pod.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'False');
+      assert.equal(pod.status!.containerStatuses![0].state!.waiting!.reason, 'CrashLoopBackOff');
+    }
+    assert.ok(cluster.crashWorkload('Deployment', 'kube-system', 'coredns', false));
+    const recovered = await waitFor('coredns Ready again', () => apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' }),
+      (d) => d.status!.availableReplicas === 2, 10_000, 20);
+    assert.ok(rolloutDone('Deployment', recovered));
+  });
+
   test('a paused Deployment shows spec.paused and does not roll out', async () => {
     const { apps } = clients(kube.kubeConfig(102));
     await apps.patchNamespacedDeployment({ name: 'coredns', namespace: 'kube-system', body: { spec: { paused: true } } }, mergePatch);

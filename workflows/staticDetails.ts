@@ -2,7 +2,8 @@
 // fixed at start. The client sets them on the runs it starts, the fleet on its children, and a
 // schedule on the fleets it starts. Pure: the fleet workflow uses it too.
 import { UPDATE_NAMES } from '../common/names.js';
-import type { ClusterRotationInput, FleetRotationInput } from '../common/types.js';
+import { defaultStageName, describeStageSelect } from '../common/stages.js';
+import type { ClusterRotationInput, FleetRotationInput, FleetStageInput } from '../common/types.js';
 import { DEFAULTS, describeSelector } from './fleetRotation/state.js';
 
 const CONTROLS_LINE = `- steer it with a Signal or an Update of the same name: ${UPDATE_NAMES.map((n) => `\`${n}\``).join(', ')} ` +
@@ -22,6 +23,11 @@ export function rotationStaticDetails(input: ClusterRotationInput, label?: strin
   ].join('\n');
 }
 
+function describeStage(stage: FleetStageInput, index: number): string {
+  return `${stage.name ?? defaultStageName(index)} (${describeStageSelect(stage.select)}` +
+    `${stage.soakMs ? `, soak ${stage.soakMs} ms` : ''}${stage.approval ? ', approval gate' : ''})`;
+}
+
 export function fleetStaticDetails(input: FleetRotationInput): string {
   const canary = input.waves?.canary ?? DEFAULTS.canary;
   const budget = input.errorBudget ?? DEFAULTS.errorBudget;
@@ -29,8 +35,10 @@ export function fleetStaticDetails(input: FleetRotationInput): string {
   return [
     `Fleet **${input.name}**, requested by **${input.requestedBy}**`,
     `- clusters: ${describeSelector(input.selector)}`,
-    `- waves: canary of ${canary}${canary > 0 && (input.waves?.canaryApproval ?? DEFAULTS.canaryApproval) ? ', then an approval gate' : ''}, ` +
-      `then the rest, ${input.concurrency ?? DEFAULTS.concurrency} at a time${input.soakMs ? `, soaking ${input.soakMs} ms between waves` : ''}`,
+    input.stages
+      ? `- stages, ${input.concurrency ?? DEFAULTS.concurrency} clusters at a time: ${input.stages.map(describeStage).join('; then ')}`
+      : `- waves: canary of ${canary}${canary > 0 && (input.waves?.canaryApproval ?? DEFAULTS.canaryApproval) ? ', then an approval gate' : ''}, ` +
+        `then the rest, ${input.concurrency ?? DEFAULTS.concurrency} at a time${input.soakMs ? `, soaking ${input.soakMs} ms between waves` : ''}`,
     `- error budget: ${'count' in budget ? `${budget.count} failure(s)` : `${budget.percent}% of the clusters`}`,
     `- each cluster: restart scope ${typeof scope === 'string' ? scope : `namespaces ${scope.namespaces.join(', ')}`}, ` +
       `recycle ${input.rotation?.recycle?.mode ?? 'none'}${input.rotation?.dryRun ? ', **dry run**' : ''}`,

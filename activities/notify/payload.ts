@@ -59,11 +59,11 @@ function sentence(event: NotifyInput): string {
   switch (event.kind) {
     case 'rotation.gate.waiting':
     case 'fleet.gate.waiting':
-      return `waits for approval at the ${event.gate ?? ''} gate until ${event.timeoutAt ?? '?'} (requested by ${who}, who cannot approve it)`;
+      return `waits for approval at ${event.gate === 'stage' && event.stage ? `the gate of stage ${escape(event.stage)}` : `the ${event.gate ?? ''} gate`} until ${event.timeoutAt ?? '?'} (requested by ${who}, who cannot approve it)`;
     case 'rotation.blocked':
       return `is Blocked at step ${event.step ?? '?'}: ${escape(event.error ? `${event.error.type}: ${event.error.message}` : 'unknown error')}; it waits for retry, skip or abort`;
     case 'fleet.wave.completed':
-      return `finished wave ${event.wave ?? '?'} of ${event.waveCount ?? '?'} (${countsText(event.counts)})`;
+      return `finished ${event.stage ? `stage ${escape(event.stage)}, ` : ''}wave ${event.wave ?? '?'} of ${event.waveCount ?? '?'} (${countsText(event.counts)})`;
     case 'fleet.halted':
       return `halted: ${escape(event.reason ?? 'error budget exceeded')}; it waits for resume, retry, skip or abort`;
     case 'rotation.ended':

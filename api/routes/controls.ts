@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox';
 import type { CommonControl } from '../../client/index.js';
 import type { UpdateName } from '../../common/names.js';
 import type { Permission } from '../auth.js';
-import { ApproveBody, NoBody, ReasonBody, SkipBody } from '../schemas.js';
+import { ApproveBody, FleetApproveBody, NoBody, ReasonBody, SkipBody } from '../schemas.js';
 
 /** What one route of a kind (rotation or fleet) documents and accepts. */
 interface ControlRouteOf { summary: string; body: TSchema }
@@ -20,12 +20,12 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   {
     update: 'approve', permission: 'approver',
     rotation: { summary: 'Approve the pending gate (four-eyes: not by its requester)', body: ApproveBody },
-    fleet: { summary: 'Approve the canary gate (four-eyes: not by its requester)', body: ApproveBody },
+    fleet: { summary: 'Approve the gate waiting: the canary\'s or a stage\'s (four-eyes: not by its requester)', body: FleetApproveBody },
   },
   {
     update: 'reject', permission: 'approver',
     rotation: { summary: 'Reject the pending gate; the rotation ends with nothing changed', body: ReasonBody },
-    fleet: { summary: 'Reject the canary gate: no further wave starts', body: ReasonBody },
+    fleet: { summary: 'Reject the gate waiting: no further stage starts', body: ReasonBody },
   },
   {
     update: 'pause', permission: 'operator',
@@ -59,9 +59,9 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
  * body schema has already admitted only the fields its Update takes.
  */
 export function controlRequest(update: UpdateName, by: string, body: unknown): CommonControl {
-  const fields = (body ?? {}) as { comment?: string; reason?: string; clusterIds?: number[] };
+  const fields = (body ?? {}) as { comment?: string; reason?: string; clusterIds?: number[]; stage?: string };
   switch (update) {
-    case 'approve': return { update, input: { by, ...(fields.comment ? { comment: fields.comment } : {}) } };
+    case 'approve': return { update, input: { by, ...(fields.comment ? { comment: fields.comment } : {}), ...(fields.stage ? { stage: fields.stage } : {}) } };
     case 'reject':
     case 'abort': return { update, input: { by, reason: fields.reason ?? '' } };
     case 'retry':

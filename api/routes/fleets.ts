@@ -1,4 +1,4 @@
-// /v1/fleet-rotations: rotate many clusters in waves (canary, approval, the rest), and steer them.
+// /v1/fleet-rotations: rotate many clusters in stages (or waves: canary, approval, the rest), and steer them.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FleetRotationInput } from '../../common/types.js';
@@ -8,9 +8,10 @@ import { conflict, notFound } from '../errors.js';
 import { assertNotOwnRequest } from '../fourEyes.js';
 import { fleetWithGatePolicy } from '../gatePolicy.js';
 import { FleetListResponse, FleetViewResponse, StartedRunResponse } from '../responses.js';
-import { ClusterId, FleetConcurrency, FleetName, FleetRef, PageSize, PageToken, RegionId, RotationOptions, SelectorTag } from '../schemas.js';
+import { ClusterId, FleetConcurrency, FleetName, FleetRef, FleetStages, PageSize, PageToken, RegionId, RotationOptions, SelectorTag } from '../schemas.js';
 import { CONTROL_ROUTES, controlRequest } from './controls.js';
 import { assertValidLabelPattern } from '../labelPattern.js';
+import { assertValidStages } from '../stages.js';
 import { errorResponses } from './errorResponses.js';
 
 export interface FleetRoutesOptions {
@@ -33,13 +34,14 @@ export const StartFleetBody = Type.Object({
   waves: Type.Optional(Type.Object({
     canary: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1 })),
     canaryApproval: Type.Optional(Type.Boolean({ default: true })),
-  }, { additionalProperties: false })),
+  }, { additionalProperties: false, description: 'the shorthand for two stages, canary and the rest (not with stages)' })),
+  stages: Type.Optional(FleetStages),
   concurrency: Type.Optional(FleetConcurrency),
   errorBudget: Type.Optional(Type.Union([
     Type.Object({ count: Type.Integer({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false }),
     Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }) }, { additionalProperties: false }),
   ])),
-  soakMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * DAY_MS })),
+  soakMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * DAY_MS, description: "the canary stage's soak (not with stages)" })),
   approvalTimeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 30 * DAY_MS })),
 }, { additionalProperties: false, description: 'The requester is the caller (its token name).' });
 
@@ -65,12 +67,13 @@ export const fleetRoutes: FastifyPluginAsyncTypebox<FleetRoutesOptions> = async 
     config: { permission: 'operator' },
     schema: {
       tags,
-      summary: 'Start rotating a fleet of clusters in waves (canary 0, no canary approval or child gates off need the admin role)',
+      summary: 'Start rotating a fleet of clusters in stages or waves (canary 0, no canary approval, no stage gate or child gates off need the admin role)',
       body: StartFleetBody,
       response: { 202: StartedRunResponse, ...errorResponses(400, 401, 403, 409, 413, 415) },
     },
   }, async (request, reply) => {
     assertValidLabelPattern(request.body.selector, 'selector.labelPattern');
+    assertValidStages(request.body);
     const caller = callerOf(request);
     const input: FleetRotationInput = fleetWithGatePolicy(caller, { ...request.body, requestedBy: caller.name });
     const started = await fleets.start(input);

@@ -7,6 +7,7 @@ import { fleetWithGatePolicy } from '../gatePolicy.js';
 import { assertHourlyAtMost } from '../scheduleTiming.js';
 import { ScheduleListResponse } from '../responses.js';
 import { assertValidLabelPattern } from '../labelPattern.js';
+import { assertValidStages } from '../stages.js';
 import { errorResponses } from './errorResponses.js';
 import { StartFleetBody } from './fleets.js';
 
@@ -51,6 +52,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<ScheduleRoutesOptions> = 
   }, async (request, reply) => {
     const { scheduleId, fleet, timing, paused, note } = request.body;
     assertValidLabelPattern(fleet.selector, 'fleet.selector.labelPattern');
+    assertValidStages(fleet, 'fleet.');
     const caller = callerOf(request);
     const by = caller.name;
     assertHourlyAtMost(timing);

@@ -1,6 +1,7 @@
 // Shared types: fleet rotation. Pure declarations only (workflows import them).
 import type { RotationPhase } from '../names.js';
 import type { ClusterRotationWorkflowInput, SignalRefusal } from './rotation.js';
+import type { FleetStageInput, FleetStageState, FleetStageStatus } from './stages.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fleet rotation (docs/design.md, 'The fleet'): selection, waves, error budget, status.
@@ -18,7 +19,11 @@ export interface FleetSelector {
   labelPattern?: string;
 }
 
-export interface SelectedCluster { id: number; label: string; region: string; k8sVersion: string }
+export interface SelectedCluster {
+  id: number; label: string; region: string; k8sVersion: string;
+  /** the cluster's Linode tags, for stages that select by tag (absent in older runs) */
+  tags?: string[];
+}
 
 /** The per-cluster rotation options a fleet passes to each child clusterRotation (tuning: for the time-scaled simulator). */
 export type FleetClusterOptions =
@@ -34,13 +39,18 @@ export interface FleetRotationInput {
   selector: FleetSelector;
   /** children's gates default to beforeDelete: false (the fleet's canary gate stands in for them) */
   rotation?: FleetClusterOptions;
-  /** canary: clusters in the first wave (default 1, 0 for none); canaryApproval: gate after it (default true) */
+  /**
+   * the shorthand for two stages (canary, then the rest): canary: clusters in the first wave
+   * (default 1, 0 for none); canaryApproval: gate after it (default true). Not with `stages`.
+   */
   waves?: { canary?: number; canaryApproval?: boolean };
+  /** the fleet's stages, in order (docs/design.md, "Stages"); replaces `waves` and `soakMs` */
+  stages?: FleetStageInput[];
   /** most child rotations running at once (default 5) */
   concurrency?: number;
   /** default { count: 0 }: the first failure halts the fleet */
   errorBudget?: ErrorBudget;
-  /** wait between waves, after the canary wave and before its gate */
+  /** the canary stage's soak (a health check of its clusters), before its gate; not with `stages` */
   soakMs?: number;
   /** the canary gate's timeout (default 24 h), after which the fleet ends Rejected */
   approvalTimeoutMs?: number;
@@ -113,6 +123,10 @@ export interface FleetCarriedState {
   timeline: FleetTimelineEntry[];
   /** controls sent as Signals that were refused, the latest last (absent until one is) */
   refusedSignals?: SignalRefusal[];
+  /** the stages, one per wave (absent in runs started before stages: canary and rest as waves 0 and 1) */
+  stages?: FleetStageState[];
+  /** 'soak': the halt is a soak's finding, which only `resume` accepts (retry and skip do not lift it); absent otherwise */
+  haltCause?: 'soak';
 }
 
 export interface FleetStatus {
@@ -130,7 +144,8 @@ export interface FleetStatus {
   errorBudget: { allowed: number; failed: number; accepted: number };
   waveCount: number;
   currentWave: number;
-  pendingGate: { gate: 'canary'; since: string; timeoutAt: string } | null;
+  /** gate 'canary' for the canary stage of the `waves` shorthand (and runs started before stages), 'stage' for a stage's own; stage: its name */
+  pendingGate: { gate: 'canary' | 'stage'; stage?: string; since: string; timeoutAt: string } | null;
   soakUntil: string | null;
   counts: Record<FleetClusterPhase, number>;
   clusters: FleetCluster[];
@@ -140,6 +155,8 @@ export interface FleetStatus {
   timeline: FleetTimelineEntry[];
   /** controls sent as Signals that were refused, the latest last (absent until one is) */
   refusedSignals?: SignalRefusal[];
+  /** the stages with their state, gate and soak findings (absent in runs started before stages) */
+  stages?: FleetStageStatus[];
 }
 
 /** What fleetRotation returns. */

@@ -84,7 +84,8 @@ export const ROTATION_STEPS = [
 ] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
-export interface ApproveInput { by: string; comment?: string }
+/** stage: a fleet's approve names the stage whose gate it answers (optional; refused when another stage waits) */
+export interface ApproveInput { by: string; comment?: string; stage?: string }
 export interface RejectInput { by: string; reason: string }
 export interface AbortInput { by: string; reason: string }
 /** pause, resume, retry, skip */

@@ -216,6 +216,11 @@ export class KubeCluster {
     return this.controller.fail(resourceOfKind(kind), namespace, name);
   }
 
+  /** the workload's containers crash (CrashLoopBackOff): its pods stay not Ready until crashWorkload(..., false) */
+  crashWorkload(kind: WorkloadKind, namespace: string, name: string, crashing = true): boolean {
+    return this.controller.crash(resourceOfKind(kind), namespace, name, crashing);
+  }
+
   /** the restartedAt annotation of a workload's pod template, if set */
   restartedAt(kind: WorkloadKind, namespace: string, name: string): string | undefined {
     const workload = this.store.get(resourceOfKind(kind), namespace, name);

@@ -42,6 +42,8 @@ export class WorkloadController {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** workload key -> the generation whose rollout was failed on purpose */
   private readonly failedAt = new Map<string, number>();
+  /** workload keys whose containers crash (CrashLoopBackOff): their pods run but never become Ready */
+  private readonly crashing = new Set<string>();
 
   constructor(private readonly ctx: ControllerContext) {}
 
@@ -80,6 +82,27 @@ export class WorkloadController {
     this.failedAt.set(key, workload.metadata.generation ?? 1);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
+    this.writeStatus(resource, workload);
+    return true;
+  }
+
+  /**
+   * the workload's containers start crashing (a bad config, a dependency gone): its pods stay Running
+   * but not Ready, restarting in CrashLoopBackOff, until `crashing` is false again
+   */
+  crash(resource: WorkloadResource, namespace: string, name: string, crashing: boolean): boolean {
+    const workload = this.ctx.store.get(resource, namespace, name);
+    if (!workload) return false;
+    const key = `${resource}/${namespace}/${name}`;
+    if (!crashing) {
+      this.crashing.delete(key);
+      this.schedule(resource, namespace, name);
+      return true;
+    }
+    this.crashing.add(key);
+    for (const pod of this.podsOf(resource, workload)) {
+      this.ctx.store.update('pods', { ...pod, metadata: { ...pod.metadata }, status: crashLoopStatus(pod) });
+    }
     this.writeStatus(resource, workload);
     return true;
   }
@@ -128,9 +151,11 @@ export class WorkloadController {
   /** does one action (create, make Ready or delete one pod); false when nothing was left to do */
   private act(resource: WorkloadResource, workload: KubeObject, instant: boolean): boolean {
     const pods = this.podsOf(resource, workload);
-    // a pod becomes Ready only on a Ready node (the kubelet of a NotReady node runs nothing)
+    // a pod becomes Ready only on a Ready node (the kubelet of a NotReady node runs nothing), and
+    // never while its containers crash
     const readyNodes = this.readyNodeNames();
-    const waiting = pods.find((pod) => !isReady(pod) && readyNodes.has(nodeOf(pod) ?? ''));
+    const crashing = this.crashing.has(`${resource}/${workload.metadata.namespace}/${workload.metadata.name}`);
+    const waiting = crashing ? undefined : pods.find((pod) => !isReady(pod) && readyNodes.has(nodeOf(pod) ?? ''));
     if (waiting) {
       this.markReady(waiting);
       return true;
@@ -334,6 +359,18 @@ function condition(previous: Condition[] | undefined, type: string, status: stri
     lastUpdateTime: unchanged ? before.lastUpdateTime : at,
     lastTransitionTime: transitioned ? at : before.lastTransitionTime,
     reason, message,
+  };
+}
+
+/** a pod whose container keeps crashing: Running, not Ready, its container waiting in CrashLoopBackOff */
+function crashLoopStatus(pod: KubeObject): Record<string, unknown> {
+  const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []);
+  return {
+    ...podStatus(false, 'Running'),
+    containerStatuses: containers.map((c) => ({
+      name: c.name, ready: false, started: false, restartCount: 3,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.name}` } },
+    })),
   };
 }
 

@@ -190,13 +190,18 @@ function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
   for (const run of fleetRuns) {
     for (const u of run.updates) {
       if (u.name === 'approve' && u.outcome === 'completed' && sameIdentity(String(u.arg?.by), requester)) {
-        out.push({ invariant: 'I2', clusterId: null, message: `the fleet's canary gate approved by ${requester}, who requested the fleet (run ${short(run)})` });
+        // one Update answers every fleet gate, the canary's and each stage's: none by the requester
+        out.push({ invariant: 'I2', clusterId: null, message: `a gate of the fleet (canary or stage) approved by ${requester}, who requested the fleet (run ${short(run)})` });
       }
     }
   }
   const s = model.scenario;
   if (fleetRuns.length && (s.fleet?.canary === 0 || s.fleet?.canaryApproval === false)) {
     model.gatesDisabled.push(`fleet: canary ${s.fleet.canary}, canary gate ${s.fleet.canaryApproval ? 'on' : 'off'} (requested by ${requester})`);
+  }
+  const stages = (fleetRuns[0]?.input as { stages?: { approval?: boolean }[] } | undefined)?.stages;
+  if (stages && !stages.slice(0, -1).some((stage) => stage.approval)) {
+    model.gatesDisabled.push(`fleet: ${stages.length} stage(s), no stage gate (requested by ${requester})`);
   }
   return out;
 }

@@ -3,9 +3,9 @@
 // block per cluster.
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ListClustersOptions, LinodePort } from '../../activities/ports.js';
+import type { KubeconfigFetch, KubePortFactory, ListClustersOptions, LinodePort } from '../../activities/ports.js';
 import type { SnapshotInput } from '../../common/activities.js';
-import type { ClusterSnapshot, LinodePage, LkeCluster } from '../../common/types.js';
+import type { ClusterSnapshot, LinodePage, LkeCluster, StageHealthInput, StageHealthResult } from '../../common/types.js';
 
 // ---- A Linode API with a paged cluster list, in memory.
 
@@ -16,7 +16,7 @@ export function lkeCluster(id: number, tags: string[], region = 'us-iad'): LkeCl
   };
 }
 
-export class FakeLinode implements Pick<LinodePort, 'listClusters'> {
+export class FakeLinode implements Pick<LinodePort, 'listClusters' | 'getKubeconfig'> {
   clusters: LkeCluster[] = [];
   requests: ListClustersOptions[] = [];
   add(tag: string, ids: number[], region?: string): void {
@@ -29,6 +29,42 @@ export class FakeLinode implements Pick<LinodePort, 'listClusters'> {
     const pages = Math.max(1, Math.ceil(this.clusters.length / size));
     return { data: this.clusters.slice((page - 1) * size, page * size), page, pages, results: this.clusters.length };
   }
+  /** the fleet tests check stage health with FakeStageHealth instead: a call here is a mistake */
+  async getKubeconfig(clusterId: number): Promise<KubeconfigFetch> {
+    throw new Error(`FakeLinode has no kubeconfig of cluster ${clusterId}: use FakeStageHealth`);
+  }
+}
+
+/** The fleet tests' Kubernetes: none (FakeStageHealth stands in for the soak's health check). */
+export const noKube: KubePortFactory = () => {
+  throw new Error('the fleet fakes have no Kubernetes API: use FakeStageHealth');
+};
+
+// ---- The soak's health check: findings scripted per cluster, and every check recorded.
+
+export class FakeStageHealth {
+  /** cluster id -> the reason its checks report from now on */
+  findings = new Map<number, string>();
+  /** every check: the stage and the clusters looked at, and whether a baseline was passed */
+  checks: { stage: string; clusterIds: number[]; withBaseline: boolean }[] = [];
+  reset(): void {
+    this.findings.clear();
+    this.checks = [];
+  }
+  checksOf(stage: string): number {
+    return this.checks.filter((check) => check.stage === stage).length;
+  }
+  checkStageHealth = async (input: StageHealthInput): Promise<StageHealthResult> => {
+    this.checks.push({ stage: input.stage, clusterIds: input.clusters.map((c) => c.clusterId), withBaseline: !!input.baseline });
+    const at = new Date().toISOString();
+    return {
+      ...(input.baseline ? {} : { baseline: input.clusters.map((c) => ({ clusterId: c.clusterId, workloads: [] })) }),
+      findings: input.clusters.flatMap((c) => {
+        const reason = this.findings.get(c.clusterId);
+        return reason ? [{ clusterId: c.clusterId, reason, at }] : [];
+      }),
+    };
+  };
 }
 
 // ---- The stand-in child's one activity: how long each cluster's rotation takes, whether it fails.

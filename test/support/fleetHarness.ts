@@ -13,13 +13,15 @@ import type { NotifyInput } from '../../common/notifications.js';
 import { TASK_QUEUE, fleetRotationWorkflowId } from '../../common/names.js';
 import type { FleetReport, FleetRotationInput, FleetStatus } from '../../common/types.js';
 import { startDevServer, type DevServer } from '../../dev/devServer.js';
-import { FakeLinode, FakeRotationWork, waitFor } from './fleetFakes.js';
+import { FakeLinode, FakeRotationWork, FakeStageHealth, noKube, waitFor } from './fleetFakes.js';
 
 const STUB_WORKFLOWS = fileURLToPath(new URL('./fleetStubWorkflows.ts', import.meta.url));
 
 export interface FleetHarness {
   readonly linode: FakeLinode;
   readonly work: FakeRotationWork;
+  /** the soak's health check: findings scripted per cluster */
+  readonly health: FakeStageHealth;
   readonly server: DevServer;
   readonly client: Client;
   /** the stand-in workflows' bundle, to replay their histories */
@@ -50,6 +52,7 @@ export function useFleetStub(): FleetHarness {
   const harness: FleetHarness = {
     linode: new FakeLinode(),
     work: new FakeRotationWork(),
+    health: new FakeStageHealth(),
     checkedRotations: 0,
     notifications: [],
     get server() {
@@ -83,7 +86,7 @@ export function useFleetStub(): FleetHarness {
   before(async () => {
     server = await startDevServer();
     // No client passed: checkRotations uses the worker's own, as in production.
-    const fleetActivities = createFleetActivities({ linode: harness.linode });
+    const fleetActivities = createFleetActivities({ linode: harness.linode, kube: noKube });
     stubBundle = await bundleWorkflowCode({ workflowsPath: STUB_WORKFLOWS, logger: new DefaultLogger('WARN') });
     worker = await Worker.create({
       connection: server.nativeConnection,
@@ -96,6 +99,7 @@ export function useFleetStub(): FleetHarness {
           harness.checkedRotations += refs.length;
           return fleetActivities.checkRotations(refs);
         },
+        checkStageHealth: harness.health.checkStageHealth,
         snapshotCluster: harness.work.snapshotCluster,
         notify: async (input: NotifyInput) => {
           harness.notifications.push(input);

@@ -1,4 +1,4 @@
-// The human controls of a fleet rotation (approve and reject the canary, pause, resume, skip and
+// The human controls of a fleet rotation (approve and reject the canary or a stage's gate, pause, resume, skip and
 // retry failed clusters, abort), and the signal a child rotation sends as it ends. Each control is
 // a decision (does the request apply now? if not, why) and an effect that answers the fleet's
 // status. The Updates and the Signals of the same names registered here call the same pair
@@ -16,6 +16,7 @@ import {
 } from '../definitions.js';
 import { installSignalControl } from '../signalControls.js';
 import { addTimeline, budgetOf, clusterPhaseOf, type FleetLedger } from './state.js';
+import { gateLabel } from './stages.js';
 
 export function installControls(fleet: FleetLedger): void {
   const about = FLEET_CONTROL_DESCRIPTIONS;
@@ -64,7 +65,7 @@ function endedRefusal(fleet: FleetLedger): Decision | null {
  * Four-eyes on every path (API, Temporal CLI, Temporal Web): the fleet's requester, who is also the
  * requester of each of its rotations, never answers its gate; and a gate is answered once.
  */
-function decideGateAnswer(fleet: FleetLedger, what: 'approve' | 'reject', by: string | undefined): Decision {
+function decideGateAnswer(fleet: FleetLedger, what: 'approve' | 'reject', by: string | undefined, stage?: string): Decision {
   const ended = endedRefusal(fleet);
   if (ended) return ended;
   if (!isIdentity(by)) return refused(`${what} needs 'by': who decides`);
@@ -73,6 +74,8 @@ function decideGateAnswer(fleet: FleetLedger, what: 'approve' | 'reject', by: st
     return refused(`the requester (${requestedBy}) cannot ${what} their own fleet rotation: four-eyes${what === 'reject' ? ' (abort stops it)' : ''}`);
   }
   const { state } = fleet;
+  if (state.stages) return decideStageGateAnswer(fleet, stage);
+  if (stage !== undefined && stage !== 'canary') return refused(`no stage '${stage}': this fleet runs a canary wave and the rest`);
   if (state.canaryApproved) {
     const earlier = state.approvals.map((a) => `approved by ${a.by} at ${a.at}`).join('; ');
     return refused(`the canary gate has already been answered${earlier ? `: ${earlier}` : ''}`);
@@ -81,8 +84,25 @@ function decideGateAnswer(fleet: FleetLedger, what: 'approve' | 'reject', by: st
   return fleet.gate ? ALLOWED : refused(`no approval is pending: the fleet is ${fleet.phase()}`);
 }
 
+/** A staged fleet: the gate of the stage waiting, answered once; `stage`, when given, must name that stage. */
+function decideStageGateAnswer(fleet: FleetLedger, stage: string | undefined): Decision {
+  const { state } = fleet;
+  const pending = fleet.pendingStage();
+  if (fleet.rejected || state.aborted) return refused(`the fleet is ${fleet.phase()}: no gate to answer`);
+  if (stage !== undefined && !state.stages?.some((s) => s.name === stage)) return refused(`no stage '${stage}' in this fleet`);
+  // unnamed: the gate waiting, else the gate answered last (a late second approval hears who answered it)
+  const asked = stage !== undefined ? state.stages?.find((s) => s.name === stage) ?? null
+    : pending ?? [...(state.stages ?? [])].reverse().find((s) => s.approvedBy) ?? null;
+  if (asked?.approvedBy) {
+    return refused(`${gateLabel(asked)} has already been answered: approved by ${asked.approvedBy.by} at ${asked.approvedBy.at}`);
+  }
+  if (!pending) return refused(`no approval is pending: the fleet is ${fleet.phase()}`);
+  if (asked !== pending) return refused(`stage ${stage} is not waiting for approval: stage ${pending.name} is`);
+  return ALLOWED;
+}
+
 export function decideApprove(fleet: FleetLedger, input: ApproveInput | undefined): Decision {
-  return decideGateAnswer(fleet, 'approve', input?.by);
+  return decideGateAnswer(fleet, 'approve', input?.by, input?.stage);
 }
 
 export function decideReject(fleet: FleetLedger, input: RejectInput | undefined): Decision {
@@ -143,16 +163,23 @@ export function decideClusterFinished(fleet: FleetLedger, report: ClusterFinishe
 
 export function approve(fleet: FleetLedger, { by, comment }: ApproveInput): FleetStatus {
   const { state } = fleet;
-  state.canaryApproved = true;
-  state.approvals.push({ by, ...(comment === undefined ? {} : { comment }), at: new Date().toISOString() });
-  addTimeline(state, 'canary approved', by);
+  const approval = { by, ...(comment === undefined ? {} : { comment }), at: new Date().toISOString() };
+  const stage = fleet.pendingStage();
+  if (stage) {
+    stage.approvedBy = approval;
+  } else {
+    state.canaryApproved = true;
+  }
+  state.approvals.push(approval);
+  addTimeline(state, stage?.gateKind === 'stage' ? `stage ${stage.name} approved` : 'canary approved', by);
   return changed(fleet);
 }
 
 export function reject(fleet: FleetLedger, { by, reason }: RejectInput): FleetStatus {
+  const stage = fleet.pendingStage();
   fleet.rejected = true;
   fleet.state.aborted = { by, reason };
-  addTimeline(fleet.state, 'canary rejected', `${by}: ${reason}`);
+  addTimeline(fleet.state, stage?.gateKind === 'stage' ? `stage ${stage.name} rejected` : 'canary rejected', `${by}: ${reason}`);
   return changed(fleet);
 }
 
@@ -169,6 +196,7 @@ export function resume(fleet: FleetLedger, request: ControlInput | undefined): F
     state.acceptedFailures = budgetOf(state, fleet.input).failed;
     state.halted = false;
     state.haltReason = null;
+    delete state.haltCause;
   }
   state.paused = false;
   addTimeline(state, 'resumed', request?.by);

@@ -7,9 +7,10 @@ import { TERMINAL_PHASES, type RotationPhase } from '../../common/names.js';
 import {
   FLEET_CLUSTER_PHASES,
   type ErrorBudget, type FleetCarriedState, type FleetSelector, type FleetCluster, type FleetClusterPhase, type FleetPhase,
-  type FleetRotationInput, type FleetStatus, type FleetTimelineEntry, type SelectedCluster, type SignalRefusal,
+  type FleetRotationInput, type FleetStageState, type FleetStatus, type FleetTimelineEntry, type SelectedCluster, type SignalRefusal,
 } from '../../common/types.js';
 import { gateSignalHelp, lastRefusalLine, withRefusal } from '../signalHelp.js';
+import { gateLabel, guardsNextStage, planStages, stageDetailLines, stageStatuses } from './stages.js';
 
 export const DEFAULTS = {
   canary: 1,
@@ -186,6 +187,7 @@ export class FleetLedger {
       runs: state.runs,
       timeline: state.timeline,
       ...(state.refusedSignals?.length ? { refusedSignals: state.refusedSignals } : {}),
+      ...(state.stages ? { stages: stageStatuses(state) } : {}),
     };
   }
 
@@ -201,13 +203,18 @@ export class FleetLedger {
     const { state } = this;
     const counts = countByPhase(state.clusters);
     const summary = Object.entries(counts).filter(([, n]) => n > 0).map(([p, n]) => `${p} ${n}`).join(', ');
+    const where = state.stages
+      ? `stage ${state.stages[Math.min(state.currentWave, state.stages.length - 1)]?.name ?? '-'} (${Math.min(state.currentWave + 1, state.waveCount)} of ${state.waveCount})`
+      : `wave ${Math.min(state.currentWave + 1, state.waveCount)} of ${state.waveCount}`;
     const lines = [
-      `**${this.phase()}**, wave ${Math.min(state.currentWave + 1, state.waveCount)} of ${state.waveCount}: ${summary || 'no clusters'}`,
+      `**${this.phase()}**, ${where}: ${summary || 'no clusters'}`,
       ...(state.haltReason ? ['', `Halted: ${state.haltReason}`] : []),
     ];
     if (this.gate && !state.aborted) {
-      lines.push('', `**Waiting for canary approval** until ${this.gate.timeoutAt}`, '', ...gateSignalHelp(this.fleetId, this.input.requestedBy));
+      const waitingFor = this.gate.stage ? `approval of stage ${this.gate.stage}` : 'canary approval';
+      lines.push('', `**Waiting for ${waitingFor}** until ${this.gate.timeoutAt}`, '', ...gateSignalHelp(this.fleetId, this.input.requestedBy));
     }
+    lines.push(...stageDetailLines(state));
     const refused = lastRefusalLine(state.refusedSignals);
     if (refused.length) lines.push('', ...refused);
     return lines.join('\n');
@@ -215,23 +222,44 @@ export class FleetLedger {
 
   /**
    * Who stands in for the children's own gates: the admin who switched the fleet's gates off, or
-   * `fleet:<id>` once someone other than the requester approved the canary gate; null until then.
+   * `fleet:<id>` once someone other than the requester approved the canary gate (or any stage's
+   * gate); null until then.
    */
   gateCover(): string | null {
     const { input, state } = this;
     if (isIdentity(input.gatesDisabledBy)) return input.gatesDisabledBy;
     const secondPerson = state.approvals.some((a) => !sameIdentity(a.by, input.requestedBy));
-    return state.canaryApproved && secondPerson ? `fleet:${this.fleetId}` : null;
+    const gateApproved = state.canaryApproved || !!state.stages?.some((stage) => stage.approvedBy);
+    return gateApproved && secondPerson ? `fleet:${this.fleetId}` : null;
   }
 
-  /** The selection, planned into waves (first run only). */
-  select(selected: SelectedCluster[]): void {
-    const plan = planWaves(selected, this.input.waves?.canary ?? DEFAULTS.canary);
-    this.state.clusters = plan.clusters;
-    this.state.waveCount = plan.waveCount;
-    for (const cluster of this.state.clusters) this.byId.set(cluster.id, cluster);
-    this.state.selected = true;
-    addTimeline(this.state, 'selected', `${selected.length} clusters in ${plan.waveCount} wave(s)`);
+  /** The stage whose gate waits now (staged runs), or null. */
+  pendingStage(): FleetStageState | null {
+    const name = this.gate?.stage;
+    return name === undefined ? null : this.state.stages?.find((stage) => stage.name === name) ?? null;
+  }
+
+  /**
+   * The selection, planned (first run only): in stages (`staged`, runs since the stages patch; the
+   * old `waves` input as canary and rest), or in the waves of the runs before it.
+   */
+  select(selected: SelectedCluster[], staged = false): void {
+    const { state } = this;
+    if (staged) {
+      const plan = planStages(selected, this.input);
+      state.clusters = plan.clusters;
+      state.stages = plan.stages;
+      state.waveCount = plan.stages.length;
+      const sizes = plan.stages.map((stage, index) => `${stage.name} ${plan.clusters.filter((c) => c.wave === index).length}`);
+      addTimeline(state, 'selected', `${selected.length} clusters in ${plan.stages.length} stage(s): ${sizes.join(', ')}`);
+    } else {
+      const plan = planWaves(selected, this.input.waves?.canary ?? DEFAULTS.canary);
+      state.clusters = plan.clusters;
+      state.waveCount = plan.waveCount;
+      addTimeline(state, 'selected', `${selected.length} clusters in ${plan.waveCount} wave(s)`);
+    }
+    for (const cluster of state.clusters) this.byId.set(cluster.id, cluster);
+    state.selected = true;
     this.noteGates();
   }
 
@@ -240,6 +268,12 @@ export class FleetLedger {
     const { input, state } = this;
     const admin = isIdentity(input.gatesDisabledBy) ? input.gatesDisabledBy : null;
     if (admin) return addTimeline(state, 'gates off', `switched off by ${admin}`);
+    if (state.stages) {
+      const gated = state.stages.filter((stage, index) => stage.approval && guardsNextStage(state, index));
+      return addTimeline(state, 'gates kept', gated.length
+        ? `each cluster keeps its own approval gate until a second person approved ${gated.map(gateLabel).join(' or ')}`
+        : 'every cluster keeps its own approval gate: no stage gate guards a later stage (switching them off needs gatesDisabledBy, an admin)');
+    }
     const canaryGate = state.waveCount > 1 && (input.waves?.canaryApproval ?? DEFAULTS.canaryApproval);
     const first = state.waveCount > 1 ? 'the canary wave keeps' : 'every cluster keeps';
     const rest = canaryGate ? '' : '; with no canary gate after it, so does every later wave';
@@ -269,16 +303,18 @@ export class FleetLedger {
     addTimeline(state, this.finalPhase);
   }
 
-  halt(reason: string): void {
+  /** cause 'soak': a soak's finding, lifted by `resume` only */
+  halt(reason: string, cause?: 'soak'): void {
     this.state.halted = true;
     this.state.haltReason = reason;
+    if (cause) this.state.haltCause = cause;
     addTimeline(this.state, 'halted', reason);
     this.onHalt?.(reason);
   }
 
   unhaltIfWithinBudget(): void {
     const { state } = this;
-    if (state.halted && !overBudget(state, this.input)) {
+    if (state.halted && !state.haltCause && !overBudget(state, this.input)) {
       state.halted = false;
       state.haltReason = null;
       addTimeline(state, 'continuing', 'within the error budget');

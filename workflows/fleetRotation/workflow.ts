@@ -1,18 +1,23 @@
-// fleetRotation: selects clusters, then runs one clusterRotation child per cluster in waves (a
-// canary, a human gate, the rest) under a concurrency limit and an error budget. The run carries
-// its whole state across continue-as-new, so history stays bounded at any fleet size
-// (docs/design.md, "The fleet").
+// fleetRotation: selects clusters, then runs one clusterRotation child per cluster in stages (by
+// default a canary, a human gate, the rest; each stage with an optional soak that checks its
+// clusters' health and an optional gate) under a concurrency limit and an error budget. The run
+// carries its whole state across continue-as-new, so history stays bounded at any fleet size
+// (docs/design.md, "The fleet" and "Stages").
 import {
   allHandlersFinished, condition, continueAsNew, isCancellation, patched, proxyActivities, setCurrentDetails,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { selectsEverything } from '../../common/gates.js';
+import { stagesProblems } from '../../common/stages.js';
 import type { FleetActivities } from '../../common/fleetActivities.js';
 import type { FleetReport, FleetRotationInput } from '../../common/types.js';
 import { FLEET_ROTATION_ID, REQUESTED_BY } from '../../common/searchAttributes.js';
 import { describeChildFailure, runCluster, watchFollowed } from './children.js';
 import { installControls } from './controls.js';
 import { Notifier } from '../notifications.js';
+import { EMPTY_SELECTOR_PATCH, FLEET_STAGES_PATCH } from './patches.js';
+import { guardNextStage } from './stageGuards.js';
+import { stageClusters } from './stages.js';
 import { DEFAULTS, FleetLedger, addTimeline, countByPhase, describeSelector } from './state.js';
 
 const { selectClusters } = proxyActivities<FleetActivities>({
@@ -21,7 +26,7 @@ const { selectClusters } = proxyActivities<FleetActivities>({
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
 
-export const EMPTY_SELECTOR_PATCH = 'fleet-empty-selector-needs-all';
+export { EMPTY_SELECTOR_PATCH } from './patches.js';
 
 export async function fleetRotation(input: FleetRotationInput): Promise<FleetReport> {
   const fleet = new FleetLedger(input, workflowInfo().workflowId);
@@ -42,15 +47,29 @@ export async function fleetRotation(input: FleetRotationInput): Promise<FleetRep
 
   while (state.currentWave < state.waveCount && !state.aborted) {
     const wave = state.currentWave;
+    // runs selected before stages (no `stages` in their state) keep their waves, timer soak and canary gate
+    const stage = state.stages?.[wave];
+    if (stage) stage.state = 'running';
     await rotateWave(fleet, wave, notifier);
     if (state.aborted) break;
-    notifier.emit('fleet.wave.completed', { phase: fleet.phase(), wave: wave + 1, waveCount: state.waveCount, counts: countByPhase(state.clusters) });
+    if (!stage || stageClusters(state, wave).length > 0) {
+      notifier.emit('fleet.wave.completed', {
+        phase: fleet.phase(), wave: wave + 1, waveCount: state.waveCount, counts: countByPhase(state.clusters),
+        ...(stage ? { stage: stage.name } : {}),
+      });
+    }
     await condition(() => !state.halted || !!state.aborted);
     if (state.aborted) break;
-    const isLastWave = wave + 1 >= state.waveCount;
-    if (!isLastWave) await soak(fleet, wave);
-    if (!isLastWave && wave === 0) await canaryGate(fleet, notifier);
-    if (!state.aborted) state.currentWave++;
+    if (stage) {
+      await guardNextStage(fleet, wave, notifier);
+    } else {
+      const isLastWave = wave + 1 >= state.waveCount;
+      if (!isLastWave) await soak(fleet, wave);
+      if (!isLastWave && wave === 0) await canaryGate(fleet, notifier);
+    }
+    if (state.aborted) break;
+    if (stage) stage.state = 'done';
+    state.currentWave++;
   }
 
   if (state.aborted) {
@@ -91,6 +110,13 @@ async function select(fleet: FleetLedger): Promise<boolean> {
     { key: REQUESTED_BY, value: input.requestedBy },
   ]);
   showDetails(fleet);
+  // A run started past the API (the Temporal CLI or Web) with stages the API would have refused.
+  const problems = stagesProblems(input);
+  if (problems.length) {
+    fleet.fail(`invalid stages: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+    showDetails(fleet);
+    return false;
+  }
   // Runs recorded before this rule selected every cluster on an empty selector.
   if (selectsEverything(input.selector) && input.selector.all !== true && patched(EMPTY_SELECTOR_PATCH)) {
     fleet.fail('selection refused: the selector is empty, which selects every cluster of the account; say so with selector.all: true');
@@ -99,7 +125,7 @@ async function select(fleet: FleetLedger): Promise<boolean> {
   }
   try {
     const selected = await selectClusters.executeWithOptions({ summary: `Select clusters: ${describeSelector(input.selector)}` }, [input.selector]);
-    fleet.select(selected);
+    fleet.select(selected, patched(FLEET_STAGES_PATCH));
     return true;
   } catch (err) {
     fleet.fail(`selection failed: ${describeChildFailure(err).message}`);
@@ -141,7 +167,7 @@ function shouldContinueAsNew(fleet: FleetLedger): boolean {
   return info.continueAsNewSuggested || info.historyLength >= fleet.maxHistoryEvents;
 }
 
-/** A pause between waves, cut short by an abort. */
+/** Runs selected before stages: a pause between waves, cut short by an abort. */
 async function soak(fleet: FleetLedger, wave: number): Promise<void> {
   const { soakMs } = fleet.input;
   if (!soakMs) return;
@@ -152,7 +178,7 @@ async function soak(fleet: FleetLedger, wave: number): Promise<void> {
   fleet.soakUntil = null;
 }
 
-/** After the canary wave: a human approves the rest, or rejects; no answer in time rejects. */
+/** Runs selected before stages: after the canary wave, a human approves the rest, or rejects; no answer in time rejects. */
 async function canaryGate(fleet: FleetLedger, notifier: Notifier): Promise<void> {
   const { input, state } = fleet;
   if (!(input.waves?.canaryApproval ?? DEFAULTS.canaryApproval) || state.canaryApproved || state.aborted) return;

@@ -33,7 +33,9 @@ import { spawnNode, waitForOutput, type BenchChild } from './childProcesses.js';
 import { callsBetween, countBlocked, endpointsTable, figuresTable, round, totalCalls } from './scaleReport.js';
 
 /** Linode's general limit per token: 1,600 requests per 2 minutes (docs/design.md). */
-const LINODE_GENERAL_PER_SECOND = 1_600 / 120;
+/** Linode's general limit per token (sim/linode/rateLimit.ts holds the same numbers) */
+const GENERAL_LIMIT = { limit: 1_600, windowMs: 120_000 };
+const LINODE_GENERAL_PER_SECOND = GENERAL_LIMIT.limit / (GENERAL_LIMIT.windowMs / 1000);
 /** Linode's limit on GETs that answer a collection (the pools of a cluster, the cluster list): 100 per minute */
 const LINODE_COLLECTION_PER_SECOND = 100 / 60;
 /** credentials only, as the issue's fleet: no restarts, no node recycle */
@@ -244,7 +246,8 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
 
     const before = await simStats(sim);
     const run = await runFleet(server.client, sim, fleetIds, options);
-    const fleetCalls = callsBetween(before, await simStats(sim));
+    const after = await simStats(sim);
+    const fleetCalls = callsBetween(before, after);
     const memory = workers.map((w) => w.memory());
     const simMemory = sim.child.memory();
     const blocked = await countBlocked(server.client, run.status);
@@ -257,6 +260,11 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
     const lists = totalCalls(fleetCalls, 'collection');
     const listFloorMs = (lists.calls / (options.budgetShare * LINODE_COLLECTION_PER_SECOND)) * 1000;
     const floorMs = Math.max(waitFloorMs, budgetFloorMs);
+    // Linode counts in fixed windows, not at a smooth rate: a run that touches k windows may spend k
+    // shares of them, so its least wall is (k - 1) windows, k = ceil(calls / one window's share)
+    const perWindow = options.budgetShare * GENERAL_LIMIT.limit;
+    const windowFloorMs = Math.max(waitFloorMs, (Math.ceil(total.calls / perWindow) - 1) * GENERAL_LIMIT.windowMs);
+    const peakWindow = after.peakWindows?.general.peakUsed ?? NaN;
     const counts = run.status.counts;
     const failed = counts.Failed + counts.Cancelled + counts.Rejected;
     const mb = (bytes: number | undefined): number => round((bytes ?? NaN) / 1048576);
@@ -264,7 +272,8 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
       clusters: n, concurrency: c, workerProcesses: options.workers, timeScale: options.timeScale, fleetEnded: run.ended ? 1 : 0,
       budgetCallsPerS: round(budgetPerS, 2), oneClusterMs: round(oneClusterMs), wallS: round(run.wallMs / 1000, 1),
       waitFloorS: round(waitFloorMs / 1000, 1), budgetFloorS: round(budgetFloorMs / 1000, 1), listFloorS: round(listFloorMs / 1000, 1), floorS: round(floorMs / 1000, 1),
-      wallOverFloor: round(run.wallMs / floorMs, 2), linodeCalls: total.calls, linodeCallsPerS: round(total.calls / (run.wallMs / 1000), 2),
+      wallOverFloor: round(run.wallMs / floorMs, 2), windowFloorS: round(windowFloorMs / 1000, 1),
+      wallOverWindowFloor: round(run.wallMs / windowFloorMs, 2), peakGeneralWindow: peakWindow, shareOfGeneralWindow: perWindow, linodeCalls: total.calls, linodeCallsPerS: round(total.calls / (run.wallMs / 1000), 2),
       linode429s: total.rateLimited, callsPerRotation: round(total.calls / n, 2), completed: counts.Completed,
       failed, blockedBy429: blocked.blockedBy429, everBlocked: blocked.everBlocked, stillBlocked: blocked.stillBlocked,
       ...Object.fromEntries(memory.map((m, i) => [`worker${i + 1}PeakRssMb`, mb(m?.peakRss)])),
@@ -282,7 +291,12 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
         + 'Linode limits lists to 100 a minute apart from the general limit; not part of the floor'],
       ['wall / floor', figures.wallOverFloor, `floor = max of the two: ${figures.floorS} s (goal <= 1.1)`
         + (!run.ended ? '; not a result: the fleet did not end'
-          : figures.wallOverFloor < 1 ? '; below 1: the workers called Linode faster than their budget' : '')],
+          : figures.wallOverFloor < 1 ? '; below 1: Linode counts in fixed windows, see the next two lines' : '')],
+      ['floor by windows', `${figures.windowFloorS} s`, `Linode counts in fixed ${GENERAL_LIMIT.windowMs / 1000} s windows: ${total.calls} calls at ${perWindow} a window `
+        + `touch at least ${Math.ceil(total.calls / perWindow)} windows, so the wall is at least ${Math.ceil(total.calls / perWindow) - 1} of them (or the waits' floor); `
+        + `wall / that: ${figures.wallOverWindowFloor}`],
+      ['busiest general window', `${peakWindow} requests`, `the most one ${GENERAL_LIMIT.windowMs / 1000} s window of the token passed, at the simulator, `
+        + `against the workers' share of ${perWindow} (of ${GENERAL_LIMIT.limit}); over the simulator's life, the lone rotation's window included`],
       ['Linode calls', total.calls, `at the simulator (GET ${STATS_PATH}) from fleet start to end; `
         + `${figures.linodeCallsPerS} calls/s on average against a budget of ${figures.budgetCallsPerS}`],
       ['Linode calls per rotation', figures.callsPerRotation, `calls / ${n}; per endpoint below`],

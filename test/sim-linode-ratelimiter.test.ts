@@ -38,6 +38,20 @@ function rateHeaders(verdict: RateLimitVerdict): { limit: number; remaining: num
 }
 
 describe('Linode rate limiter', () => {
+  it('remembers the busiest window of each bucket kind, refused requests not counted', () => {
+    const { limiter, clock } = limiterWith({ general: { limit: 10 } });
+    takeAllowed(limiter, GET_CLUSTER, 6);
+    takeAllowed(limiter, LIST_POOLS, 2);
+    clock.ms += LINODE_RATE_LIMITS.general.windowMs;
+    takeAllowed(limiter, GET_KUBECONFIG, 10);
+    assert.equal(limiter.take(GET_KUBECONFIG).allowed, false);
+    const peaks = limiter.peaks();
+    assert.deepEqual(peaks.general, { limit: 10, windowMs: LINODE_RATE_LIMITS.general.windowMs, peakUsed: 10 });
+    assert.equal(peaks.perEndpoint.peakUsed, 10);
+    assert.equal(peaks.collectionPerMinute.peakUsed, 2);
+    assert.equal(peaks.collectionPerSecond.peakUsed, 2);
+  });
+
   it('has Linode\'s documented numbers by default', () => {
     assert.deepEqual(rateLimitsWith(), {
       general: { limit: 1_600, windowMs: 120_000 },

@@ -72,8 +72,12 @@ interface BucketState {
   window: Window;
 }
 
+/** The most requests any one window of a bucket kind passed, over the limiter's life: what a client spent at its peak. */
+export type RateLimitPeaks = { [bucket in keyof LinodeRateLimits]: WindowLimit & { peakUsed: number } };
+
 export class LinodeRateLimiter {
   private readonly windows = new Map<string, Window>();
+  private readonly peakUsed: Record<keyof LinodeRateLimits, number> = { general: 0, perEndpoint: 0, collectionPerMinute: 0, collectionPerSecond: 0 };
 
   constructor(private readonly limits: LinodeRateLimits = LINODE_RATE_LIMITS, private readonly now: () => number = Date.now) {}
 
@@ -92,8 +96,18 @@ export class LinodeRateLimiter {
     for (const bucket of buckets) {
       bucket.window.used++;
       this.windows.set(bucket.key, bucket.window);
+      const kind = bucketKind(bucket.key);
+      this.peakUsed[kind] = Math.max(this.peakUsed[kind], bucket.window.used);
     }
     return { allowed: true, headers: headersOf(buckets.reduce(tighter)) };
+  }
+
+  peaks(): RateLimitPeaks {
+    const peak = (kind: keyof LinodeRateLimits) => ({ ...this.limits[kind], peakUsed: this.peakUsed[kind] });
+    return {
+      general: peak('general'), perEndpoint: peak('perEndpoint'),
+      collectionPerMinute: peak('collectionPerMinute'), collectionPerSecond: peak('collectionPerSecond'),
+    };
   }
 
   private bucketsFor({ token, endpoint, collection }: RateLimitedRequest): [string, WindowLimit][] {
@@ -111,6 +125,12 @@ export class LinodeRateLimiter {
     const window = this.windows.get(key);
     return window && nowMs - window.startMs < limits.windowMs ? window : { startMs: nowMs, used: 0 };
   }
+}
+
+function bucketKind(key: string): keyof LinodeRateLimits {
+  if (key.startsWith('general ')) return 'general';
+  if (key.startsWith('endpoint ')) return 'perEndpoint';
+  return key.startsWith('collection/second ') ? 'collectionPerSecond' : 'collectionPerMinute';
 }
 
 function resetMs(bucket: BucketState): number {

@@ -156,7 +156,7 @@ export async function startLinodeServer(opts: LinodeServerOptions): Promise<Lino
     } else if (method !== 'GET') {
       send(res, 405, new LinodeApiError(405, reasonFor(405)).body(), { Allow: 'GET' });
     } else {
-      send(res, 200, stats.snapshot(), {});
+      send(res, 200, { ...stats.snapshot(), ...(limiter ? { peakWindows: limiter.peaks() } : {}) }, {});
     }
   }
 

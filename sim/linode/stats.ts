@@ -2,6 +2,7 @@
 // must say how many Linode calls a run made and how many were refused with 429. Served read-only at
 // `GET /_sim/stats` (outside /v4, so it is neither rate-limited nor counted itself); docs/simulator.md.
 // The audit log keeps only mutating calls; this counts every request, polls and lists included.
+import type { RateLimitPeaks } from './rateLimit.js';
 
 export interface EndpointStats {
   /** a GET that answers a `data` collection: Linode's collection limits (100/min, 10/s) apply instead of the per-endpoint one */
@@ -20,6 +21,11 @@ export interface LinodeStatsSnapshot {
   total: { requests: number; rateLimited: number };
   /** keyed by `METHOD /route/:template`; requests to no known route under `unmatched` */
   endpoints: Record<string, EndpointStats>;
+  /**
+   * per kind of rate-limit bucket, its limit and the most requests one window of it passed (the
+   * busiest token's, over the listener's life); absent with the limits off
+   */
+  peakWindows?: RateLimitPeaks;
 }
 
 export const UNMATCHED_ENDPOINT = 'unmatched';

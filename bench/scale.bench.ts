@@ -24,7 +24,8 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command, InvalidArgumentError } from 'commander';
 import { getFleetStatus, startFleetRotation, startRotation } from '../client/index.js';
-import { LINODE_TASK_QUEUE } from '../common/names.js';
+import { LINODE_GENERAL_LIMIT, linodeBudgetPerSecond } from '../common/lke.js';
+import { ENV, LINODE_TASK_QUEUE } from '../common/names.js';
 import { ROTATION_PHASE, FLEET_ROTATION_ID } from '../common/searchAttributes.js';
 import { FLEET_END_PHASES, type FleetClusterOptions, type FleetStatus, type RotationReport } from '../common/types.js';
 import { startDevServer, type DevServer } from '../dev/devServer.js';
@@ -33,16 +34,14 @@ import { spawnNode, waitForOutput, type BenchChild } from './childProcesses.js';
 import { callsBetween, countBlocked, endpointsTable, figuresTable, round, totalCalls } from './scaleReport.js';
 
 /** Linode's general limit per token: 1,600 requests per 2 minutes (docs/design.md). */
-/** Linode's general limit per token (sim/linode/rateLimit.ts holds the same numbers) */
-const GENERAL_LIMIT = { limit: 1_600, windowMs: 120_000 };
-const LINODE_GENERAL_PER_SECOND = GENERAL_LIMIT.limit / (GENERAL_LIMIT.windowMs / 1000);
+const GENERAL_LIMIT = LINODE_GENERAL_LIMIT;
 /** Linode's limit on GETs that answer a collection (the pools of a cluster, the cluster list): 100 per minute */
 const LINODE_COLLECTION_PER_SECOND = 100 / 60;
 /** credentials only, as the issue's fleet: no restarts, no node recycle */
 const ROTATION: FleetClusterOptions = { restart: { scope: 'none' }, recycle: { mode: 'none' } };
 /** as the API starts runs: the Linode-bound steps on the queue whose rate the workers ask for */
 const QUEUED = { linodeTaskQueue: LINODE_TASK_QUEUE };
-const BUDGET_SHARE_ENV = 'LKE_ROTATOR_LINODE_BUDGET_SHARE';
+const BUDGET_SHARE_ENV = ENV.linodeBudgetShare;
 const PROGRESS_EVERY_MS = 2_000;
 /** every unfinished rotation Blocked this long: nobody will unblock them, stop waiting */
 const STUCK_AFTER_MS = 60_000;
@@ -253,7 +252,7 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
     const blocked = await countBlocked(server.client, run.status);
 
     const total = totalCalls(fleetCalls);
-    const budgetPerS = options.budgetShare * LINODE_GENERAL_PER_SECOND;
+    const budgetPerS = linodeBudgetPerSecond(options.budgetShare);
     const waitFloorMs = Math.ceil(n / c) * oneClusterMs;
     const budgetFloorMs = (total.calls / budgetPerS) * 1000;
     // not in the issue's floor, but a bound of its own: the lists' limit, at the same share

@@ -9,16 +9,14 @@
 // against what Linode reports (docs/design.md, "One Linode budget").
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { LINODE_QUEUE_ACTIVITIES, LINODE_REQUESTS_PER_QUEUED_ACTIVITY } from '../common/activities.js';
+import { linodeBudgetPerSecond } from '../common/lke.js';
 import { LINODE_TASK_QUEUE } from '../common/names.js';
 import { DEFAULT_BUDGET_SHARE } from '../activities/linode/budget.js';
 import { linodeCallCounts } from './linodeCallCounts.js';
 
-/** Linode's documented general limit per token: 1,600 requests per 2 minutes. */
-const GENERAL_LIMIT_PER_SECOND = 1_600 / 120;
-
 /** Activity starts per second on the Linode queue, across all workers, for a share of the account. */
 export function linodeActivityRate(share = DEFAULT_BUDGET_SHARE): number {
-  return (share * GENERAL_LIMIT_PER_SECOND) / LINODE_REQUESTS_PER_QUEUED_ACTIVITY;
+  return linodeBudgetPerSecond(share) / LINODE_REQUESTS_PER_QUEUED_ACTIVITY;
 }
 
 export interface LinodeWorkerOptions {

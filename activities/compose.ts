@@ -20,7 +20,7 @@ import { createKubeconfigCache } from './kubeconfig/cache.js';
 import { createSecretSink, type ManagementCluster } from './kubeconfig/secretSink.js';
 import { createDirectorySink } from './kubeconfig/sink.js';
 import { createLinodePort } from './linode/adapter.js';
-import { LinodeBudget } from './linode/budget.js';
+import { LinodeBudget, type PeerView } from './linode/budget.js';
 import { createNotifyActivities } from './notify/webhook.js';
 import type { KubeconfigSink, KubePortFactory, LinodePort } from './ports.js';
 import { instrumentKubeFactory, instrumentLinodePort, type CallRecorder } from './callMetrics.js';
@@ -67,6 +67,8 @@ export interface Composition {
   activityDeps(): ActivityDeps;
   /** the worker's activities over activityDeps(); the same object on every call */
   workerActivities(): WorkerActivities;
+  /** how many worker processes share the Linode budget (worker/linodePeers.ts): each keeps to its part */
+  setLinodePeers(view: PeerView): void;
 }
 
 /** The running activity's cancellation, so a cancelled activity stops waiting on the network too. */
@@ -106,7 +108,7 @@ export function compose(config: CompositionConfig, options: ComposeOptions = {})
   const budgets = new Map<string, LinodeBudget>();
   const budgetOf = (token: string): LinodeBudget => {
     let budget = budgets.get(token);
-    if (!budget) budgets.set(token, budget = new LinodeBudget({ share: config.linode.budgetShare }));
+    if (!budget) budgets.set(token, budget = new LinodeBudget({ share: config.linode.budgetShare, general: config.linode.generalLimit }));
     return budget;
   };
   const linodePort = (token: Secret | undefined): LinodePort | null => {
@@ -151,5 +153,6 @@ export function compose(config: CompositionConfig, options: ComposeOptions = {})
     readLinode,
     activityDeps: () => required(deps),
     workerActivities: () => required(activities),
+    setLinodePeers: (view) => { for (const budget of budgets.values()) budget.setPeers(view); },
   };
 }

@@ -29,9 +29,9 @@ export function lkeTokenServiceAccounts(k8sVersion: string): string[] {
 export const isUserOwned = (secret: TokenSecretRef): boolean => secret.owner === 'user';
 
 /** Linode's documented general limit per token: 1,600 requests per 2-minute window (docs/design.md, "Facts about the real APIs"). */
-export const LINODE_GENERAL_LIMIT = { limit: 1_600, windowMs: 120_000 } as const;
+export const LINODE_GENERAL_LIMIT: { readonly limit: number; readonly windowMs: number } = { limit: 1_600, windowMs: 120_000 };
 
 /** The requests per second a share of the account's general limit allows. */
-export function linodeBudgetPerSecond(share: number): number {
-  return (share * LINODE_GENERAL_LIMIT.limit) / (LINODE_GENERAL_LIMIT.windowMs / 1000);
+export function linodeBudgetPerSecond(share: number, general = LINODE_GENERAL_LIMIT): number {
+  return (share * general.limit) / (general.windowMs / 1000);
 }

@@ -69,6 +69,10 @@ export const ENV = {
   linodeReadTokenFile: 'LINODE_READ_TOKEN_FILE',
   /** the part of the account's Linode API limits this service may use, 0 < share <= 1; default 0.5 (other tools share the token) */
   linodeBudgetShare: 'LKE_ROTATOR_LINODE_BUDGET_SHARE',
+  /** the account's general Linode limit, requests per window (Linode raises it on request); default 1600 */
+  linodeGeneralLimit: 'LKE_ROTATOR_LINODE_GENERAL_LIMIT',
+  /** that limit's window; default 120000 ms */
+  linodeGeneralWindowMs: 'LKE_ROTATOR_LINODE_GENERAL_WINDOW_MS',
   /** the pause between polls of the long waits (rollouts, drains, recycles); default 5000 ms */
   pollIntervalMs: 'LKE_ROTATOR_POLL_INTERVAL_MS',
   /** LKE's known delay before a regenerated kubeconfig is served: its first poll waits this long; default 24 poll intervals (2 min) */

@@ -5,6 +5,7 @@
 // leak them.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { LINODE_GENERAL_LIMIT } from '../common/lke.js';
 import { DEFAULT_LINODE_API_URL, ENV } from '../common/names.js';
 import { ConfigError, Secret } from './secret.js';
 import { loadTemporalConnection, TEMPORAL_DEFAULTS } from './temporalProfile.js';
@@ -29,6 +30,11 @@ export interface LinodeConfig {
    * rest left to other tools on the token (activities/linode/budget.ts); default 0.5
    */
   budgetShare?: number;
+  /**
+   * LKE_ROTATOR_LINODE_GENERAL_LIMIT / _WINDOW_MS: the account's general limit, which Linode may
+   * raise on request; default its documented 1,600 requests per 120,000 ms
+   */
+  generalLimit?: { limit: number; windowMs: number };
 }
 
 export interface ApiConfig {
@@ -104,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: secretFromEnv(env, ENV.linodeToken, ENV.linodeTokenFile),
       readToken: secretFromEnv(env, ENV.linodeReadToken, ENV.linodeReadTokenFile),
       budgetShare: share(ENV.linodeBudgetShare, value(env, ENV.linodeBudgetShare)),
+      generalLimit: generalLimit(env),
     },
     kubeconfigDir: resolve(value(env, ENV.kubeconfigDir) ?? DEFAULTS.kubeconfigDir),
     kubeconfigSink: kubeconfigSink(env),
@@ -160,6 +167,14 @@ function share(name: string, raw: string | undefined): number | undefined {
     throw new ConfigError(`${name} must be a number above 0 and at most 1 (the part of the account's Linode API limits to use), got "${raw}"`);
   }
   return parsed;
+}
+
+/** The account's general Linode limit, when either part is set (the other keeps Linode's documented value). */
+function generalLimit(env: NodeJS.ProcessEnv): LinodeConfig['generalLimit'] {
+  const limit = count(ENV.linodeGeneralLimit, value(env, ENV.linodeGeneralLimit), 1);
+  const windowMs = count(ENV.linodeGeneralWindowMs, value(env, ENV.linodeGeneralWindowMs), 1_000);
+  if (limit === undefined && windowMs === undefined) return undefined;
+  return { limit: limit ?? LINODE_GENERAL_LIMIT.limit, windowMs: windowMs ?? LINODE_GENERAL_LIMIT.windowMs };
 }
 
 /** A whole number of at least `min`. */

@@ -17,6 +17,8 @@ test('config: defaults, a token file, and errors that name the variable but neve
   assert.equal(defaults.linode.apiUrl, 'https://api.linode.com');
   assert.equal(defaults.api.host, '127.0.0.1');
   assert.equal(defaults.linode.token, undefined);
+  assert.equal(defaults.linode.generalLimit, undefined, 'Linode\'s documented general limit unless set');
+  assert.deepEqual(loadConfig({ LKE_ROTATOR_LINODE_GENERAL_LIMIT: '3200' }).linode.generalLimit, { limit: 3200, windowMs: 120_000 });
   assert.throws(() => requireLinodeToken(defaults), /set LINODE_TOKEN, or LINODE_TOKEN_FILE/);
 
   const dir = await mkdtemp(join(tmpdir(), 'lke-rotator-config-'));
@@ -51,6 +53,8 @@ test('config: defaults, a token file, and errors that name the variable but neve
     [{ LKE_ROTATOR_LINODE_BUDGET_SHARE: '1.5' }, /LKE_ROTATOR_LINODE_BUDGET_SHARE must be a number above 0 and at most 1/],
     [{ LKE_ROTATOR_LINODE_BUDGET_SHARE: 'half' }, /LKE_ROTATOR_LINODE_BUDGET_SHARE must be a number above 0/],
     [{ LKE_ROTATOR_KUBECONFIG_DELAY_MS: '2m' }, /LKE_ROTATOR_KUBECONFIG_DELAY_MS must be a whole number/],
+    [{ LKE_ROTATOR_LINODE_GENERAL_LIMIT: '0' }, /LKE_ROTATOR_LINODE_GENERAL_LIMIT must be a whole number of at least 1/],
+    [{ LKE_ROTATOR_LINODE_GENERAL_WINDOW_MS: '2m' }, /LKE_ROTATOR_LINODE_GENERAL_WINDOW_MS must be a whole number of at least 1000/],
   ];
   for (const [env, expected] of cases) {
     assert.throws(() => loadConfig(env), (err: Error) => {

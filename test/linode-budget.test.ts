@@ -1,7 +1,8 @@
 // The Linode budget (activities/linode/budget.ts) on its own: it holds requests while the bucket
 // Linode last reported has no more than the others' part left, until its Reset; it counts its own
 // requests between replies; a bucket seen only on collection GETs holds only those; a 429 holds
-// everything for its Retry-After; and requests in flight are bounded.
+// everything for its Retry-After; requests in flight are bounded; and each process keeps to its part
+// of the general limit, which the replies may not show.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LinodeBudget } from '../activities/linode/budget.js';
@@ -96,6 +97,42 @@ describe('LinodeBudget', () => {
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(beats, during, 'none after it went');
     release();
+  });
+
+  test('keeps to its part of the general limit though no reply shows it: the share over the processes sharing it', async () => {
+    let t = 1_000_000;
+    const budget = new LinodeBudget({ share: 0.5, maxInFlight: 100, general: { limit: 40, windowMs: 60_000 }, now: () => t });
+    // the replies name an endpoint's bucket with plenty left: the general one never shows
+    budget.observe({ status: 200, collection: false, limit: 800, remaining: 800, reset: (t + 60_000) / 1000 });
+    budget.setPeers({ peers: 1, noticeMs: 100 });
+    for (let i = 0; i < 15; i++) assert.equal(await goesWithin(budget, false, 50), true, `request ${i + 1} of a share of 20`);
+    // a second process appears: this one's part is now 10, and it has sent 15 within the window
+    t += 1_000;
+    budget.setPeers({ peers: 2, noticeMs: 100 });
+    assert.equal(budget.processAllowance(), 10);
+    assert.equal(await goesWithin(budget, false, 50), false, 'held: its part of the window is spent');
+    // once its requests age out of the window (and its slack), it goes again
+    t += 61_000;
+    budget.setPeers({ peers: 2, noticeMs: 100 });
+    assert.equal(await goesWithin(budget, false, 50), true);
+  });
+
+  test('a process that finds peers at its first view spends nothing for a window; one that sees a peer leave keeps its part a window longer', async () => {
+    let t = 5_000_000;
+    const budget = new LinodeBudget({ share: 0.5, maxInFlight: 100, general: { limit: 40, windowMs: 60_000 }, now: () => t });
+    budget.setPeers({ peers: 2, noticeMs: 1_000 });
+    assert.equal(await goesWithin(budget, false, 50), false, 'the others\' requests of the last window still count at Linode');
+    t += 60_000;
+    budget.setPeers({ peers: 2, noticeMs: 1_000 });
+    assert.equal(await goesWithin(budget, false, 50), false, 'nor before the others can have seen it');
+    t += 3_100;
+    budget.setPeers({ peers: 2, noticeMs: 1_000 });
+    assert.equal(await goesWithin(budget, false, 50), true);
+    // the peer leaves: its part comes free only when its last requests have aged out at Linode
+    budget.setPeers({ peers: 1, noticeMs: 1_000 });
+    assert.equal(budget.processAllowance(), 10);
+    t += 61_001;
+    assert.equal(budget.processAllowance(), 20);
   });
 
   test('the share must be above 0 and at most 1', () => {

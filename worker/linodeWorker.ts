@@ -9,14 +9,14 @@
 // against what Linode reports (docs/design.md, "One Linode budget").
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { LINODE_QUEUE_ACTIVITIES, LINODE_REQUESTS_PER_QUEUED_ACTIVITY } from '../common/activities.js';
-import { linodeBudgetPerSecond } from '../common/lke.js';
+import { LINODE_GENERAL_LIMIT, linodeBudgetPerSecond } from '../common/lke.js';
 import { LINODE_TASK_QUEUE } from '../common/names.js';
 import { DEFAULT_BUDGET_SHARE } from '../activities/linode/budget.js';
 import { linodeCallCounts } from './linodeCallCounts.js';
 
 /** Activity starts per second on the Linode queue, across all workers, for a share of the account. */
-export function linodeActivityRate(share = DEFAULT_BUDGET_SHARE): number {
-  return linodeBudgetPerSecond(share) / LINODE_REQUESTS_PER_QUEUED_ACTIVITY;
+export function linodeActivityRate(share = DEFAULT_BUDGET_SHARE, general = LINODE_GENERAL_LIMIT): number {
+  return linodeBudgetPerSecond(share, general) / LINODE_REQUESTS_PER_QUEUED_ACTIVITY;
 }
 
 export interface LinodeWorkerOptions {
@@ -28,6 +28,8 @@ export interface LinodeWorkerOptions {
   activities: object;
   /** the part of the account's limits to use (LKE_ROTATOR_LINODE_BUDGET_SHARE); default 0.5 */
   share?: number;
+  /** the account's general limit (LKE_ROTATOR_LINODE_GENERAL_LIMIT / _WINDOW_MS); default Linode's documented one */
+  general?: { limit: number; windowMs: number };
   workerOptions?: Pick<WorkerOptions, 'dataConverter' | 'identity' | 'shutdownGraceTime'>;
 }
 
@@ -42,6 +44,6 @@ export function createLinodeWorker(opts: LinodeWorkerOptions): Promise<Worker> {
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? LINODE_TASK_QUEUE,
     activities,
-    maxTaskQueueActivitiesPerSecond: linodeActivityRate(opts.share),
+    maxTaskQueueActivitiesPerSecond: linodeActivityRate(opts.share, opts.general),
   });
 }

@@ -14,6 +14,8 @@ import { payloadDataConverter } from '../config/payloadCodec.js';
 import { createLinodeWorker } from './linodeWorker.js';
 import { createRotationWorker } from './worker.js';
 import { runTogether } from './runTogether.js';
+import { watchLinodePeers } from './linodePeers.js';
+import { LINODE_GENERAL_LIMIT } from '../common/lke.js';
 
 export interface LiveWorker {
   /** the workflows and every activity, on lke-rotation */
@@ -52,13 +54,26 @@ export async function createLiveWorker(
     });
     const linodeWorker = await createLinodeWorker({
       connection: nativeConnection, namespace: config.temporal.namespace, activities, share: config.linode.budgetShare,
-      workerOptions: { dataConverter },
+      general: config.linode.generalLimit, workerOptions: { dataConverter },
     });
     const native = nativeConnection;
+    const run = async (): Promise<void> => {
+      // each process keeps to its part of the budget: the share over the processes polling the Linode queue
+      const peers = watchLinodePeers({
+        connection, namespace: config.temporal.namespace, taskQueue: linodeWorker.options.taskQueue,
+        identity: linodeWorker.options.identity, windowMs: (config.linode.generalLimit ?? LINODE_GENERAL_LIMIT).windowMs,
+        onPeers: (view) => composition.setLinodePeers(view),
+      });
+      try {
+        await runTogether([worker, linodeWorker]);
+      } finally {
+        peers.stop();
+      }
+    };
     return {
       worker,
       linodeWorker,
-      run: () => runTogether([worker, linodeWorker]),
+      run,
       connection,
       client: new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
       addedSearchAttributes,

@@ -1,8 +1,8 @@
 // The account's Linode API budget, as Linode itself counts it. Every reply carries
 // X-RateLimit-Limit/Remaining/Reset for the bucket closest to exhaustion, counted per token on
 // Linode's side: that count already includes every worker process of this service and every other
-// tool that uses the same token. So a process shares the budget with all of them by reading it,
-// with no coordination of its own: it sends a request only while the bucket it last saw has more
+// tool that uses the same token. So a process shares the budget with all of them by reading it:
+// it sends a request only while the bucket it last saw has more
 // left than the part of the account this service must leave to others, `(1 - share) x Limit`, and
 // otherwise waits for the bucket's Reset (docs/design.md, "One Linode budget").
 //
@@ -14,6 +14,16 @@
 // Buckets are told apart by their Limit, since the headers name no bucket: one seen only on
 // collection GETs (Linode's 100 per minute and 10 per second for lists) holds only collection GETs;
 // any other (the general 1,600 per 2 minutes, the 800 per minute of an endpoint) holds every request.
+//
+// The replies name only the bucket closest to exhaustion, so the general bucket shows late: while an
+// endpoint's 800 a minute is lower, the account's 1,600 per 2 minutes can pass its share unseen
+// (5% over at 1000 clusters). So each process also keeps its OWN part of the general limit, strictly:
+// in any window's length it sends at most `share x limit / peers` requests, where `peers` is the
+// number of worker processes sharing the budget (worker/linodePeers.ts reads them from Temporal).
+// The parts add up to the share. A process that joins peers already spending waits one window (and
+// the time the others take to see it) before it spends: their requests of the last window still count.
+
+import { LINODE_GENERAL_LIMIT } from '../../common/lke.js';
 
 export interface LinodeBudgetOptions {
   /** the part of the account's limits this service may use, 0 < share <= 1; default 0.5 */
@@ -22,8 +32,21 @@ export interface LinodeBudgetOptions {
   maxInFlight?: number;
   /** how often a waiting request's activity heartbeats; default 5 s */
   keepAliveMs?: number;
+  /**
+   * the account's general limit, which the replies may not show: this process keeps to its part of
+   * it; default Linode's documented 1,600 per 2 minutes
+   */
+  general?: { limit: number; windowMs: number };
   /** the clock (tests) */
   now?: () => number;
+}
+
+/** What the processes sharing the budget are, as Temporal lists them on the Linode queue. */
+export interface PeerView {
+  /** worker processes sharing the budget, this one included */
+  peers: number;
+  /** the longest another process may take to see this one (the peer watch's interval) */
+  noticeMs: number;
 }
 
 export const DEFAULT_BUDGET_SHARE = 0.5;
@@ -32,6 +55,8 @@ const DEFAULT_MAX_IN_FLIGHT = 8;
 const DEFAULT_KEEP_ALIVE_MS = 5_000;
 /** A Reset a little in the past still holds this long: clocks of Linode and the worker differ. */
 const RESET_SLACK_MS = 250;
+/** Linode counts a request when it arrives: a request's trip may move it this far into a later window. */
+const WINDOW_SLACK_MS = 1_000;
 
 interface BucketView {
   limit: number;
@@ -66,6 +91,14 @@ export class LinodeBudget {
   private readonly waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
+  private readonly general: { limit: number; windowMs: number };
+  /** when this process sent its requests of the last window (epoch ms, oldest first) */
+  private readonly sent: number[] = [];
+  /** the peers each observation reported, for a window: a peer that left still counts until its requests age out */
+  private readonly peerHistory: { atMs: number; peers: number }[] = [];
+  /** a process that joined spending peers spends nothing before this (epoch ms) */
+  private joinHoldUntilMs = 0;
+  private observedPeers = false;
   /** requests that waited for the budget, and 429s seen: the worker's metrics and the bench read these */
   readonly stats = { waited: 0, rateLimited: 0 };
 
@@ -76,6 +109,30 @@ export class LinodeBudget {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.now = options.now ?? Date.now;
     this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.general = options.general ?? LINODE_GENERAL_LIMIT;
+    if (!(this.general.limit > 0 && this.general.windowMs > 0)) throw new RangeError('Linode general limit and window must be > 0');
+  }
+
+  /**
+   * How many processes share the budget now. Fewer than before take effect only a window later: the
+   * requests of a process that left still count at Linode until then. A process that finds peers at
+   * its first view joins them: it waits until their last window has passed since they could see it.
+   */
+  setPeers(view: PeerView): void {
+    const now = this.now();
+    const peers = Math.max(1, Math.floor(view.peers));
+    if (!this.observedPeers && peers > 1) this.joinHoldUntilMs = now + this.general.windowMs + WINDOW_SLACK_MS + 2 * view.noticeMs;
+    this.observedPeers = true;
+    this.peerHistory.push({ atMs: now, peers });
+    this.wake();
+  }
+
+  /** The requests this process may send in a window's length: its part of the share of the general limit. */
+  processAllowance(): number {
+    const since = this.now() - this.general.windowMs - WINDOW_SLACK_MS;
+    while (this.peerHistory.length > 1 && this.peerHistory[1].atMs <= since) this.peerHistory.shift();
+    const peers = Math.max(1, ...this.peerHistory.map((p) => p.peers));
+    return Math.max(1, Math.floor((this.share * this.general.limit) / peers));
   }
 
   /** The requests of a bucket that belong to others: never spent by this service. */
@@ -88,6 +145,12 @@ export class LinodeBudget {
     const now = this.now();
     let until = this.heldUntilMs > now ? this.heldUntilMs : 0;
     if (this.inFlight >= this.maxInFlight) until = Math.max(until, Number.POSITIVE_INFINITY);
+    if (this.joinHoldUntilMs > now) until = Math.max(until, this.joinHoldUntilMs);
+    // this process's own part of the general limit, over any window's length
+    const windowMs = this.general.windowMs + WINDOW_SLACK_MS;
+    while (this.sent.length > 0 && this.sent[0] <= now - windowMs) this.sent.shift();
+    const allowance = this.processAllowance();
+    if (this.sent.length >= allowance) until = Math.max(until, this.sent[this.sent.length - allowance] + windowMs);
     for (const bucket of this.buckets.values()) {
       if (bucket.collectionOnly && !collection) continue;
       if (bucket.resetAtMs + RESET_SLACK_MS <= now) continue;
@@ -118,6 +181,7 @@ export class LinodeBudget {
     }
     if (waited) this.stats.waited++;
     this.inFlight++;
+    this.sent.push(this.now());
     // counted against what we saw until Linode's next reply says where the bucket stands
     for (const bucket of this.buckets.values()) {
       if (!bucket.collectionOnly || collection) bucket.remaining--;

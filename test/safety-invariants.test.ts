@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { AuditLog } from '../sim/audit.js';
 import type { RegenerateResult } from '../common/types.js';
 import type { RunRecord } from './safety/evidence.js';
-import { fourEyes, withinPlan, type CaseEvidence } from './safety/invariants.js';
+import { fleetFourEyes, fourEyes, withinPlan, type CaseEvidence } from './safety/invariants.js';
 import type { CaseModel } from './safety/model.js';
 
 const CLUSTER = 300150;
@@ -14,7 +14,7 @@ function run(runId: string, status: string, regenerates: RegenerateResult[]): Ru
   return {
     workflowId: `rotate-cluster-${CLUSTER}`, runId, status,
     input: { clusterId: CLUSTER, requestedBy: 'alice', approvals: { beforeDelete: false, beforeRecycle: false } },
-    updates: [], memoApprovals: [], compensated: false, result: null, text: '',
+    updates: [], memoApprovals: [], childStarts: [], compensated: false, result: null, text: '',
     activities: regenerates.map((result) => ({ type: 'regenerateCredentials', completed: true, result })),
   };
 }
@@ -65,4 +65,37 @@ test('I2: a batched recycle (recycleNodes) past the recycle gate without a secon
   assert.match(violations[0].message, /recycleNodes ran past the beforeRecycle gate without an approval by anyone but alice/);
   const approved = { ...recycled, memoApprovals: [{ gate: 'beforeRecycle' as const, by: 'bob', at: '' }] };
   assert.deepEqual(fourEyes(model, CLUSTER, [approved], []), []);
+});
+
+// A staged fleet of three: stage 1 takes cluster 1 and has a gate, stage 2 takes cluster 2 (no gate),
+// the rest takes cluster 3. Events by id: cluster 1 starts (10), approve (20), the others start after.
+function stagedFleet(approveBy: string, childEvents: [number, number][]): RunRecord {
+  const selected = [1, 2, 3].map((id) => ({ id, label: `c${id}`, region: 'us-east', k8sVersion: '1.31' }));
+  return {
+    workflowId: 'fleet-rotation-f', runId: 'fleetrun', status: 'COMPLETED', memoApprovals: [], compensated: false, result: null, text: '',
+    input: {
+      name: 'f', requestedBy: 'alice', selector: { clusterIds: [1, 2, 3] },
+      stages: [{ select: { count: 1 }, approval: true }, { select: { count: 1 } }, { select: { rest: true } }],
+    } as unknown as RunRecord['input'],
+    activities: [{ type: 'selectClusters', completed: true, result: selected }],
+    updates: [{ name: 'approve', arg: { by: approveBy }, outcome: 'completed', result: undefined, eventId: 20 }],
+    childStarts: childEvents.map(([id, eventId]) => ({ workflowId: `rotate-cluster-${id}`, eventId })),
+  };
+}
+const fleetModel = () => ({ scenario: { clusters: 3 }, gatesDisabled: [] }) as unknown as CaseModel;
+
+test('I2: a staged fleet whose later clusters start after a second person approved the gate holds', () => {
+  assert.deepEqual(fleetFourEyes(fleetModel(), [stagedFleet('bob', [[1, 10], [2, 25], [3, 30]])]), []);
+});
+
+test('I2: a cluster of a later stage started before the stage gate was approved is a violation', () => {
+  const violations = fleetFourEyes(fleetModel(), [stagedFleet('bob', [[1, 10], [2, 15], [3, 30]])]);
+  assert.equal(violations.length, 1);
+  assert.match(violations[0].message, /cluster 2 of stage stage-2 started while the gate of stage stage-1 had no approval by anyone but alice/);
+});
+
+test('I2: a stage gate approved by the requester does not let the next stages start', () => {
+  const violations = fleetFourEyes(fleetModel(), [stagedFleet(' Alice', [[1, 10], [2, 25], [3, 30]])]);
+  assert.ok(violations.some((v) => /approved by alice, who requested the fleet/.test(v.message)), JSON.stringify(violations));
+  assert.ok(violations.some((v) => /cluster 3 of stage stage-3 started while the gate of stage stage-1/.test(v.message)), JSON.stringify(violations));
 });

@@ -13,6 +13,8 @@ export interface UpdateRecord {
   /** completed: the handler returned; failed: it threw after being accepted; open: no outcome yet */
   outcome: 'completed' | 'failed' | 'open';
   result: Record<string, unknown> | undefined;
+  /** the history event that closed it (completed or failed), to order it among the run's child starts */
+  eventId?: number;
 }
 
 export interface RunRecord {
@@ -25,6 +27,11 @@ export interface RunRecord {
   updates: UpdateRecord[];
   /** approvals the run wrote to its memo (every approval that took effect, by Update or by Signal) */
   memoApprovals: Approval[];
+  /**
+   * each child rotation the run asked Temporal to start (fleets), with the event's id: whether a stage's
+   * clusters started before its gate was approved is read from this order
+   */
+  childStarts: { workflowId: string; eventId: number }[];
   /** each activity scheduled, with its result if it completed */
   activities: { type: string; completed: boolean; result: unknown }[];
   /** the run entered Compensating (its RotationPhase search attribute says so) */
@@ -68,7 +75,7 @@ async function readRun(client: Client, workflowId: string, runId: string, status
   const record: RunRecord = {
     workflowId, runId, status,
     input: decode<RunRecord['input']>(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads as Payload[])!,
-    updates: [], memoApprovals: [], activities: [], compensated: false, result: null, text: asText(history),
+    updates: [], memoApprovals: [], childStarts: [], activities: [], compensated: false, result: null, text: asText(history),
   };
   const activityBySchedule = new Map<string, RunRecord['activities'][number]>();
   const updateById = new Map<string, UpdateRecord>();
@@ -105,8 +112,12 @@ async function readRun(client: Client, workflowId: string, runId: string, status
       if (update) {
         update.outcome = updated.outcome?.success ? 'completed' : 'failed';
         update.result = decode(updated.outcome?.success?.payloads as Payload[]);
+        update.eventId = Number(event.eventId);
       }
     }
+    const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
+    // initiated, not started: a start that met a running rotation (the fleet attaches to it) counts too
+    if (child) record.childStarts.push({ workflowId: child.workflowId ?? '', eventId: Number(event.eventId) });
     const memoApprovals = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[MEMO_KEYS.approvals];
     if (memoApprovals) record.memoApprovals = decode<Approval[]>([memoApprovals as Payload]) ?? [];
     const upsert = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;

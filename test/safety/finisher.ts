@@ -10,7 +10,7 @@ import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common
 import type { FleetStatus } from '../../common/types.js';
 import { fleetStatusQuery } from '../../workflows/definitions.js';
 import type { CaseModel } from './model.js';
-import { rotationStatus, sendUpdate, withDeadline } from './operator.js';
+import { fleetGateLabel, rotationStatus, sendUpdate, withDeadline } from './operator.js';
 import { FINISHER } from './scenario.js';
 import type { SafetyStack } from './stack.js';
 
@@ -76,7 +76,8 @@ async function driveFleet(client: Client, name: string, say: (line: string) => v
   if (description?.status.name !== 'RUNNING') return 0;
   const status: FleetStatus | 'no answer' | null = await withDeadline(client, 3_000, () => handle.query(fleetStatusQuery)).catch(() => null);
   if (!status || status === 'no answer') return 1;
-  if (status.pendingGate) say(`fleet at the canary gate: approve -> ${await sendUpdate(client, workflowId, 'approve', { by: FINISHER })}`);
+  // one approve answers whichever gate is pending, the canary's or a stage's
+  if (status.pendingGate) say(`fleet at ${fleetGateLabel(status.pendingGate)}: approve -> ${await sendUpdate(client, workflowId, 'approve', { by: FINISHER })}`);
   else if (status.paused || status.halted) say(`fleet ${status.halted ? 'halted' : 'paused'}: resume -> ${await sendUpdate(client, workflowId, 'resume', { by: FINISHER })}`);
   return 1;
 }

@@ -5,7 +5,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Simulator } from '../../sim/index.js';
-import type { Approval, ClusterRotationWorkflowInput, RegenerateResult } from '../../common/types.js';
+import { clusterRotationWorkflowId } from '../../common/names.js';
+import { assignStages, plannedStages } from '../../common/stages.js';
+import type {
+  Approval, ClusterRotationWorkflowInput, FleetRotationInput, FleetStatus, RegenerateResult, SelectedCluster,
+} from '../../common/types.js';
 import { completedActivities, snapshotsOf, type RunRecord } from './evidence.js';
 import type { CaseModel } from './model.js';
 import { kubeconfigWorks, servedKubeconfig } from './world.js';
@@ -184,7 +188,7 @@ export function fourEyes(model: CaseModel, clusterId: number, runs: RunRecord[],
   return dedupe(out);
 }
 
-function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
+export function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
   const out: Violation[] = [];
   const requester = fleetRuns[0]?.input.requestedBy;
   for (const run of fleetRuns) {
@@ -195,8 +199,9 @@ function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
       }
     }
   }
+  out.push(...stageGatesHeld(fleetRuns));
   const s = model.scenario;
-  if (fleetRuns.length && (s.fleet?.canary === 0 || s.fleet?.canaryApproval === false)) {
+  if (fleetRuns.length && !s.stages && (s.fleet?.canary === 0 || s.fleet?.canaryApproval === false)) {
     model.gatesDisabled.push(`fleet: canary ${s.fleet.canary}, canary gate ${s.fleet.canaryApproval ? 'on' : 'off'} (requested by ${requester})`);
   }
   const stages = (fleetRuns[0]?.input as { stages?: { approval?: boolean }[] } | undefined)?.stages;
@@ -204,6 +209,63 @@ function fleetFourEyes(model: CaseModel, fleetRuns: RunRecord[]): Violation[] {
     model.gatesDisabled.push(`fleet: ${stages.length} stage(s), no stage gate (requested by ${requester})`);
   }
   return out;
+}
+
+const fleetInputOf = (run: RunRecord): FleetRotationInput => run.input as unknown as FleetRotationInput;
+
+/**
+ * A fleet's gates held (the canary's, read as a stage, and each stage's): no cluster of a stage
+ * started while a gate before it was still waiting for a second person. A gate guards the stages
+ * after it when its stage has clusters and a later one has some (workflows/fleetRotation/stages.ts);
+ * an admin's gatesDisabledBy stands in for the children's gates only, never for these. Read from
+ * the history alone: the stages planned from the input and the selection the run recorded (a pure
+ * function, common/stages.ts), and the order of the child starts among the approve Updates, each of
+ * which answers the one gate pending (a refused one leaves no event). The harness approves fleets by
+ * Update only, so an approve Signal, which this does not count, never happens here.
+ */
+function stageGatesHeld(fleetRuns: RunRecord[]): Violation[] {
+  // a continued-as-new run carries its predecessors' approvals: walk the runs in their order
+  const runs = [...fleetRuns].sort((a, b) => (fleetInputOf(a).carried?.runs ?? 1) - (fleetInputOf(b).carried?.runs ?? 1));
+  const input = runs[0] ? fleetInputOf(runs[0]) : undefined;
+  const selected = runs[0] && (completedActivities(runs[0], 'selectClusters')[0] as SelectedCluster[] | undefined);
+  if (!input || !selected) return [];
+  const requester = input.requestedBy;
+  const stages = plannedStages(input);
+  const { stageOf } = assignStages(selected, stages);
+  const name = (stage: number) => stages[stage]?.name ?? 'rest (added)';
+  const guarding = stages.flatMap((stage, i) => (stage.approval && stageOf.includes(i) && stageOf.some((j) => j > i) ? [i] : []));
+  const stageOfChild = new Map(selected.map((cluster, index) => [clusterRotationWorkflowId(cluster.id), index]));
+  const out: Violation[] = [];
+  let approved = 0;
+  for (const run of runs) {
+    const events = [
+      ...run.updates.filter((u) => u.name === 'approve' && u.outcome === 'completed' && !sameIdentity(String(u.arg?.by), requester))
+        .map((u) => ({ eventId: u.eventId ?? 0, approve: true, workflowId: '' })),
+      ...run.childStarts.map((c) => ({ ...c, approve: false })),
+    ].sort((a, b) => a.eventId - b.eventId);
+    for (const event of events) {
+      if (event.approve) { approved++; continue; }
+      const index = stageOfChild.get(event.workflowId);
+      if (index === undefined) continue;
+      const stage = stageOf[index];
+      const needed = guarding.filter((gate) => gate < stage);
+      if (approved < needed.length) {
+        out.push({
+          invariant: 'I2', clusterId: selected[index].id,
+          message: `cluster ${selected[index].id} of stage ${name(stage)} started while the gate of stage ${name(needed[approved])} ` +
+            `had no approval by anyone but ${requester} (fleet run ${short(run)})`,
+        });
+      }
+    }
+    // the workflow's own record of who answered each stage's gate must agree
+    const statuses = [run.result, ...run.updates.map((u) => u.result)] as (Partial<FleetStatus> | null | undefined)[];
+    for (const stage of statuses.flatMap((status) => status?.stages ?? [])) {
+      if (stage.approvedBy && sameIdentity(stage.approvedBy.by, requester)) {
+        out.push({ invariant: 'I2', clusterId: null, message: `the gate of stage ${stage.name} recorded as approved by ${requester}, who requested the fleet (run ${short(run)})` });
+      }
+    }
+  }
+  return dedupe(out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 import type { Client } from '@temporalio/client';
 import { resumeRotation, startRotation } from '../../client/index.js';
 import { clusterRotationWorkflowId, fleetRotationWorkflowId } from '../../common/names.js';
-import type { RotationStatus } from '../../common/types.js';
-import { statusQuery } from '../../workflows/definitions.js';
+import type { FleetStatus, RotationStatus } from '../../common/types.js';
+import { fleetStatusQuery, statusQuery } from '../../workflows/definitions.js';
 import type { Op, Via } from './scenario.js';
 import { rotationInput } from './tuning.js';
 import type { Scenario } from './scenario.js';
@@ -59,9 +59,23 @@ async function sendControl(client: Client, workflowId: string, name: string, arg
   }
 }
 
+/** the fleet's pending gate in words for the case log: the canary's, or a stage's (status.pendingGate.stage) */
+export const fleetGateLabel = (gate: NonNullable<FleetStatus['pendingGate']>): string =>
+  gate.gate === 'canary' ? 'the canary gate' : `the gate of stage ${gate.stage ?? '?'}`;
+
 export async function rotationStatus(client: Client, clusterId: number): Promise<RotationStatus | null> {
   try {
     const status = await withDeadline(client, 3_000, () => client.workflow.getHandle(clusterRotationWorkflowId(clusterId)).query(statusQuery));
+    return status === 'no answer' ? null : status;
+  } catch {
+    return null;
+  }
+}
+
+/** the fleet's status, or null when it does not answer in time (a SIGKILLed worker) */
+export async function fleetStatus(client: Client, fleetId: string): Promise<FleetStatus | null> {
+  try {
+    const status = await withDeadline(client, 3_000, () => client.workflow.getHandle(fleetId).query(fleetStatusQuery));
     return status === 'no answer' ? null : status;
   } catch {
     return null;
@@ -104,7 +118,12 @@ export async function runOperatorOp(client: Client, scenario: Scenario, clusterI
       case 'fleet': {
         if (!fleetName) return 'not a fleet case';
         const arg = op.control === 'reject' || op.control === 'abort' ? { by: op.by, reason: 'safety test' } : { by: op.by };
-        return await sendUpdate(client, fleetRotationWorkflowId(fleetName), op.control, arg);
+        // unnamed, as `fleet approve <name>` without --stage: answers whichever gate is pending, the
+        // canary's or a stage's; the log says which one was pending when it was sent
+        const fleetId = fleetRotationWorkflowId(fleetName);
+        const before = op.control === 'approve' || op.control === 'reject' ? await fleetStatus(client, fleetId) : null;
+        const outcome = await sendUpdate(client, fleetId, op.control, arg);
+        return before ? `${outcome} (${before.pendingGate ? `${fleetGateLabel(before.pendingGate)} pending` : `no gate pending, ${before.phase}`})` : outcome;
       }
       default:
         return `not an operator action: ${op.op}`;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { Coverage } from './coverage.js';
 import type { InvariantId, Violation } from './invariants.js';
 import { runCase, type CaseResult } from './runCase.js';
-import { describeScenario, scenarioArbitrary, type Scenario } from './scenario.js';
+import { describeScenario, describeStage, scenarioArbitrary, type Scenario } from './scenario.js';
 import type { SafetyStack } from './stack.js';
 
 export const ALL_INVARIANTS: InvariantId[] = ['I1', 'I2', 'I3', 'I4'];
@@ -61,7 +61,8 @@ export async function checkSafety(stack: SafetyStack, opts: SafetyRunOptions): P
     const others = result.violations.filter((v) => !only.has(v.invariant)).map((v) => v.invariant);
     log(`case ${++n}: ${failing.length ? `FAIL ${[...new Set(failing.map((v) => v.invariant))].join(',')}` : 'ok'}` +
       `${others.length ? ` (also ${[...new Set(others)].join(',')}, not selected)` : ''} in ${(result.ms / 1000).toFixed(1)} s` +
-      `${result.finished ? '' : ', still open at the deadline'}; ${scenario.clusters} cluster(s), ${scenario.actions.length} action(s)`);
+      `${result.finished ? '' : ', still open at the deadline'}; ${scenario.clusters} cluster(s)` +
+      `${scenario.stages ? ` in stages ${scenario.stages.map(describeStage).join(' ')}` : ''}, ${scenario.actions.length} action(s)`);
     if (opts.verbose) log(formatCase(scenario, result, result.violations));
     if (failing.length) {
       shrinking = true;

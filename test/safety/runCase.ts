@@ -10,8 +10,7 @@ import { readRuns, type RunRecord } from './evidence.js';
 import { driveToEnd } from './finisher.js';
 import { checkInvariants, type Violation } from './invariants.js';
 import { newModel, type CaseModel } from './model.js';
-import { rotationStatus, runOperatorOp, sendUpdate, withDeadline } from './operator.js';
-import { fleetStatusQuery } from '../../workflows/definitions.js';
+import { fleetGateLabel, fleetStatus, rotationStatus, runOperatorOp, sendUpdate } from './operator.js';
 import type { Action, Scenario } from './scenario.js';
 import type { SafetyStack } from './stack.js';
 import { fleetInput, rotationInput } from './tuning.js';
@@ -148,9 +147,12 @@ function approveWhilePending(client: Client, model: CaseModel, by: string): { st
       }
       if (model.fleetName && !stopped) {
         const fleetId = fleetRotationWorkflowId(model.fleetName);
-        const fleet = await withDeadline(client, 3_000, () => client.workflow.getHandle(fleetId).query(fleetStatusQuery)).catch(() => null);
-        if (fleet && fleet !== 'no answer' && fleet.pendingGate) {
-          model.log.push(`   standing approver ${by} at the canary gate -> ${await sendUpdate(client, fleetRotationWorkflowId(model.fleetName), 'approve', { by })}`);
+        const gate = (await fleetStatus(client, fleetId))?.pendingGate;
+        if (gate) {
+          // a staged fleet's gate is the pending stage's: named, so an approval sent as the gate moves on
+          // to the next stage is refused rather than answering a gate this approver never saw
+          const arg = gate.stage === undefined ? { by } : { by, stage: gate.stage };
+          model.log.push(`   standing approver ${by} at ${fleetGateLabel(gate)} -> ${await sendUpdate(client, fleetId, 'approve', arg)}`);
         }
       }
       await new Promise((r) => setTimeout(r, 100));

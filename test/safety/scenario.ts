@@ -4,6 +4,7 @@
 // print it, and so a found counterexample can be pasted into regressions.ts as it is.
 import fc from 'fast-check';
 import type { RotationPhase } from '../../common/names.js';
+import type { StageSelect } from '../../common/types.js';
 
 /** who starts every case's rotation or fleet; the four-eyes rule is about this identity */
 export const REQUESTER = 'alice';
@@ -85,6 +86,14 @@ export interface LkeBehaviour {
   regenerateAnswerLost: 503 | 'drop' | null;
 }
 
+/** a fleet stage as the case writes it: the select rules that need no tags or regions on the clusters */
+export interface ScenarioStage {
+  select: Extract<StageSelect, { count: number } | { percent: number } | { rest: true }>;
+  approval?: boolean;
+  /** kept short (cases must stay fast): a soak of a few hundred ms still runs the health check */
+  soakMs?: number;
+}
+
 export interface Scenario {
   /** 1: a single cluster rotation; 2-3: a fleet over that many clusters */
   clusters: number;
@@ -97,8 +106,13 @@ export interface Scenario {
   adminDisabledGates?: boolean;
   restart: 'none' | 'kube-system' | 'affected';
   recycle: 'none' | 'rolling';
-  /** fleet only: canary wave size and whether its gate is on */
+  /** fleet only: canary wave size and whether its gate is on (ignored when `stages` is given) */
   fleet?: { canary: 0 | 1; canaryApproval: boolean };
+  /**
+   * fleet only: the fleet's own stages instead of the canary and the rest (common/stages.ts). Absent
+   * in older regressions and in canary-shaped cases: the fleet gets `waves` from `fleet`.
+   */
+  stages?: ScenarioStage[];
   /**
    * a colleague who approves every gate (the rotations' and the fleet's) as soon as it is pending,
    * while the actions run, so actions aimed at later phases get there; may be the requester
@@ -161,6 +175,23 @@ const fleetOp: fc.Arbitrary<Op> = fc.record({
   by: identity,
 });
 
+// 2-3 stages: counts and percents of the 2-3 clusters (so some stages come out empty, and some
+// clusters fall to an added `rest`), sometimes a `rest` last; each gate and soak optional, so a
+// gate may sit after an empty stage or the last one, where it must guard nothing.
+const stageSelect: fc.Arbitrary<ScenarioStage['select']> = fc.oneof(
+  fc.record({ count: fc.integer({ min: 1, max: 2 }) }),
+  fc.record({ percent: fc.constantFrom(1, 34, 50, 100) }),
+);
+const stageArb = (select: fc.Arbitrary<ScenarioStage['select']>): fc.Arbitrary<ScenarioStage> => fc.record({
+  select,
+  approval: fc.oneof({ weight: 2, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  soakMs: fc.oneof(fc.constant(0), fc.integer({ min: 50, max: 300 })),
+});
+const stagesArb: fc.Arbitrary<ScenarioStage[]> = fc.tuple(
+  fc.array(stageArb(stageSelect), { minLength: 1, maxLength: 2 }),
+  fc.option(stageArb(fc.constant({ rest: true as const })), { nil: undefined }),
+).map(([first, rest]) => (rest ? [...first, rest] : first.length > 1 ? first : [...first, { select: { rest: true as const } }]));
+
 // Most actions aim at the credential window, where the promise is hardest to keep (issue 10, item 1).
 const when: fc.Arbitrary<When> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ afterMs: fc.integer({ min: 0, max: 1_500 }) }) },
@@ -220,14 +251,22 @@ export function scenarioArbitrary(without: ReadonlySet<string> = new Set()): fc.
       lke: without.has('lke') ? fc.constant(undefined) : lkeBehaviour,
       linodeQueue: fc.boolean(),
       actions: fc.array(actionArb(clusters, without), { maxLength: 10 }),
-    }, { requiredKeys: ['clusters', 'gates', 'restart', 'recycle', 'userTokenSecrets', 'lke', 'actions'] }));
+      // half the fleets list their own stages (the canary shape above is then ignored); drawn last and
+      // a required key, so every other field of a seed's cases comes out as before stages existed
+      stages: clusters > 1
+        ? fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: stagesArb })
+        : fc.constant(undefined),
+    }, { requiredKeys: ['clusters', 'gates', 'restart', 'recycle', 'stages', 'userTokenSecrets', 'lke', 'actions'] }));
 }
 
 /** One line per action, for the report of a failing case. */
 export function describeScenario(s: Scenario): string {
   const head = s.clusters === 1
     ? 'one cluster rotation'
-    : `a fleet of ${s.clusters} (canary ${s.fleet?.canary}, canary gate ${s.fleet?.canaryApproval ? 'on' : 'off'})`;
+    : s.stages
+      ? `a fleet of ${s.clusters} in stages ${s.stages.map(describeStage).join(', ')}`
+      // absent `fleet`: tuning.ts's defaults, a canary of 1 with its gate on
+      : `a fleet of ${s.clusters} (canary ${s.fleet?.canary ?? 1}, canary gate ${s.fleet?.canaryApproval ?? true ? 'on' : 'off'})`;
   const lines = [
     `${head} requested by ${REQUESTER}; gates beforeDelete ${s.gates.beforeDelete ? 'on' : 'OFF'}, beforeRecycle ${s.gates.beforeRecycle ? 'on' : 'off'}; ` +
       `restart ${s.restart}; recycle ${s.recycle}; ${s.userTokenSecrets} user-owned token Secret(s); ` +
@@ -244,4 +283,10 @@ export function describeScenario(s: Scenario): string {
     lines.push(`  ${i + 1}. ${at}, cluster #${a.cluster}: ${op}${rest ? ` ${rest}` : ''}`);
   });
   return lines.join('\n');
+}
+
+/** e.g. `[count 1, gate, soak 120 ms]` */
+export function describeStage(stage: ScenarioStage): string {
+  const select = 'count' in stage.select ? `count ${stage.select.count}` : 'percent' in stage.select ? `${stage.select.percent}%` : 'rest';
+  return `[${select}${stage.approval ? ', gate' : ''}${stage.soakMs ? `, soak ${stage.soakMs} ms` : ''}]`;
 }

@@ -35,7 +35,8 @@ export function fleetInput(s: Scenario, name: string, clusterIds: number[]): Fle
     selector: { clusterIds },
     ...(s.adminDisabledGates ? { gatesDisabledBy: ADMIN } : {}),
     rotation: { approvals: { ...s.gates }, restart: { scope: s.restart }, recycle: { mode: s.recycle }, tuning: TUNING },
-    waves: { canary: s.fleet?.canary ?? 1, canaryApproval: s.fleet?.canaryApproval ?? true },
+    // stages replace the canary and the rest (the workflow refuses both together)
+    ...(s.stages ? { stages: s.stages } : { waves: { canary: s.fleet?.canary ?? 1, canaryApproval: s.fleet?.canaryApproval ?? true } }),
     concurrency: 3,
     errorBudget: { count: 3 },
     watchIntervalMs: 500,

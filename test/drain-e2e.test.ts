@@ -83,6 +83,9 @@ function spawnWorker(): ChildProcess {
       LINODE_API_URL: stack.sim.linodeApiUrl, LINODE_TOKEN: stack.sim.linodeToken, KUBECONFIG_DIR: stack.kubeconfigDir,
       // LKE's 2-minute kubeconfig delay is under a second in this time-scaled simulator
       LKE_ROTATOR_KUBECONFIG_DELAY_MS: '500',
+      // and Linode's 2-minute window a second (its limits are off here): a worker started after a
+      // killed one, which Temporal still lists on the Linode queue, holds for a window as it joins
+      LKE_ROTATOR_LINODE_GENERAL_WINDOW_MS: '1000',
     },
     stdio: 'ignore',
   });

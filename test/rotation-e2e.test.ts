@@ -102,6 +102,9 @@ function spawnWorker(): ChildProcess {
       KUBECONFIG_DIR: stack.kubeconfigDir,
       // LKE's 2-minute kubeconfig delay is under a second in this time-scaled simulator
       LKE_ROTATOR_KUBECONFIG_DELAY_MS: '500',
+      // and Linode's 2-minute window a second (its limits are off here): a worker started after a
+      // killed one, which Temporal still lists on the Linode queue, holds for a window as it joins
+      LKE_ROTATOR_LINODE_GENERAL_WINDOW_MS: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -21,7 +21,7 @@ export interface LinodePeerWatchOptions {
   onError?(err: unknown): void;
 }
 
-/** Often enough that a new peer is seen well within a window, never more than every 10 s nor less than every 250 ms. */
+/** Often enough that a new peer is seen well within a window: a twelfth of it, but at least every 10 s and at most every 250 ms. */
 export function peerWatchIntervalMs(windowMs: number): number {
   return Math.min(10_000, Math.max(250, Math.round(windowMs / 12)));
 }

@@ -16,6 +16,7 @@ import { createRotationWorker } from './worker.js';
 import { runTogether } from './runTogether.js';
 import { watchLinodePeers } from './linodePeers.js';
 import { LINODE_GENERAL_LIMIT } from '../common/lke.js';
+import { DEFAULT_BUDGET_SHARE } from '../activities/linode/budget.js';
 
 export interface LiveWorker {
   /** the workflows and every activity, on lke-rotation */
@@ -34,8 +35,14 @@ export interface LiveWorker {
 }
 
 /** `composition`: the process's adapters, when an API in the same process shares them; default compose(config). */
+export interface LiveWorkerOptions {
+  sinks?: InjectedSinks<RotationMetricsSinks>;
+  /** says how many processes share the Linode budget when that changes, and when it cannot be read */
+  log?: Pick<Logger, 'info' | 'warn'>;
+}
+
 export async function createLiveWorker(
-  config: Config, composition: Composition = compose(config), options: { sinks?: InjectedSinks<RotationMetricsSinks> } = {},
+  config: Config, composition: Composition = compose(config), options: LiveWorkerOptions = {},
 ): Promise<LiveWorker> {
   // before connecting: without a Linode token this throws the ConfigError that names the variables
   const activities = composition.workerActivities();
@@ -59,10 +66,19 @@ export async function createLiveWorker(
     const native = nativeConnection;
     const run = async (): Promise<void> => {
       // each process keeps to its part of the budget: the share over the processes polling the Linode queue
+      const general = config.linode.generalLimit ?? LINODE_GENERAL_LIMIT;
+      let known = 0;
       const peers = watchLinodePeers({
         connection, namespace: config.temporal.namespace, taskQueue: linodeWorker.options.taskQueue,
-        identity: linodeWorker.options.identity, windowMs: (config.linode.generalLimit ?? LINODE_GENERAL_LIMIT).windowMs,
-        onPeers: (view) => composition.setLinodePeers(view),
+        identity: linodeWorker.options.identity, windowMs: general.windowMs,
+        onPeers: (view) => {
+          composition.setLinodePeers(view);
+          if (view.peers === known) return;
+          known = view.peers;
+          const part = Math.floor(((config.linode.budgetShare ?? DEFAULT_BUDGET_SHARE) * general.limit) / view.peers);
+          options.log?.info({ processes: view.peers, requestsPerWindow: part, windowMs: general.windowMs }, 'Linode budget: worker processes sharing it, and this one\'s part');
+        },
+        onError: (err) => options.log?.warn({ err: { message: (err as Error).message } }, 'could not count the worker processes on the Linode queue; keeping the last count'),
       });
       try {
         await runTogether([worker, linodeWorker]);

@@ -15,7 +15,7 @@ try {
   const telemetry = await startWorkerTelemetry(config);
   if (telemetry.urls.length > 0) log.info({ metrics: telemetry.urls }, 'metrics served');
   const live = await createLiveWorker(config, compose(config, { recordCall: telemetry.metrics?.recordCall }),
-    { sinks: telemetry.metrics?.sinks });
+    { sinks: telemetry.metrics?.sinks, log });
   if (live.addedSearchAttributes.length > 0) log.info({ added: live.addedSearchAttributes }, 'registered search attributes');
   log.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueues: [TASK_QUEUE, LINODE_TASK_QUEUE] }, 'worker polling');
   try {

@@ -23,7 +23,7 @@ try {
   try {
     const api = await startApiServer({ config, composition, client, logger: log.child({ component: 'api' }) });
     try {
-      const live = await createLiveWorker(config, composition, { sinks: telemetry.metrics?.sinks });
+      const live = await createLiveWorker(config, composition, { sinks: telemetry.metrics?.sinks, log });
       log.info({ api: api.url, docs: `${api.url}/docs`, temporal: config.temporal.address, namespace: config.temporal.namespace, taskQueue: TASK_QUEUE }, 'worker and API running');
       try {
         await live.run();

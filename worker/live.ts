@@ -16,7 +16,7 @@ import { createRotationWorker } from './worker.js';
 import { runTogether } from './runTogether.js';
 import { watchLinodePeers } from './linodePeers.js';
 import { LINODE_GENERAL_LIMIT } from '../common/lke.js';
-import { DEFAULT_BUDGET_SHARE } from '../activities/linode/budget.js';
+import { DEFAULT_BUDGET_SHARE, processPart } from '../activities/linode/budget.js';
 
 export interface LiveWorker {
   /** the workflows and every activity, on lke-rotation */
@@ -75,7 +75,7 @@ export async function createLiveWorker(
           composition.setLinodePeers(view);
           if (view.peers === known) return;
           known = view.peers;
-          const part = Math.floor(((config.linode.budgetShare ?? DEFAULT_BUDGET_SHARE) * general.limit) / view.peers);
+          const part = processPart(config.linode.budgetShare ?? DEFAULT_BUDGET_SHARE, general, view.peers);
           options.log?.info({ processes: view.peers, requestsPerWindow: part, windowMs: general.windowMs }, 'Linode budget: worker processes sharing it, and this one\'s part');
         },
         onError: (err) => options.log?.warn({ err: { message: (err as Error).message } }, 'could not count the worker processes on the Linode queue; keeping the last count'),

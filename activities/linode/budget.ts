@@ -50,6 +50,11 @@ export interface PeerView {
 }
 
 export const DEFAULT_BUDGET_SHARE = 0.5;
+
+/** One process's part of the share of the general limit, per window, among `peers` processes. */
+export function processPart(share: number, general: { limit: number }, peers: number): number {
+  return Math.max(1, Math.floor((share * general.limit) / Math.max(1, peers)));
+}
 const DEFAULT_MAX_IN_FLIGHT = 8;
 /** How often a waiting request's activity heartbeats (the SDK throttles heartbeats to the server anyway). */
 const DEFAULT_KEEP_ALIVE_MS = 5_000;
@@ -124,15 +129,20 @@ export class LinodeBudget {
     if (!this.observedPeers && peers > 1) this.joinHoldUntilMs = now + this.general.windowMs + WINDOW_SLACK_MS + 2 * view.noticeMs;
     this.observedPeers = true;
     this.peerHistory.push({ atMs: now, peers });
+    this.forgetOldPeerCounts();
     this.wake();
+  }
+
+  /** Only the count in effect a window ago and the later ones still matter. */
+  private forgetOldPeerCounts(): void {
+    const since = this.now() - this.general.windowMs - WINDOW_SLACK_MS;
+    while (this.peerHistory.length > 1 && this.peerHistory[1].atMs <= since) this.peerHistory.shift();
   }
 
   /** The requests this process may send in a window's length: its part of the share of the general limit. */
   processAllowance(): number {
-    const since = this.now() - this.general.windowMs - WINDOW_SLACK_MS;
-    while (this.peerHistory.length > 1 && this.peerHistory[1].atMs <= since) this.peerHistory.shift();
-    const peers = Math.max(1, ...this.peerHistory.map((p) => p.peers));
-    return Math.max(1, Math.floor((this.share * this.general.limit) / peers));
+    this.forgetOldPeerCounts();
+    return processPart(this.share, this.general, Math.max(1, ...this.peerHistory.map((p) => p.peers)));
   }
 
   /** The requests of a bucket that belong to others: never spent by this service. */

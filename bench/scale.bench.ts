@@ -26,6 +26,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { getFleetStatus, startFleetRotation, startRotation } from '../client/index.js';
 import { LINODE_GENERAL_LIMIT, linodeBudgetPerSecond } from '../common/lke.js';
 import { peerWatchIntervalMs } from '../worker/linodePeers.js';
+import { joinHoldMs } from '../activities/linode/budget.js';
 import { ENV, LINODE_TASK_QUEUE } from '../common/names.js';
 import { ROTATION_PHASE, FLEET_ROTATION_ID } from '../common/searchAttributes.js';
 import { FLEET_END_PHASES, type FleetClusterOptions, type FleetStatus, type RotationReport } from '../common/types.js';
@@ -242,7 +243,7 @@ export async function runScaleBench(options: ScaleOptions = scaleOptionsFromEnv(
 
     // one cluster's wait: a warm-up, then the measured rotation, each alone
     await loneRotation(server.client, lone);
-    const holdMs = GENERAL_LIMIT.windowMs + 1_000 + 2 * peerWatchIntervalMs(GENERAL_LIMIT.windowMs);
+    const holdMs = joinHoldMs(GENERAL_LIMIT, peerWatchIntervalMs(GENERAL_LIMIT.windowMs));
     if (options.workers > 1 && Date.now() < joinedAt + holdMs) {
       process.stderr.write(`waiting ${Math.round((joinedAt + holdMs - Date.now()) / 1000)} s for the workers' join hold to pass\n`);
       await new Promise((r) => setTimeout(r, joinedAt + holdMs - Date.now()));

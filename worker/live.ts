@@ -34,13 +34,13 @@ export interface LiveWorker {
   close(): Promise<void>;
 }
 
-/** `composition`: the process's adapters, when an API in the same process shares them; default compose(config). */
 export interface LiveWorkerOptions {
   sinks?: InjectedSinks<RotationMetricsSinks>;
   /** says how many processes share the Linode budget when that changes, and when it cannot be read */
   log?: Pick<Logger, 'info' | 'warn'>;
 }
 
+/** `composition`: the process's adapters, when an API in the same process shares them; default compose(config). */
 export async function createLiveWorker(
   config: Config, composition: Composition = compose(config), options: LiveWorkerOptions = {},
 ): Promise<LiveWorker> {

@@ -50,18 +50,27 @@ export interface PeerView {
 }
 
 export const DEFAULT_BUDGET_SHARE = 0.5;
+/** Linode counts a request when it arrives: a request's trip may move it this far into a later window. */
+const WINDOW_SLACK_MS = 1_000;
+
+/**
+ * How long a process that joins peers already spending sends nothing: a window (and the trip's slack)
+ * after the peers can have seen it, which takes them up to two looks (`noticeMs` each).
+ */
+export function joinHoldMs(general: { windowMs: number }, noticeMs: number): number {
+  return general.windowMs + WINDOW_SLACK_MS + 2 * noticeMs;
+}
 
 /** One process's part of the share of the general limit, per window, among `peers` processes. */
 export function processPart(share: number, general: { limit: number }, peers: number): number {
   return Math.max(1, Math.floor((share * general.limit) / Math.max(1, peers)));
 }
+
 const DEFAULT_MAX_IN_FLIGHT = 8;
 /** How often a waiting request's activity heartbeats (the SDK throttles heartbeats to the server anyway). */
 const DEFAULT_KEEP_ALIVE_MS = 5_000;
 /** A Reset a little in the past still holds this long: clocks of Linode and the worker differ. */
 const RESET_SLACK_MS = 250;
-/** Linode counts a request when it arrives: a request's trip may move it this far into a later window. */
-const WINDOW_SLACK_MS = 1_000;
 
 interface BucketView {
   limit: number;
@@ -126,7 +135,7 @@ export class LinodeBudget {
   setPeers(view: PeerView): void {
     const now = this.now();
     const peers = Math.max(1, Math.floor(view.peers));
-    if (!this.observedPeers && peers > 1) this.joinHoldUntilMs = now + this.general.windowMs + WINDOW_SLACK_MS + 2 * view.noticeMs;
+    if (!this.observedPeers && peers > 1) this.joinHoldUntilMs = now + joinHoldMs(this.general, view.noticeMs);
     this.observedPeers = true;
     this.peerHistory.push({ atMs: now, peers });
     this.forgetOldPeerCounts();
